@@ -1,0 +1,35 @@
+"""What a person fills in before it becomes a record: the input of create and edit."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID
+
+from app.domain.enums import AppointmentKind
+from app.domain.records import Participant
+
+
+@dataclass(slots=True)
+class PatientDraft:
+    """A patient as typed: `id` set when an existing patient was picked (and maybe corrected)."""
+
+    name: str
+    date_of_birth: date | None = None
+    mrn: str = ""
+    email: str = ""
+    phone: str = ""
+    id: UUID | None = None
+
+
+@dataclass(slots=True)
+class AppointmentDraft:
+    """An appointment as typed in the dialog; `id` set when editing an existing one."""
+
+    patient: PatientDraft
+    clinician_id: UUID | None
+    start: datetime
+    duration_minutes: int
+    kind: AppointmentKind
+    location_id: UUID | None = None
+    notes: str = ""
+    participants: list[Participant] = field(default_factory=list)
+    id: UUID | None = None

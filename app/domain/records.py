@@ -1,0 +1,72 @@
+"""The domain's records: plain frozen dataclasses the store returns and the Qt models present.
+
+Datetimes are timezone-aware (UTC); the UI converts them to the workstation's zone for display.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from uuid import UUID
+
+from app.domain.enums import AppointmentKind, AppointmentStatus, Role
+
+#: A group appointment holds at most this many participants besides the clinician.
+MAX_GROUP_PARTICIPANTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    id: UUID
+    name: str
+    date_of_birth: date | None = None
+    mrn: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    id: UUID
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: UUID
+    hospital_name: str
+    address: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.hospital_name}, {self.address}" if self.address else self.hospital_name
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One invitee of a group appointment."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    id: UUID
+    patient: Patient
+    clinician: StaffMember
+    start: datetime
+    duration_minutes: int
+    kind: AppointmentKind
+    status: AppointmentStatus = AppointmentStatus.SCHEDULED
+    location: Location | None = None
+    notes: str = ""
+    participants: tuple[Participant, ...] = field(default_factory=tuple)
+    cancel_reason: str = ""
+    version: int = 1
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.duration_minutes)
+
+    def with_status(self, status: AppointmentStatus) -> "Appointment":
+        return replace(self, status=status, version=self.version + 1)

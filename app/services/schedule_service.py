@@ -1,0 +1,127 @@
+"""The schedule's service: loads ranges and writes appointments through the local store.
+
+Widgets call these methods and hear back through signals or a callback on the GUI thread; they
+never touch the store (or SQL) themselves.
+"""
+
+import logging
+import sys
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.drafts import AppointmentDraft
+from app.domain.enums import AppointmentStatus
+from app.domain.errors import KnownError
+from app.domain.records import Appointment, Location, Patient, StaffMember
+from app.services.future_relay import FutureRelay
+from app.services.message_bridge import MessageBridge
+from app.store.local_store import LocalStore
+
+log = logging.getLogger("clinicdesk.schedule")
+T = TypeVar("T")
+#: (result, None) on success, (None, error) on a KnownError the caller shows inline.
+Outcome = Callable[[T | None, KnownError | None], None]
+
+
+def report_unexpected(error: BaseException) -> None:
+    """Hand an error nobody expected to the crash handler (dialog + log), not to the user inline."""
+    sys.excepthook(type(error), error, error.__traceback__)
+
+
+class ScheduleService(QObject):
+    #: (range start, range end, list[Appointment]) for the latest load_range call
+    rangeLoaded = Signal(object, object, object)
+    #: an appointment was written (by this desktop or, later, by sync)
+    appointmentChanged = Signal(object)
+    #: (list[StaffMember], list[Location])
+    directoryLoaded = Signal(object, object)
+
+    def __init__(self, store: LocalStore, bridge: MessageBridge, parent: QObject | None = None):
+        super().__init__(parent)
+        self.store = store
+        self._bridge = bridge
+        self._relay = FutureRelay(self)
+        self._range_request = 0
+        self.staff: list[StaffMember] = []
+        self.locations: list[Location] = []
+        # Called on the store thread; the signal is queued onto the GUI thread.
+        store.add_listener(self.appointmentChanged.emit)
+
+    def now(self) -> datetime:
+        return self.store.clock.now()
+
+    def load_directory(self) -> None:
+        staff = self.store.staff()
+        locations = self.store.locations()
+
+        def loaded(_: Future[list[Location]]) -> None:
+            try:
+                self.staff, self.locations = staff.result(), locations.result()
+            except KnownError as error:
+                self._bridge.error.emit(str(error))
+                return
+            self.directoryLoaded.emit(self.staff, self.locations)
+
+        # The worker is serial: when locations are done, staff is too.
+        self._relay.then(locations, loaded)
+
+    def load_range(self, start: datetime, end: datetime) -> None:
+        """Load [start, end); only the latest request's answer is emitted (fast day flipping)."""
+        self._range_request += 1
+        request = self._range_request
+
+        def loaded(future: Future[list[Appointment]]) -> None:
+            if request != self._range_request:
+                return
+            try:
+                self.rangeLoaded.emit(start, end, future.result())
+            except KnownError as error:
+                self._bridge.error.emit(str(error))
+
+        self._relay.then(self.store.appointments_between(start, end), loaded)
+
+    def save_appointment(self, draft: AppointmentDraft, done: Outcome[Appointment]) -> None:
+        self._relay.then(self.store.save_appointment(draft), self._outcome(done))
+
+    def set_status(
+        self,
+        appointment_id: UUID,
+        status: AppointmentStatus,
+        reason: str = "",
+        done: Outcome[Appointment] | None = None,
+    ) -> None:
+        def shown(result: Appointment | None, error: KnownError | None) -> None:
+            if error is not None:
+                self._bridge.warning.emit(str(error))
+            if done is not None:
+                done(result, error)
+
+        future = self.store.set_status(appointment_id, status, reason)
+        self._relay.then(future, self._outcome(shown))
+
+    def search_patients(self, text: str, done: Callable[[list[Patient]], None]) -> None:
+        def found(result: list[Patient] | None, error: KnownError | None) -> None:
+            if error is not None:
+                self._bridge.warning.emit(str(error))
+            done(result or [])
+
+        self._relay.then(self.store.search_patients(text), self._outcome(found))
+
+    def _outcome(self, done: Outcome[T]) -> Callable[[Future[T]], None]:
+        def deliver(future: Future[T]) -> None:
+            error = future.exception()
+            if error is None:
+                done(future.result(), None)
+            elif isinstance(error, KnownError):
+                log.info("store refused a write: %s", type(error).__name__)
+                done(None, error)
+            else:
+                report_unexpected(error)
+                done(None, KnownError("An unexpected error stopped this; nothing was changed."))
+
+        return deliver

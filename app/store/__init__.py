@@ -1,0 +1,1 @@
+"""The desktop's local SQLite store (SQLModel): every write lands here first."""

@@ -1,0 +1,247 @@
+"""Appointments in the local store: the schedule's range query and the validated writes."""
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, delete, select
+
+from app.domain.drafts import AppointmentDraft
+from app.domain.enums import AppointmentKind, AppointmentStatus, Role
+from app.domain.errors import FieldError, ValidationFailed
+from app.domain.records import Appointment, Location, Participant, Patient, StaffMember
+from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
+from app.store.errors import NotFound
+from app.store.patients import upsert_patient
+from app.store.tables import (
+    AppointmentRow,
+    LocationRow,
+    ParticipantRow,
+    PatientRow,
+    StaffRow,
+)
+
+_Clinician = aliased(StaffRow)
+_Location = aliased(LocationRow)
+
+_COLUMNS = (
+    AppointmentRow.id,
+    AppointmentRow.start,
+    AppointmentRow.duration_minutes,
+    AppointmentRow.kind,
+    AppointmentRow.status,
+    AppointmentRow.notes,
+    AppointmentRow.cancel_reason,
+    AppointmentRow.version,
+    PatientRow.id,
+    PatientRow.name,
+    PatientRow.date_of_birth,
+    PatientRow.mrn,
+    PatientRow.email,
+    PatientRow.phone,
+    _Clinician.id,
+    _Clinician.name,
+    _Clinician.role,
+    _Location.id,
+    _Location.hospital_name,
+    _Location.address,
+)
+
+
+def _base_query():  # type: ignore[no-untyped-def]  # SQLModel's select overloads stop at 4 columns
+    return (
+        select(*_COLUMNS)  # type: ignore[call-overload]
+        .join(PatientRow, col(PatientRow.id) == col(AppointmentRow.patient_id))
+        .join(_Clinician, col(_Clinician.id) == col(AppointmentRow.clinician_id))
+        .outerjoin(_Location, col(_Location.id) == col(AppointmentRow.location_id))
+    )
+
+
+def _participants(session: Session, ids: list[UUID]) -> dict[UUID, tuple[Participant, ...]]:
+    found: dict[UUID, list[Participant]] = defaultdict(list)
+    if ids:
+        query = (
+            select(ParticipantRow)
+            .where(col(ParticipantRow.appointment_id).in_(ids))
+            .order_by(col(ParticipantRow.appointment_id), col(ParticipantRow.position))
+        )
+        for row in session.exec(query):
+            found[row.appointment_id].append(Participant(name=row.name, email=row.email))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _build(session: Session, rows: list[tuple[object, ...]]) -> list[Appointment]:
+    groups = [row[0] for row in rows if row[3] == AppointmentKind.GROUP.value]
+    participants = _participants(session, groups)  # type: ignore[arg-type]
+    staff_cache: dict[object, StaffMember] = {}
+    location_cache: dict[object, Location] = {}
+    result: list[Appointment] = []
+    for (
+        a_id, start, duration, kind, status, notes, reason, version,
+        p_id, p_name, p_dob, p_mrn, p_email, p_phone,
+        c_id, c_name, c_role,
+        l_id, l_name, l_address,
+    ) in rows:
+        clinician = staff_cache.get(c_id)
+        if clinician is None:
+            clinician = staff_cache[c_id] = StaffMember(c_id, c_name, Role(c_role))  # type: ignore[arg-type]
+        location = None
+        if l_id is not None:
+            location = location_cache.get(l_id)
+            if location is None:
+                location = location_cache[l_id] = Location(l_id, l_name, l_address)  # type: ignore[arg-type]
+        result.append(
+            Appointment(
+                id=a_id,  # type: ignore[arg-type]
+                patient=Patient(p_id, p_name, p_dob, p_mrn, p_email, p_phone),  # type: ignore[arg-type]
+                clinician=clinician,
+                start=start,  # type: ignore[arg-type]
+                duration_minutes=duration,  # type: ignore[arg-type]
+                kind=AppointmentKind(kind),
+                status=AppointmentStatus(status),
+                location=location,
+                notes=notes,  # type: ignore[arg-type]
+                participants=participants.get(a_id, ()),  # type: ignore[arg-type]
+                cancel_reason=reason,  # type: ignore[arg-type]
+                version=version,  # type: ignore[arg-type]
+            )
+        )
+    return result
+
+
+def appointments_between(
+    session: Session, start: datetime, end: datetime, clinician_id: UUID | None = None
+) -> list[Appointment]:
+    """Appointments that start in [start, end), by start time."""
+    query = _base_query().where(col(AppointmentRow.start) >= start, col(AppointmentRow.start) < end)
+    if clinician_id is not None:
+        query = query.where(col(AppointmentRow.clinician_id) == clinician_id)
+    query = query.order_by(col(AppointmentRow.start))
+    return _build(session, list(session.execute(query).tuples()))
+
+
+def get_appointment(session: Session, appointment_id: UUID) -> Appointment:
+    query = _base_query().where(col(AppointmentRow.id) == appointment_id)
+    found = _build(session, list(session.execute(query).tuples()))
+    if not found:
+        raise NotFound("This appointment is no longer on this desktop.")
+    return found[0]
+
+
+def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -> Appointment:
+    """Validate `draft` against the clinician's other appointments and write it, atomically.
+
+    Runs on the store worker inside one transaction, so the overlap check and the write cannot
+    be split by another save. Raises ValidationFailed (nothing written) when a rule is broken.
+    """
+    row: AppointmentRow | None = None
+    original_start = None
+    if draft.id is not None:
+        row = session.get(AppointmentRow, draft.id)
+        if row is None:
+            raise NotFound("This appointment is no longer on this desktop.")
+        if row.status != AppointmentStatus.SCHEDULED.value:
+            raise ValidationFailed(
+                [FieldError("status", f"A {row.status.replace('_', '-')} appointment cannot be edited.")]
+            )
+        original_start = row.start
+
+    others: list[Appointment] = []
+    if draft.clinician_id is not None:
+        window = timedelta(minutes=MAX_DURATION_MINUTES)
+        others = appointments_between(
+            session, draft.start - window, draft.start + window, draft.clinician_id
+        )
+    errors = validate_appointment(draft, others, now, original_start)
+    if draft.clinician_id is not None and session.get(StaffRow, draft.clinician_id) is None:
+        errors.append(FieldError("clinician", "This clinician is not known on this desktop."))
+    if draft.location_id is not None and session.get(LocationRow, draft.location_id) is None:
+        errors.append(FieldError("location", "This location is not known on this desktop."))
+    if errors:
+        raise ValidationFailed(errors)
+    assert draft.clinician_id is not None  # validation refuses a draft without one
+
+    patient = upsert_patient(session, draft.patient)
+    if row is None:
+        row = AppointmentRow(
+            id=uuid.uuid4(),
+            patient_id=patient.id,
+            clinician_id=draft.clinician_id,
+            start=draft.start,
+            duration_minutes=draft.duration_minutes,
+            kind=draft.kind.value,
+            status=AppointmentStatus.SCHEDULED.value,
+            version=1,
+            updated_at=now,
+        )
+    else:
+        row.version += 1
+        row.updated_at = now
+    row.patient_id = patient.id
+    row.clinician_id = draft.clinician_id
+    row.location_id = draft.location_id
+    row.start = draft.start
+    row.duration_minutes = draft.duration_minutes
+    row.kind = draft.kind.value
+    row.notes = draft.notes.strip()
+    session.add(row)
+    session.flush()
+
+    session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id) == row.id))
+    if draft.kind is AppointmentKind.GROUP:
+        for position, participant in enumerate(draft.participants):
+            session.add(
+                ParticipantRow(
+                    appointment_id=row.id,
+                    position=position,
+                    name=participant.name.strip(),
+                    email=participant.email.strip(),
+                )
+            )
+    session.flush()
+    return get_appointment(session, row.id)
+
+
+#: Which stored statuses may move to which.
+_ALLOWED: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
+    AppointmentStatus.SCHEDULED: frozenset(
+        {AppointmentStatus.TAKEN, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW}
+    ),
+    AppointmentStatus.TAKEN: frozenset(),
+    AppointmentStatus.CANCELLED: frozenset(),
+    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.SCHEDULED}),
+}
+
+
+def set_status(
+    session: Session,
+    appointment_id: UUID,
+    status: AppointmentStatus,
+    now: datetime,
+    reason: str = "",
+) -> Appointment:
+    """Move an appointment to `status` (cancel, no-show, taken), refusing impossible moves."""
+    row = session.get(AppointmentRow, appointment_id)
+    if row is None:
+        raise NotFound("This appointment is no longer on this desktop.")
+    current = AppointmentStatus(row.status)
+    if status is not current:
+        if status not in _ALLOWED[current]:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "status",
+                        f"A {current.value.replace('_', '-')} appointment cannot become "
+                        f"{status.value.replace('_', '-')}.",
+                    )
+                ]
+            )
+        row.status = status.value
+        row.cancel_reason = reason.strip() if status is AppointmentStatus.CANCELLED else ""
+        row.version += 1
+        row.updated_at = now
+        session.add(row)
+        session.flush()
+    return get_appointment(session, appointment_id)

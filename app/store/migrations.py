@@ -1,0 +1,82 @@
+"""Schema versions of the local store and the steps between them (PRAGMA user_version).
+
+Each step is plain DDL, written once and never edited: a store made by any earlier Clinic Desk
+walks forward through the steps it has not seen. Add a step; never change one that shipped.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, text
+
+from app.store.errors import SchemaTooNew
+
+
+def _v1_initial(connection: Connection) -> None:
+    statements = [
+        """CREATE TABLE staff (
+            id CHAR(32) NOT NULL PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL)""",
+        """CREATE TABLE location (
+            id CHAR(32) NOT NULL PRIMARY KEY,
+            hospital_name VARCHAR NOT NULL,
+            address VARCHAR NOT NULL DEFAULT '')""",
+        """CREATE TABLE patient (
+            id CHAR(32) NOT NULL PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            date_of_birth DATE,
+            mrn VARCHAR NOT NULL DEFAULT '',
+            email VARCHAR NOT NULL DEFAULT '',
+            phone VARCHAR NOT NULL DEFAULT '')""",
+        "CREATE INDEX ix_patient_name ON patient (name COLLATE NOCASE)",
+        "CREATE INDEX ix_patient_mrn ON patient (mrn)",
+        """CREATE TABLE appointment (
+            id CHAR(32) NOT NULL PRIMARY KEY,
+            patient_id CHAR(32) NOT NULL REFERENCES patient (id),
+            clinician_id CHAR(32) NOT NULL REFERENCES staff (id),
+            location_id CHAR(32) REFERENCES location (id),
+            start DATETIME NOT NULL,
+            duration_minutes INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            notes VARCHAR NOT NULL DEFAULT '',
+            cancel_reason VARCHAR NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at DATETIME NOT NULL)""",
+        "CREATE INDEX ix_appointment_start ON appointment (start)",
+        "CREATE INDEX ix_appointment_clinician_start ON appointment (clinician_id, start)",
+        """CREATE TABLE participant (
+            appointment_id CHAR(32) NOT NULL REFERENCES appointment (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            email VARCHAR NOT NULL,
+            PRIMARY KEY (appointment_id, position))""",
+    ]
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+#: MIGRATIONS[n] brings a store from version n to version n + 1.
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(connection: Connection) -> int:
+    return int(connection.execute(text("PRAGMA user_version")).scalar_one())
+
+
+def migrate(connection: Connection) -> int:
+    """Bring the store to SCHEMA_VERSION, each step in its own transaction; return the version."""
+    current = schema_version(connection)
+    connection.commit()  # end the read's implicit transaction before each step begins its own
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"This store was written by a newer Clinic Desk (schema {current}; "
+            f"this version knows {SCHEMA_VERSION}). Update Clinic Desk."
+        )
+    for version in range(current, SCHEMA_VERSION):
+        with connection.begin():
+            MIGRATIONS[version](connection)
+            # PRAGMA takes no bound parameters; the value is our own integer.
+            connection.execute(text(f"PRAGMA user_version = {version + 1}"))
+    return SCHEMA_VERSION

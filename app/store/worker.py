@@ -1,0 +1,42 @@
+"""The one thread that touches the store file: writes are serialized, the GUI never waits on disk."""
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+T = TypeVar("T")
+log = logging.getLogger("clinicdesk.store")
+
+
+class StoreWorker:
+    """Runs jobs `fn(session)` one at a time on a dedicated thread, each in its own transaction.
+
+    A job that returns normally is committed; one that raises is rolled back and its exception
+    is set on the returned future.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinicdesk-store")
+
+    def submit(self, job: Callable[[Session], T]) -> "Future[T]":
+        return self._executor.submit(self._run, job)
+
+    def _run(self, job: Callable[[Session], T]) -> T:
+        with Session(self._engine, expire_on_commit=False) as session:
+            try:
+                result = job(session)
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+            return result
+
+    def close(self) -> None:
+        """Finish the queued jobs, then release the file."""
+        self._executor.shutdown(wait=True)
+        self._engine.dispose()

@@ -1,0 +1,1 @@
+"""Clinic Desk hosted backend (built by the backend issue)."""
