@@ -50,7 +50,12 @@ class ScheduleService(QObject):
         self.staff: list[StaffMember] = []
         self.locations: list[Location] = []
         # Called on the store thread; the signal is queued onto the GUI thread.
-        store.add_listener(self.appointmentChanged.emit)
+        self._listener = self.appointmentChanged.emit
+        store.add_listener(self._listener)
+
+    def close(self) -> None:
+        """Stop hearing the store (before this object goes away while the store lives on)."""
+        self.store.remove_listener(self._listener)
 
     def now(self) -> datetime:
         return self.store.clock.now()

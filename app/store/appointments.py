@@ -2,9 +2,13 @@
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
@@ -26,7 +30,7 @@ from app.store.tables import (
 _Clinician = aliased(StaffRow)
 _Location = aliased(LocationRow)
 
-_COLUMNS = (
+_COLUMNS: tuple[Any, ...] = (
     AppointmentRow.id,
     AppointmentRow.start,
     AppointmentRow.duration_minutes,
@@ -50,9 +54,10 @@ _COLUMNS = (
 )
 
 
-def _base_query():  # type: ignore[no-untyped-def]  # SQLModel's select overloads stop at 4 columns
+def _base_query() -> Select[Any]:
+    # SQLAlchemy's own select: SQLModel's typed overloads stop at four columns.
     return (
-        select(*_COLUMNS)  # type: ignore[call-overload]
+        sa_select(*_COLUMNS)
         .join(PatientRow, col(PatientRow.id) == col(AppointmentRow.patient_id))
         .join(_Clinician, col(_Clinician.id) == col(AppointmentRow.clinician_id))
         .outerjoin(_Location, col(_Location.id) == col(AppointmentRow.location_id))
@@ -72,11 +77,12 @@ def _participants(session: Session, ids: list[UUID]) -> dict[UUID, tuple[Partici
     return {key: tuple(value) for key, value in found.items()}
 
 
-def _build(session: Session, rows: list[tuple[object, ...]]) -> list[Appointment]:
+def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]:
+    """Records from the rows of _base_query (one tuple per appointment, columns as _COLUMNS)."""
     groups = [row[0] for row in rows if row[3] == AppointmentKind.GROUP.value]
-    participants = _participants(session, groups)  # type: ignore[arg-type]
-    staff_cache: dict[object, StaffMember] = {}
-    location_cache: dict[object, Location] = {}
+    participants = _participants(session, groups)
+    staff_cache: dict[UUID, StaffMember] = {}
+    location_cache: dict[UUID, Location] = {}
     result: list[Appointment] = []
     for (
         a_id, start, duration, kind, status, notes, reason, version,
@@ -86,26 +92,26 @@ def _build(session: Session, rows: list[tuple[object, ...]]) -> list[Appointment
     ) in rows:
         clinician = staff_cache.get(c_id)
         if clinician is None:
-            clinician = staff_cache[c_id] = StaffMember(c_id, c_name, Role(c_role))  # type: ignore[arg-type]
+            clinician = staff_cache[c_id] = StaffMember(c_id, c_name, Role(c_role))
         location = None
         if l_id is not None:
             location = location_cache.get(l_id)
             if location is None:
-                location = location_cache[l_id] = Location(l_id, l_name, l_address)  # type: ignore[arg-type]
+                location = location_cache[l_id] = Location(l_id, l_name, l_address)
         result.append(
             Appointment(
-                id=a_id,  # type: ignore[arg-type]
-                patient=Patient(p_id, p_name, p_dob, p_mrn, p_email, p_phone),  # type: ignore[arg-type]
+                id=a_id,
+                patient=Patient(p_id, p_name, p_dob, p_mrn, p_email, p_phone),
                 clinician=clinician,
-                start=start,  # type: ignore[arg-type]
-                duration_minutes=duration,  # type: ignore[arg-type]
+                start=start,
+                duration_minutes=duration,
                 kind=AppointmentKind(kind),
                 status=AppointmentStatus(status),
                 location=location,
-                notes=notes,  # type: ignore[arg-type]
-                participants=participants.get(a_id, ()),  # type: ignore[arg-type]
-                cancel_reason=reason,  # type: ignore[arg-type]
-                version=version,  # type: ignore[arg-type]
+                notes=notes,
+                participants=participants.get(a_id, ()),
+                cancel_reason=reason,
+                version=version,
             )
         )
     return result
@@ -115,16 +121,18 @@ def appointments_between(
     session: Session, start: datetime, end: datetime, clinician_id: UUID | None = None
 ) -> list[Appointment]:
     """Appointments that start in [start, end), by start time."""
-    query = _base_query().where(col(AppointmentRow.start) >= start, col(AppointmentRow.start) < end)
+    query = _base_query().where(
+        col(AppointmentRow.start) >= start, col(AppointmentRow.start) < end
+    )
     if clinician_id is not None:
         query = query.where(col(AppointmentRow.clinician_id) == clinician_id)
     query = query.order_by(col(AppointmentRow.start))
-    return _build(session, list(session.execute(query).tuples()))
+    return _build(session, list(session.execute(query)))
 
 
 def get_appointment(session: Session, appointment_id: UUID) -> Appointment:
     query = _base_query().where(col(AppointmentRow.id) == appointment_id)
-    found = _build(session, list(session.execute(query).tuples()))
+    found = _build(session, list(session.execute(query)))
     if not found:
         raise NotFound("This appointment is no longer on this desktop.")
     return found[0]
@@ -144,7 +152,7 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
             raise NotFound("This appointment is no longer on this desktop.")
         if row.status != AppointmentStatus.SCHEDULED.value:
             raise ValidationFailed(
-                [FieldError("status", f"A {row.status.replace('_', '-')} appointment cannot be edited.")]
+                [FieldError("status", f"A {_label(row.status)} appointment cannot be edited.")]
             )
         original_start = row.start
 
@@ -204,6 +212,10 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
     return get_appointment(session, row.id)
 
 
+def _label(status: str) -> str:
+    return status.replace("_", "-")
+
+
 #: Which stored statuses may move to which.
 _ALLOWED: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.SCHEDULED: frozenset(
@@ -233,8 +245,7 @@ def set_status(
                 [
                     FieldError(
                         "status",
-                        f"A {current.value.replace('_', '-')} appointment cannot become "
-                        f"{status.value.replace('_', '-')}.",
+                        f"A {_label(current)} appointment cannot become {_label(status)}.",
                     )
                 ]
             )

@@ -38,6 +38,11 @@ class LocalStore:
         with self._lock:
             self._listeners.append(listener)
 
+    def remove_listener(self, listener: AppointmentListener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
     def _written(self, appointment: Appointment) -> Appointment:
         with self._lock:
             listeners = list(self._listeners)

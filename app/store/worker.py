@@ -1,4 +1,4 @@
-"""The one thread that touches the store file: writes are serialized, the GUI never waits on disk."""
+"""The one thread that touches the store file: writes are serialized, the GUI never waits."""
 
 import logging
 from collections.abc import Callable

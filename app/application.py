@@ -1,0 +1,73 @@
+"""The composition root: builds the store, services, models and windows, and wires them."""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QTimer
+
+from app.domain.clock import Clock
+from app.domain.events import PatientArrived
+from app.services.message_bridge import MessageBridge
+from app.services.presence_service import PresenceService
+from app.services.schedule_service import ScheduleService
+from app.store.demo import CLINICIAN, seed_demo
+from app.store.local_store import LocalStore
+from app.ui.main_window import MainWindow
+from app.views.schedule_model import ScheduleModel
+
+log = logging.getLogger("clinicdesk.app")
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    data_dir: Path
+    demo: bool
+    settings: QSettings
+
+
+class Application(QObject):
+    """Owns every long-lived object of the desktop, from start to shutdown."""
+
+    def __init__(self, config: AppConfig, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.clock = clock or Clock()
+        store_name = "demo.sqlite3" if config.demo else "clinic-desk.sqlite3"
+        self.store = LocalStore(config.data_dir / store_name, self.clock)
+        self.bridge = MessageBridge(self)
+        self.schedule = ScheduleService(self.store, self.bridge, self)
+        self.presence = PresenceService(self)
+        self.model = ScheduleModel(self.clock, self)
+        user = f"Signed in as {CLINICIAN.name} (demo clinic, local store)" if config.demo \
+            else "Local store"
+        self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user)
+
+        self.schedule.appointmentChanged.connect(self.model.upsert)
+        self.presence.presenceChanged.connect(self.model.set_arrival)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self._tick)
+
+        if config.demo:
+            arrivals = self.store.run(lambda session: seed_demo(session, self.clock.now()))
+            # Seeding is quick and happens once, before the first window paints.
+            for arrival in arrivals.result():  # type: ignore[attr-defined]
+                self.presence.apply(PatientArrived(arrival.appointment_id, arrival.at))
+
+    def _tick(self) -> None:
+        self.model.tick()
+        today = self.clock.now().astimezone().date()
+        self.window.navigator.set_today(today)
+
+    def start(self) -> None:
+        self.window.restore_geometry()
+        self.window.show()
+        self.window.start()
+        self.ticker.start()
+
+    def shutdown(self) -> None:
+        self.ticker.stop()
+        self.window.save_settings()
+        self.schedule.close()
+        self.store.close()
+        log.info("shut down cleanly")

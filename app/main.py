@@ -1,0 +1,77 @@
+"""`clinic-desk`: parse the command line, start Qt on the qasync loop, run the application."""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from app import __version__
+
+log = logging.getLogger("clinicdesk.app")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="clinic-desk", description="Clinic Desk: the virtual-clinic schedule."
+    )
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="open the demo clinic in its own local store (no server needed)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="folder of the local store (default: the platform's app-data folder)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+
+    # Imported here so that --help and --version work without a display.
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from app.application import AppConfig, Application
+    from app.domain.errors import KnownError
+    from app.logging_config import setup_logging
+    from app.store.database import APP_NAME, default_data_dir
+    from app.ui.crash_handler import CrashHandler
+
+    log_path = setup_logging()
+    qt_app = QApplication(sys.argv[:1])
+    qt_app.setApplicationName(APP_NAME)
+    qt_app.setOrganizationName(APP_NAME)
+    qt_app.setApplicationDisplayName("Clinic Desk")
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    CrashHandler(str(log_path)).install(loop)
+
+    data_dir = args.data_dir or default_data_dir()
+    settings = QSettings()
+    if args.demo:
+        settings = QSettings(APP_NAME, f"{APP_NAME}-demo")
+    try:
+        application = Application(AppConfig(data_dir=data_dir, demo=args.demo, settings=settings))
+    except KnownError as error:
+        QMessageBox.critical(None, "Clinic Desk cannot start", str(error))
+        return 1
+    application.start()
+    log.info("Clinic Desk %s started (demo=%s)", __version__, args.demo)
+    quit_event = asyncio.Event()
+    qt_app.aboutToQuit.connect(quit_event.set)
+    # Logging out or `kill` closes the window the normal way: settings saved, store closed.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: qt_app.closeAllWindows() or qt_app.quit())
+    with loop:
+        loop.run_until_complete(quit_event.wait())
+    application.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Calls: aiortc peer connections, capture and playback (calls issue)."""

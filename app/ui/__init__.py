@@ -1,0 +1,1 @@
+"""Qt user-interface helpers shared by the views: icons and the like."""

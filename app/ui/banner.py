@@ -1,0 +1,47 @@
+"""A message banner at the top of the main window: what the services tell the user."""
+
+import html
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+_STYLES = {
+    "info": ("Info", "#e8f1fb", "#1e4f8a"),
+    "warning": ("Warning", "#fff4e0", "#7a4b00"),
+    "error": ("Error", "#fdecea", "#8a1c12"),
+}
+
+
+class Banner(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss message")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_message(self, level: str, text: str) -> None:
+        title, background, foreground = _STYLES[level]
+        self.setStyleSheet(
+            f"#banner {{ background: {background}; border: 1px solid {foreground}; "
+            f"border-radius: 4px; }} #banner QLabel {{ color: {foreground}; }}"
+        )
+        self.label.setText(f"<b>{title}:</b> {html.escape(text)}")
+        self.setAccessibleDescription(f"{title}: {text}")
+        self.show()
+        if level == "info":
+            self._timer.start(8000)
+        else:
+            self._timer.stop()  # warnings and errors stay until dismissed

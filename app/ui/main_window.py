@@ -1,0 +1,302 @@
+"""The main window: the Clinic Schedule with its date navigation, filter bar and actions."""
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import AppointmentStatus, DisplayState
+from app.domain.errors import KnownError
+from app.domain.records import Appointment
+from app.services.message_bridge import MessageBridge
+from app.services.schedule_service import ScheduleService
+from app.ui.actions_menu import ActionKey, action_states, build_actions_menu
+from app.ui.appointment_dialog import AppointmentDialog
+from app.ui.banner import Banner
+from app.ui.cancel_dialog import CancelDialog
+from app.ui.date_navigator import DateNavigator, Span
+from app.ui.filter_bar import FilterBar
+from app.ui.icons import icon
+from app.ui.schedule_view import ScheduleView
+from app.views.schedule_filter import ScheduleFilterProxy
+from app.views.schedule_model import ScheduleModel
+
+log = logging.getLogger("clinicdesk.ui")
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight of `day` in the workstation's time zone, as an aware datetime."""
+    return datetime.combine(day, time(0, 0)).astimezone()
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        schedule: ScheduleService,
+        model: ScheduleModel,
+        bridge: MessageBridge,
+        settings: QSettings,
+        user_label: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.schedule = schedule
+        self.model = model
+        self.settings = settings
+        self.setWindowTitle("Clinic Desk — Clinic Schedule")
+        self.setWindowIcon(icon("app-icon"))
+        self.resize(1180, 720)
+
+        self.proxy = ScheduleFilterProxy(self)
+        self.proxy.setSourceModel(model)
+        self.view = ScheduleView(self)
+        self.view.setModel(self.proxy)
+        self.view.configure_columns()
+
+        self.navigator = DateNavigator(schedule.now().astimezone().date(), self)
+        self.filter_bar = FilterBar(self)
+        self.banner = Banner(self)
+        self.heading = QLabel(self)
+        self.heading.setObjectName("heading")
+        self.heading.setStyleSheet("#heading { font-size: 16pt; font-weight: 600; }")
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.view, 1)
+        self.setCentralWidget(central)
+
+        self._build_actions()
+        self._build_status_bar(user_label)
+
+        bridge.info.connect(lambda text: self.banner.show_message("info", text))
+        bridge.warning.connect(lambda text: self.banner.show_message("warning", text))
+        bridge.error.connect(lambda text: self.banner.show_message("error", text))
+        schedule.rangeLoaded.connect(self._range_loaded)
+        schedule.directoryLoaded.connect(lambda staff, _: self.filter_bar.set_clinicians(
+            [member for member in staff if member.role.value == "clinician"]))
+        self.navigator.rangeChanged.connect(self._load_range)
+        self.filter_bar.filterChanged.connect(self.proxy.set_filter)
+        # Counting walks the rows: coalesce the many change signals into one count per turn.
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(0)
+        self._counts_timer.timeout.connect(self._update_counts)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
+                       self.proxy.layoutChanged, self.proxy.dataChanged):
+            signal.connect(self._counts_timer.start)
+        self.view.actionsRequested.connect(self._show_actions)
+        self.view.openRequested.connect(self.edit_appointment)
+        self.view.cancelRequested.connect(self.cancel_appointment)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
+
+        self.filter_bar.restore(settings)
+        span = str(settings.value("schedule/span", Span.DAY.value))
+        if span == Span.WEEK.value:
+            self.navigator.week_button.setChecked(True)
+        self.setTabOrder(self.navigator.picker, self.filter_bar.text)
+        self.setTabOrder(self.filter_bar.clinician, self.view)
+
+    # --- building --------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Schedule", self)
+        toolbar.setObjectName("schedule-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(toolbar)
+
+        self.new_action = QAction("New appointment", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.setToolTip("Book a new appointment (Ctrl+N)")
+        self.new_action.triggered.connect(lambda: self.new_appointment())
+        self.edit_action = QAction("Edit", self)
+        self.edit_action.setToolTip("Edit the selected appointment (Enter)")
+        self.edit_action.triggered.connect(lambda: self._on_selected(self.edit_appointment))
+        self.cancel_action = QAction("Cancel appointment", self)
+        self.cancel_action.setToolTip("Cancel the selected appointment (Delete)")
+        self.cancel_action.triggered.connect(lambda: self._on_selected(self.cancel_appointment))
+        self.call_action = QAction(icon("kind-video"), "Start call", self)
+        self.call_action.setEnabled(False)
+        self.call_action.setToolTip("In-app video calls are not available in this version yet.")
+        self.more_action = QAction(icon("actions"), "Actions", self)
+        self.more_action.setToolTip("All actions for the selected appointment")
+        self.more_action.triggered.connect(self._show_actions_for_selected)
+        find = QAction("Find", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self._focus_filter)
+        self.addAction(find)
+
+        toolbar.addAction(self.new_action)
+        toolbar.addAction(self.edit_action)
+        toolbar.addAction(self.cancel_action)
+        toolbar.addAction(self.call_action)
+        toolbar.addAction(self.more_action)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.navigator)
+        self._update_actions()
+
+    def _build_status_bar(self, user_label: str) -> None:
+        self.counts = QLabel(self)
+        self.statusBar().addWidget(self.counts, 1)
+        self.statusBar().addPermanentWidget(QLabel(user_label, self))
+
+    # --- range and counts ------------------------------------------------------------------
+    def start(self) -> None:
+        """Load what the window shows first (the directory and today)."""
+        self.schedule.load_directory()
+        first, days = self.navigator.current_range()
+        self._load_range(first, days)
+
+    def _load_range(self, first: date, days: int) -> None:
+        start = local_day_start(first)
+        end = local_day_start(first + timedelta(days=days))
+        if days == 1:
+            self.heading.setText(f"{first:%A %d %B %Y}")
+        else:
+            last = first + timedelta(days=days - 1)
+            self.heading.setText(f"Week of {first:%d %b} – {last:%d %b %Y}")
+        self.schedule.load_range(start, end)
+
+    def _range_loaded(
+        self, start: datetime, end: datetime, appointments: list[Appointment]
+    ) -> None:
+        self.model.set_range(start, end, appointments, show_date=(end - start) > timedelta(days=1))
+        self._update_actions()
+
+    def _update_counts(self) -> None:
+        shown = self.proxy.rowCount()
+        total = self.model.rowCount()
+        waiting = sum(
+            1 for row in range(total)
+            if self.model.state_of(self.model.appointment_at(row)) is DisplayState.WAITING
+        )
+        text = f"{total} appointments" if shown == total else f"{shown} of {total} shown"
+        self.counts.setText(f"{text} · {waiting} waiting")
+
+    def _update_actions(self) -> None:
+        appointment = self.view.current_appointment()
+        scheduled = appointment is not None and appointment.status is AppointmentStatus.SCHEDULED
+        self.edit_action.setEnabled(scheduled)
+        self.cancel_action.setEnabled(scheduled)
+        self.more_action.setEnabled(appointment is not None)
+
+    def _focus_filter(self) -> None:
+        self.filter_bar.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.text.selectAll()
+
+    # --- actions ---------------------------------------------------------------------------
+    def _on_selected(self, handler: Callable[[Appointment], object]) -> None:
+        appointment = self.view.current_appointment()
+        if appointment is not None:
+            handler(appointment)
+
+    def _show_actions_for_selected(self) -> None:
+        appointment = self.view.current_appointment()
+        if appointment is not None:
+            rect = self.view.visualRect(self.view.currentIndex())
+            self._show_actions(appointment, self.view.viewport().mapToGlobal(rect.center()))
+
+    def _show_actions(self, appointment: Appointment, where: QPoint) -> None:
+        menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self)
+        menu.popup(where)
+
+    def trigger(self, key: ActionKey, appointment: Appointment) -> None:
+        """Carry out one menu action (disabled ones never get here)."""
+        if key is ActionKey.EDIT:
+            self.edit_appointment(appointment)
+        elif key is ActionKey.CANCEL:
+            self.cancel_appointment(appointment)
+        elif key is ActionKey.NO_SHOW:
+            self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
+
+    def new_appointment(self) -> AppointmentDialog:
+        start = None
+        first, days = self.navigator.current_range()
+        if days == 1 and first != self.schedule.now().astimezone().date():
+            start = local_day_start(first) + timedelta(hours=9)
+        dialog = AppointmentDialog(self.schedule, self, start=start)
+        dialog.accepted.connect(lambda: self._saved(dialog))
+        dialog.open()
+        return dialog
+
+    def edit_appointment(self, appointment: Appointment) -> AppointmentDialog | None:
+        state = next(s for s in action_states(appointment, self.schedule.now())
+                     if s.key is ActionKey.EDIT)
+        if not state.enabled:
+            self.banner.show_message("info", state.reason)
+            return None
+        dialog = AppointmentDialog(self.schedule, self, appointment=appointment)
+        dialog.accepted.connect(lambda: self._saved(dialog))
+        dialog.open()
+        return dialog
+
+    def _saved(self, dialog: AppointmentDialog) -> None:
+        saved = dialog.saved
+        if saved is None:
+            return
+        day = saved.start.astimezone().date()
+        first, days = self.navigator.current_range()
+        if not first <= day < first + timedelta(days=days):
+            self.navigator.set_date(day)  # show where the appointment went
+        at = saved.start.astimezone()
+        self.statusBar().showMessage(f"Saved {saved.patient.name} at {at:%H:%M}", 5000)
+        QTimer.singleShot(0, lambda: self._select(saved))
+
+    def _select(self, appointment: Appointment) -> None:
+        row = self.model.row_of(appointment.id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if index.isValid():
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+
+    def cancel_appointment(self, appointment: Appointment) -> CancelDialog | None:
+        if appointment.status is not AppointmentStatus.SCHEDULED:
+            self.banner.show_message(
+                "info", f"This appointment is {appointment.status.value.replace('_', '-')}.")
+            return None
+        dialog = CancelDialog(appointment, self)
+
+        def confirmed(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self.schedule.set_status(
+                    appointment.id, AppointmentStatus.CANCELLED, dialog.reason(),
+                    done=self._cancelled,
+                )
+
+        dialog.finished.connect(confirmed)
+        dialog.open()
+        return dialog
+
+    def _cancelled(self, result: Appointment | None, error: KnownError | None) -> None:
+        if result is not None:
+            self.statusBar().showMessage(f"Cancelled {result.patient.name}'s appointment", 5000)
+
+    # --- closing ---------------------------------------------------------------------------
+    def save_settings(self) -> None:
+        self.filter_bar.save(self.settings)
+        self.settings.setValue("schedule/span", self.navigator.span.value)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+
+    def restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)

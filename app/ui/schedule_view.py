@@ -1,0 +1,93 @@
+"""The schedule's table view: one row per appointment, keyboard first, a ⋯ menu per row."""
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from app.domain.records import Appointment
+from app.views.schedule_columns import Column, Role
+
+
+class ScheduleView(QTableView):
+    #: (appointment, global position) — the actions menu should open there
+    actionsRequested = Signal(object, QPoint)
+    openRequested = Signal(object)
+    cancelRequested = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSortingEnabled(True)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setShowGrid(False)
+        self.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside it
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(30)
+        self.setAccessibleName("Clinic schedule")
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.clicked.connect(self._clicked)
+        self.doubleClicked.connect(self._double_clicked)
+
+    def configure_columns(self) -> None:
+        """Column widths once the model is set (the header has sections only then)."""
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        widths = {
+            Column.TIME: 110, Column.PATIENT: 200, Column.KIND: 110, Column.CLINICIAN: 140,
+            Column.STATUS: 120, Column.WAITING: 80, Column.ACTIONS: 40,
+        }
+        for column, width in widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(column, width)
+        header.setSectionResizeMode(Column.NOTES, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.ACTIONS, QHeaderView.ResizeMode.Fixed)
+        self.sortByColumn(Column.TIME, Qt.SortOrder.AscendingOrder)
+
+    def current_appointment(self) -> Appointment | None:
+        index = self.currentIndex()
+        if not index.isValid():
+            return None
+        value = index.siblingAtColumn(0).data(Role.APPOINTMENT)
+        return value if isinstance(value, Appointment) else None
+
+    def _appointment_at(self, index: QModelIndex) -> Appointment | None:
+        value = index.siblingAtColumn(0).data(Role.APPOINTMENT) if index.isValid() else None
+        return value if isinstance(value, Appointment) else None
+
+    def _context_menu(self, position: QPoint) -> None:
+        appointment = self._appointment_at(self.indexAt(position))
+        if appointment is not None:
+            self.actionsRequested.emit(appointment, self.viewport().mapToGlobal(position))
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == Column.ACTIONS:
+            appointment = self._appointment_at(index)
+            if appointment is not None:
+                rect = self.visualRect(index)
+                self.actionsRequested.emit(
+                    appointment, self.viewport().mapToGlobal(rect.bottomLeft())
+                )
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        appointment = self._appointment_at(index)
+        if appointment is not None and index.column() != Column.ACTIONS:
+            self.openRequested.emit(appointment)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        appointment = self.current_appointment()
+        key = event.key()
+        if appointment is not None and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.openRequested.emit(appointment)
+            return
+        if appointment is not None and key == Qt.Key.Key_Delete:
+            self.cancelRequested.emit(appointment)
+            return
+        if appointment is not None and key == Qt.Key.Key_Menu:
+            rect = self.visualRect(self.currentIndex())
+            self.actionsRequested.emit(appointment, self.viewport().mapToGlobal(rect.center()))
+            return
+        super().keyPressEvent(event)

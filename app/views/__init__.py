@@ -1,0 +1,1 @@
+"""Qt item models and proxies that present the store to the views."""

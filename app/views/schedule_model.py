@@ -1,0 +1,384 @@
+"""The Clinic Schedule's table model: appointments of a day (or week) with their live state.
+
+Status changes and the waiting clock emit `dataChanged` for the rows concerned only; a reset
+happens only when the shown range changes (another day or week).
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont
+
+from app.domain.clock import Clock
+from app.domain.enums import AppointmentKind, DisplayState
+from app.domain.records import Appointment
+from app.domain.status import display_state, format_waiting, waiting_seconds
+from app.ui.icons import kind_icon, status_icon
+from app.views.schedule_columns import HEADERS, Column, Role
+
+_Index = QModelIndex | QPersistentModelIndex
+_GREYED = QColor("#8a949e")
+_WAITING_BACKGROUND = QColor("#e6f5ec")
+_STATE_ORDER = {state: order for order, state in enumerate(DisplayState)}
+_INACTIVE = frozenset({DisplayState.TAKEN, DisplayState.CANCELLED, DisplayState.NO_SHOW})
+_ANSWERED_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        *Role,
+    }
+)
+
+
+def _local(at: datetime) -> datetime:
+    return at.astimezone()
+
+
+class ScheduleModel(QAbstractTableModel):
+    def __init__(self, clock: Clock, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._rows: list[Appointment] = []
+        self._row_of: dict[UUID, int] = {}
+        self._arrivals: dict[UUID, datetime] = {}
+        self._states: dict[UUID, DisplayState] = {}
+        self._range: tuple[datetime, datetime] | None = None
+        self._show_date = False
+        self._now = clock.now()
+        self._sort_column = Column.TIME
+        self._descending = False
+
+    # --- what the view asks ------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[Column(section)]
+        if role == Qt.ItemDataRole.ToolTipRole and section == Column.ACTIONS:
+            return "Actions"
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ANSWERED_ROLES or not index.isValid():
+            return None  # the delegate asks for many roles per cell on every paint
+        if not 0 <= index.row() < len(self._rows):
+            return None
+        appointment = self._rows[index.row()]
+        column = Column(index.column())
+        state = self.state_of(appointment)
+        if role == Role.APPOINTMENT:
+            return appointment
+        if role == Role.STATE:
+            return state
+        if role == Role.WAITING_SECONDS:
+            return self._waiting(appointment, state)
+        if role == Role.SORT:
+            return self.sort_key(appointment, column)[0]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _GREYED if state in _INACTIVE else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return _WAITING_BACKGROUND if state is DisplayState.WAITING else None
+        if role == Qt.ItemDataRole.FontRole:
+            if state is DisplayState.CANCELLED and column in (Column.TIME, Column.PATIENT):
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in (Column.WAITING, Column.ACTIONS):
+                return Qt.AlignmentFlag.AlignCenter
+            return None
+        return self._column_data(appointment, column, state, role)
+
+    def _column_data(
+        self, appointment: Appointment, column: Column, state: DisplayState, role: int
+    ) -> Any:
+        display = role == Qt.ItemDataRole.DisplayRole
+        if column is Column.TIME:
+            if display:
+                return self._time_text(appointment)
+        elif column is Column.PATIENT:
+            if display:
+                return appointment.patient.name
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self._patient_tooltip(appointment)
+        elif column is Column.KIND:
+            text = self._kind_text(appointment)
+            if display or role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                return text if display else f"{text} appointment"
+            if role == Qt.ItemDataRole.DecorationRole:
+                return kind_icon(appointment.kind)
+        elif column is Column.CLINICIAN:
+            if display:
+                return appointment.clinician.name
+        elif column is Column.STATUS:
+            if display:
+                return state.label
+            if role == Qt.ItemDataRole.DecorationRole:
+                return status_icon(state)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self._status_tooltip(appointment, state)
+            if role == Qt.ItemDataRole.AccessibleTextRole:
+                return f"Status: {state.label}. {self._status_tooltip(appointment, state)}"
+        elif column is Column.WAITING:
+            seconds = self._waiting(appointment, state)
+            if display:
+                return format_waiting(seconds)
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                if seconds is None:
+                    return None
+                return f"Waiting for {format_waiting(seconds)} (minutes:seconds)"
+        elif column is Column.NOTES:
+            notes = appointment.notes
+            if state is DisplayState.CANCELLED and appointment.cancel_reason:
+                notes = f"Cancelled: {appointment.cancel_reason}" + (f" — {notes}" if notes else "")
+            if display:
+                return notes.splitlines()[0] if notes else ""
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return notes or None
+        elif column is Column.ACTIONS:
+            if display:
+                return "⋯"
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                return "Actions for this appointment"
+        return None
+
+    # --- sorting -------------------------------------------------------------------------------
+    # The model keeps its rows sorted itself (the proxy only filters): Python's sort with a key
+    # is fast, where a proxy sort calls back into Python for every comparison.
+    def sort_key(self, appointment: Appointment, column: Column) -> tuple[Any, ...]:
+        """The value a column sorts by, then start time and id so ties keep a stable order."""
+        key: Any
+        if column is Column.TIME:
+            key = appointment.start.timestamp()
+        elif column is Column.PATIENT:
+            key = appointment.patient.name.casefold()
+        elif column is Column.KIND:
+            key = appointment.kind.value
+        elif column is Column.CLINICIAN:
+            key = appointment.clinician.name.casefold()
+        elif column is Column.STATUS:
+            key = _STATE_ORDER[self.state_of(appointment)]
+        elif column is Column.WAITING:
+            seconds = self._waiting(appointment, self.state_of(appointment))
+            key = -1 if seconds is None else seconds
+        elif column is Column.NOTES:
+            key = appointment.notes.casefold()
+        else:
+            key = 0
+        return (key, appointment.start, str(appointment.id))
+
+    def _in_order(self, first: Appointment, second: Appointment) -> bool:
+        a = self.sort_key(first, self._sort_column)
+        b = self.sort_key(second, self._sort_column)
+        return a >= b if self._descending else a <= b
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(Column):
+            return
+        self._sort_column = Column(column)
+        self._descending = order == Qt.SortOrder.DescendingOrder
+        self.layoutAboutToBeChanged.emit()
+        before = self.persistentIndexList()
+        moving = [(index, self._rows[index.row()].id, index.column()) for index in before]
+        self._sort_rows()
+        self.changePersistentIndexList(
+            before, [self.index(self._row_of[key], column) for _, key, column in moving]
+        )
+        self.layoutChanged.emit()
+
+    def _sort_rows(self) -> None:
+        self._now = self._clock.now()
+        column = self._sort_column
+        self._rows.sort(key=lambda a: self.sort_key(a, column), reverse=self._descending)
+        self._row_of = {appointment.id: row for row, appointment in enumerate(self._rows)}
+
+    def _insert_position(self, appointment: Appointment) -> int:
+        low, high = 0, len(self._rows)
+        while low < high:
+            middle = (low + high) // 2
+            if self._in_order(self._rows[middle], appointment):
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def _reposition(self, row: int) -> int:
+        """Move one row whose sort value changed to its place; return where it is now."""
+        appointment = self._rows[row]
+        before_ok = row == 0 or self._in_order(self._rows[row - 1], appointment)
+        after_ok = row == len(self._rows) - 1 or self._in_order(appointment, self._rows[row + 1])
+        if before_ok and after_ok:
+            return row
+        rest = self._rows[:row] + self._rows[row + 1 :]
+        low, high = 0, len(rest)
+        while low < high:
+            middle = (low + high) // 2
+            if self._in_order(rest[middle], appointment):
+                low = middle + 1
+            else:
+                high = middle
+        # Qt counts the destination before the move: past the moved row it is one more.
+        destination = low + 1 if low >= row else low
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
+        rest.insert(low, appointment)
+        self._rows = rest
+        self._row_of = {a.id: position for position, a in enumerate(self._rows)}
+        self.endMoveRows()
+        return low
+
+    # --- derived values ------------------------------------------------------------------------
+    def state_of(self, appointment: Appointment) -> DisplayState:
+        return display_state(
+            appointment.status, appointment.start, self._arrivals.get(appointment.id), self._now
+        )
+
+    def _waiting(self, appointment: Appointment, state: DisplayState) -> int | None:
+        if state is not DisplayState.WAITING:
+            return None
+        return waiting_seconds(self._arrivals.get(appointment.id), self._now)
+
+    def _time_text(self, appointment: Appointment) -> str:
+        start, end = _local(appointment.start), _local(appointment.end)
+        text = f"{start:%H:%M}–{end:%H:%M}"
+        return f"{start:%a %d %b} {text}" if self._show_date else text
+
+    @staticmethod
+    def _kind_text(appointment: Appointment) -> str:
+        if appointment.kind is AppointmentKind.GROUP:
+            return f"Group ({len(appointment.participants) + 1})"
+        return appointment.kind.label
+
+    @staticmethod
+    def _patient_tooltip(appointment: Appointment) -> str:
+        patient = appointment.patient
+        born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "not recorded"
+        return f"{patient.name}\nDate of birth: {born}\nMRN: {patient.mrn or 'not recorded'}"
+
+    def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
+        arrived = self._arrivals.get(appointment.id)
+        if state is DisplayState.WAITING and arrived is not None:
+            return f"{state.description} since {_local(arrived):%H:%M}."
+        if state is DisplayState.SCHEDULED and arrived is not None:
+            since = f"{_local(arrived):%H:%M}"
+            return f"{state.description}. The patient is online early (since {since})."
+        return f"{state.description}."
+
+    # --- what the services tell it -------------------------------------------------------------
+    @property
+    def shown_range(self) -> tuple[datetime, datetime] | None:
+        return self._range
+
+    def set_range(
+        self, start: datetime, end: datetime, appointments: list[Appointment], show_date: bool
+    ) -> None:
+        """Show another day or week: the one place the model resets."""
+        self.beginResetModel()
+        self._range = (start, end)
+        self._show_date = show_date
+        self._rows = list(appointments)
+        self._sort_rows()
+        self._states = {}
+        for appointment in self._rows:
+            self._track_state(appointment)
+        self.endResetModel()
+
+    def appointment_at(self, row: int) -> Appointment:
+        return self._rows[row]
+
+    def row_of(self, appointment_id: UUID) -> int | None:
+        return self._row_of.get(appointment_id)
+
+    def upsert(self, appointment: Appointment) -> None:
+        """An appointment was written: update its row, add it, or drop it if it left the range."""
+        row = self._row_of.get(appointment.id)
+        in_range = self._range is not None and self._range[0] <= appointment.start < self._range[1]
+        if row is not None and not in_range:
+            self._remove_row(row)
+        elif row is not None:
+            if self._rows[row].version > appointment.version:
+                return  # an older answer arrived late
+            self._rows[row] = appointment
+            self._track_state(appointment)
+            self._emit_row(row)
+        elif in_range:
+            row = self._insert_position(appointment)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._rows.insert(row, appointment)
+            for later in range(row, len(self._rows)):
+                self._row_of[self._rows[later].id] = later
+            self._track_state(appointment)
+            self.endInsertRows()
+
+    def _track_state(self, appointment: Appointment) -> None:
+        """Rows whose patient is online are the ones the clock can change; remember their state."""
+        if appointment.id in self._arrivals:
+            self._states[appointment.id] = self.state_of(appointment)
+
+    def _remove_row(self, row: int) -> None:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        removed = self._rows.pop(row)
+        self.endRemoveRows()
+        self._row_of.pop(removed.id, None)
+        self._states.pop(removed.id, None)
+        for later in range(row, len(self._rows)):
+            self._row_of[self._rows[later].id] = later
+
+    def set_arrival(self, appointment_id: UUID, arrived_at: datetime | None) -> None:
+        """The patient entered (a time) or left (None) the waiting room."""
+        if arrived_at is None:
+            self._arrivals.pop(appointment_id, None)
+            self._states.pop(appointment_id, None)
+        else:
+            self._arrivals[appointment_id] = arrived_at
+        row = self._row_of.get(appointment_id)
+        if row is not None:
+            self._now = self._clock.now()
+            self._track_state(self._rows[row])
+            self._emit_row(row)
+
+    def tick(self) -> None:
+        """Advance the clock: waiting times count on, and early arrivals turn green on time."""
+        self._now = self._clock.now()
+        for appointment_id in list(self._states):
+            row = self._row_of[appointment_id]
+            state = self.state_of(self._rows[row])
+            if state is not self._states[appointment_id]:
+                self._states[appointment_id] = state
+                self._emit_row(row)
+            elif state is DisplayState.WAITING:
+                row = self._reposition(row)
+                index = self.index(row, Column.WAITING)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole, Role.SORT])
+
+    def _emit_row(self, row: int) -> None:
+        """Repaint one row, after moving it if its new values sort it elsewhere."""
+        row = self._reposition(row)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))

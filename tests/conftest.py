@@ -1,0 +1,73 @@
+"""Shared fixtures: offscreen Qt, a real store file on a fixed clock, the services over it."""
+
+import os
+
+# Before Qt is imported anywhere: without a display Qt would abort the whole pytest process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.domain.clock import FixedClock
+from app.domain.enums import Role
+from app.domain.records import Location, StaffMember
+from app.services.message_bridge import MessageBridge
+from app.services.schedule_service import ScheduleService
+from app.store import directory
+from app.store.local_store import LocalStore
+
+#: "Now" in the tests: a Thursday morning, 08:00 UTC.
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+DR_NG = StaffMember(uuid.UUID(int=1), "Dr Ng", Role.CLINICIAN)
+DR_OKAFOR = StaffMember(uuid.UUID(int=2), "Dr Okafor", Role.CLINICIAN)
+CLERK = StaffMember(uuid.UUID(int=3), "Sam Clerk", Role.CLERK)
+ST_MARYS = Location(uuid.UUID(int=10), "St Mary's Hospital", "1 Praed Street, London W2 1NY")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FixedClock) -> Iterator[LocalStore]:
+    local = LocalStore(tmp_path / "store.sqlite3", clock)
+
+    def seed(session: object) -> None:
+        for member in (DR_NG, DR_OKAFOR, CLERK):
+            directory.add_staff(session, member)  # type: ignore[arg-type]
+        directory.add_location(session, ST_MARYS)  # type: ignore[arg-type]
+
+    local.run(seed).result()
+    yield local
+    local.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path | None:
+    """Where tests save screenshots (the test command sets CLINIC_DESK_SCREENSHOTS)."""
+    folder = os.environ.get("CLINIC_DESK_SCREENSHOTS")
+    if not folder:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def bridge(qapp: object) -> MessageBridge:
+    return MessageBridge()
+
+
+@pytest.fixture
+def schedule_service(
+    qapp: object, store: LocalStore, bridge: MessageBridge
+) -> Iterator[ScheduleService]:
+    service = ScheduleService(store, bridge)
+    yield service
+    service.close()

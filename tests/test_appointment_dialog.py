@@ -1,0 +1,483 @@
+"""The appointment and cancel dialogs, driven by keystrokes against a real store."""
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDateTimeEdit, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.domain.drafts import AppointmentDraft, PatientDraft
+from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.records import Appointment, Participant
+from app.services.schedule_service import ScheduleService
+from app.store.local_store import LocalStore
+from app.ui.appointment_dialog import AppointmentDialog
+from app.ui.cancel_dialog import CancelDialog
+from tests.conftest import DR_NG, NOW, ST_MARYS
+
+# The offscreen platform of the tests cannot resize, raise or grab for real and says so; a
+# dialog growing to show its errors and the patient picker's popup are still right.
+pytestmark = pytest.mark.qt_log_ignore(
+    r"^This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)\(?\)?$"
+)
+
+#: The default start of a new appointment at NOW (08:00 UTC): the next quarter hour.
+NEXT_QUARTER = NOW + timedelta(minutes=15)
+OpenDialog = Callable[..., AppointmentDialog]
+
+
+def clock_text(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")
+
+
+def focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+# QTest directly: qtbot's key and mouse helpers are the same functions, without type hints.
+def type_here(text: str) -> None:
+    QTest.keyClicks(focused(), text)
+
+
+def press(key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
+    if modifier is None:
+        QTest.keyClick(focused(), key)
+    else:
+        QTest.keyClick(focused(), key, modifier)
+
+
+def click(button: QWidget) -> None:
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def shoot(widget: QWidget, name: str, folder: Path | None) -> None:
+    if folder is None:
+        return
+    layout = widget.layout()
+    if layout is not None:
+        layout.activate()
+    assert widget.grab().save(str(folder / name))
+
+
+def stored(store: LocalStore) -> list[Appointment]:
+    return store.appointments_between(NOW - timedelta(days=1), NOW + timedelta(days=2)).result()
+
+
+def book(
+    store: LocalStore,
+    start: datetime = NEXT_QUARTER,
+    name: str = "Jane Doe",
+    email: str = "jane@example.org",
+    mrn: str = "H123456",
+) -> Appointment:
+    draft = AppointmentDraft(
+        patient=PatientDraft(name=name, email=email, mrn=mrn),
+        clinician_id=DR_NG.id,
+        start=start,
+        duration_minutes=20,
+        kind=AppointmentKind.VIDEO,
+        location_id=ST_MARYS.id,
+        notes="Diabetes review.",
+    )
+    return store.save_appointment(draft).result()
+
+
+@pytest.fixture
+def service(qtbot: QtBot, schedule_service: ScheduleService) -> ScheduleService:
+    with qtbot.waitSignal(schedule_service.directoryLoaded, timeout=5000):
+        schedule_service.load_directory()
+    return schedule_service
+
+
+@pytest.fixture
+def open_dialog(qtbot: QtBot, service: ScheduleService) -> OpenDialog:
+    def make(**arguments: object) -> AppointmentDialog:
+        dialog = AppointmentDialog(service, **arguments)  # type: ignore[arg-type]
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(dialog.isActiveWindow)
+        return dialog
+
+    return make
+
+
+@pytest.fixture(params=["UTC", "America/New_York", "Asia/Kolkata"])
+def zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The workstation's time zone, for Python and Qt alike."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def fill_patient(dialog: AppointmentDialog, name: str, email: str, born: str = "") -> None:
+    """From the search field, Tab down through the patient's fields, typing as a clerk would."""
+    assert focused() is dialog.search_edit
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.new_patient_button
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.name_edit
+    type_here(name)
+    press(Qt.Key.Key_Tab)  # the date of birth is disabled while "Unknown" is ticked
+    assert focused() is dialog.birth_unknown
+    if born:
+        press(Qt.Key.Key_Space)  # untick "Unknown": the date takes the focus, day first
+        assert focused() is dialog.birth_edit
+        type_here(born)
+        press(Qt.Key.Key_Tab)
+        assert focused() is dialog.birth_unknown
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.mrn_edit
+    type_here("H123456")
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.email_edit
+    type_here(email)
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.phone_edit
+    type_here("020 7946 0000")
+
+
+def choose_clinician(dialog: AppointmentDialog) -> None:
+    """From the phone field, Tab to the clinician and pick Dr Ng, the first, with the arrow."""
+    for expected in (dialog.start_edit, dialog.duration_spin, dialog.kind_combo):
+        press(Qt.Key.Key_Tab)
+        assert focused() is expected
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.clinician_combo
+    assert dialog.clinician_combo.currentIndex() == -1  # nobody is booked by default
+    press(Qt.Key.Key_Down)
+    assert dialog.clinician_combo.currentText() == "Dr Ng"
+
+
+def add_participant(qtbot: QtBot, dialog: AppointmentDialog, name: str, email: str) -> None:
+    click(dialog.add_participant_button)
+    row = dialog.participant_table.rowCount() - 1
+    editor = focused()
+    assert isinstance(editor, QLineEdit) and dialog.participant_table.isAncestorOf(editor)
+    type_here(name)
+    press(Qt.Key.Key_Tab)  # on to the email cell's editor
+    type_here(email)
+    press(Qt.Key.Key_Return)  # finishes the cell; it does not save the dialog
+    cell = dialog.participant_table.item(row, 1)
+    assert cell is not None
+    qtbot.waitUntil(lambda: cell.text() == email and focused() is dialog.participant_table)
+    assert dialog.isVisible() and dialog.summary.isHidden()
+
+
+def test_create_video_appointment(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    dialog = open_dialog()
+    assert dialog.windowTitle() == "New appointment"
+    assert not dialog.participant_table.isVisible()  # video, not group
+    shoot(dialog, "dialog-new-appointment.png", screenshot_dir)
+    fill_patient(dialog, "Jane Doe", "jane@example.org", born="3 Feb 1961")
+    choose_clinician(dialog)
+
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        press(Qt.Key.Key_Return)
+
+    [saved] = stored(store)
+    assert dialog.saved == saved
+    assert saved.patient.name == "Jane Doe"
+    assert saved.patient.email == "jane@example.org"
+    assert saved.patient.mrn == "H123456"
+    assert saved.patient.phone == "020 7946 0000"
+    assert saved.patient.date_of_birth == date(1961, 2, 3)
+    assert saved.clinician == DR_NG
+    assert saved.start == NEXT_QUARTER
+    assert saved.duration_minutes == 20
+    assert saved.kind is AppointmentKind.VIDEO
+    assert saved.location is None
+
+
+def test_empty_name_is_refused(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "", "jane@example.org")
+    choose_clinician(dialog)
+
+    press(Qt.Key.Key_Return)
+
+    message = "Enter the patient's name."
+    assert dialog.error_text("patient.name") == f"Error: {message}"
+    assert dialog.name_edit.accessibleDescription() == f"Error: {message}"
+    assert message in dialog.summary.text() and dialog.summary.isVisible()
+    assert focused() is dialog.name_edit
+    assert dialog.isVisible() and dialog.save_button.isEnabled()
+    assert dialog.email_edit.text() == "jane@example.org"  # the input is kept
+    assert stored(store) == []
+    shoot(dialog, "dialog-new-appointment-errors.png", screenshot_dir)
+
+    type_here("Jane Doe")  # fixing it clears the error on the next save
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        press(Qt.Key.Key_Return)
+    assert dialog.error_text("patient.name") == ""
+    assert len(stored(store)) == 1
+
+
+def test_video_without_email_is_refused(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "")
+    choose_clinician(dialog)
+
+    press(Qt.Key.Key_Return)
+
+    assert dialog.error_text("patient.email") == (
+        "Error: A video appointment needs the patient's email for the invite."
+    )
+    assert focused() is dialog.email_edit
+    assert stored(store) == []
+
+
+def test_start_in_the_past_is_refused(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "jane@example.org")
+    choose_clinician(dialog)
+    press(Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    press(Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    press(Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert focused() is dialog.start_edit
+    dialog.start_edit.setCurrentSection(QDateTimeEdit.Section.HourSection)
+    press(Qt.Key.Key_Down)  # an hour earlier: 07:15, before 08:00
+
+    press(Qt.Key.Key_Return)
+
+    past = NEXT_QUARTER - timedelta(hours=1)
+    assert dialog.error_text("start") == f"Error: The start ({clock_text(past)}) is in the past."
+    assert stored(store) == []
+
+
+def test_overlap_is_refused_by_the_store(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    existing = book(store, name="John Smith", email="john@example.org", mrn="H654321")
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "jane@example.org")
+    choose_clinician(dialog)
+
+    press(Qt.Key.Key_Return)
+    assert not dialog.save_button.isEnabled()  # until the store answers
+    qtbot.waitUntil(lambda: dialog.error_text("start") != "", timeout=5000)
+
+    window = f"{clock_text(existing.start)}–{clock_text(existing.end)}"
+    message = f"Dr Ng already has an appointment {window}."
+    assert dialog.error_text("start") == f"Error: {message}"
+    assert message in dialog.summary.text()
+    assert dialog.isVisible() and dialog.save_button.isEnabled()
+    assert dialog.name_edit.text() == "Jane Doe"
+    assert dialog.saved is None
+    assert stored(store) == [existing]
+    shoot(dialog, "dialog-overlap-error.png", screenshot_dir)
+
+
+def test_refusal_without_a_field_shows_in_the_summary(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    booked = book(store)
+    dialog = open_dialog(appointment=booked)
+    store.set_status(booked.id, AppointmentStatus.CANCELLED, "Booked in error").result()
+
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(dialog.summary.isVisible, timeout=5000)
+
+    assert "A cancelled appointment cannot be edited." in dialog.summary.text()
+    assert dialog.isVisible() and dialog.save_button.isEnabled()
+    assert stored(store)[0].version == booked.version + 1  # only the cancellation
+
+
+def test_group_appointment_with_participants(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "jane@example.org")
+    choose_clinician(dialog)
+    press(Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert focused() is dialog.kind_combo
+    type_here("Group")
+    assert dialog.participant_table.isVisible()
+    invitees = [
+        Participant("Amir Khan", "amir@example.org"),
+        Participant("Bea Lopez", "bea@example.org"),
+        Participant("Chen Wei", "chen@example.org"),
+    ]
+    for invitee in invitees:
+        add_participant(qtbot, dialog, invitee.name, invitee.email)
+    assert dialog.participant_count.text() == "3 of 50"
+    shoot(dialog, "dialog-group-appointment.png", screenshot_dir)
+
+    dialog.name_edit.setFocus()
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        press(Qt.Key.Key_Return)
+
+    [saved] = stored(store)
+    assert saved.kind is AppointmentKind.GROUP
+    assert saved.participants == tuple(invitees)
+
+
+def test_group_of_51_is_refused(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "jane@example.org")
+    choose_clinician(dialog)
+    dialog.kind_combo.setFocus()
+    type_here("Group")
+    for number in range(1, 52):
+        add_participant(qtbot, dialog, f"Participant {number}", f"p{number}@example.org")
+    assert dialog.participant_count.text() == "51 of 50"
+    assert dialog.add_participant_button.isEnabled()  # the rule is told, not silently enforced
+
+    dialog.name_edit.setFocus()
+    press(Qt.Key.Key_Return)
+
+    assert dialog.error_text("participants") == (
+        "Error: A group appointment holds at most 50 participants (51 entered)."
+    )
+    assert stored(store) == []
+    shoot(dialog, "dialog-group-too-many.png", screenshot_dir)
+
+    dialog.participant_table.selectRow(50)
+    click(dialog.remove_participant_button)
+    assert dialog.participant_count.text() == "50 of 50"
+    dialog.name_edit.setFocus()
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        press(Qt.Key.Key_Return)
+    assert len(stored(store)[0].participants) == 50
+
+
+def test_edit_changes_notes_and_version(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    original = book(store)
+    dialog = open_dialog(appointment=original)
+    assert dialog.windowTitle() == "Edit appointment — Jane Doe"
+    assert dialog.name_edit.text() == "Jane Doe"
+    assert dialog.mrn_edit.text() == "H123456"
+    assert dialog.clinician_combo.currentText() == "Dr Ng"
+    assert dialog.location_combo.currentText() == ST_MARYS.label
+    assert dialog.draft().start == original.start
+    assert dialog.draft().id == original.id
+    shoot(dialog, "dialog-edit-appointment.png", screenshot_dir)
+
+    dialog.notes_edit.setFocus()
+    dialog.notes_edit.moveCursor(dialog.notes_edit.textCursor().MoveOperation.End)
+    type_here(" Bring the glucose diary.")
+    press(Qt.Key.Key_Tab)  # Tab leaves the notes; the hidden participants are skipped
+    assert focused() is dialog.save_button
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        press(Qt.Key.Key_Return)
+
+    [saved] = stored(store)
+    assert saved.id == original.id
+    assert saved.notes == "Diabetes review. Bring the glucose diary."
+    assert saved.version == original.version + 1
+    assert saved.patient.id == original.patient.id
+
+
+@pytest.mark.parametrize("n", range(60))
+def test_pick_existing_patient(n: int, qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore) -> None:
+    earlier = book(store, start=NOW + timedelta(days=1))
+    dialog = open_dialog()
+    type_here("jane")
+    popup = dialog.patient_completer.popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible, timeout=5000)
+    assert popup.model().rowCount() == 1
+    popup.hide()
+    dialog.patient_completer.activated.emit(dialog._search_model.stringList()[0])
+
+    assert dialog.name_edit.text() == "Jane Doe"
+    assert dialog.email_edit.text() == "jane@example.org"
+    assert dialog.mrn_edit.text() == "H123456"
+    assert dialog.draft().patient.id == earlier.patient.id
+    assert "Existing patient" in dialog.patient_state.text()
+    assert dialog.isVisible()  # Enter picked the patient; it did not save
+
+    click(dialog.new_patient_button)
+    assert dialog.name_edit.text() == "" and dialog.email_edit.text() == ""
+    assert dialog.draft().patient.id is None
+    assert focused() is dialog.name_edit
+
+
+def test_times_are_the_workstations(
+    zone: str, qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    new = open_dialog()
+    local = NEXT_QUARTER.astimezone()
+    assert new.start_edit.dateTime().toString("yyyy-MM-dd HH:mm") == f"{local:%Y-%m-%d %H:%M}"
+    assert new.draft().start == NEXT_QUARTER
+    assert new.draft().start.tzinfo is not None
+
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    asked = open_dialog(start=start)
+    assert asked.draft().start == start
+
+    booked = book(store, start=start)
+    edit = open_dialog(appointment=booked)
+    shown = start.astimezone()
+    assert edit.start_edit.dateTime().toString("HH:mm") == f"{shown:%H:%M}"
+    assert edit.draft().start == start
+
+
+def test_cancel_dialog_returns_the_reason(
+    qtbot: QtBot, store: LocalStore, screenshot_dir: Path | None
+) -> None:
+    appointment = book(store)
+    dialog = CancelDialog(appointment)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    texts = [label.text() for label in dialog.findChildren(QWidget) if hasattr(label, "text")]
+    assert "Jane Doe" in texts and "Dr Ng" in texts
+    start = appointment.start.astimezone()
+    assert any(f"{start:%H:%M}" in str(text) for text in texts)
+    assert focused() is dialog.reason_combo
+    shoot(dialog, "dialog-cancel-appointment.png", screenshot_dir)
+
+    press(Qt.Key.Key_Down)
+    press(Qt.Key.Key_Down)
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        press(Qt.Key.Key_Return)
+    assert dialog.reason() == "Clinician unavailable"
+
+
+def test_cancel_dialog_typed_reason_and_escape(qtbot: QtBot, store: LocalStore) -> None:
+    appointment = book(store)
+    typed = CancelDialog(appointment)
+    qtbot.addWidget(typed)
+    typed.show()
+    qtbot.waitExposed(typed)
+    typed.activateWindow()
+    qtbot.waitUntil(typed.isActiveWindow)
+    type_here("Patient admitted to ward")
+    with qtbot.waitSignal(typed.accepted, timeout=1000):
+        press(Qt.Key.Key_Return)
+    assert typed.reason() == "Patient admitted to ward"
+
+    kept = CancelDialog(appointment)
+    qtbot.addWidget(kept)
+    kept.show()
+    qtbot.waitExposed(kept)
+    kept.activateWindow()
+    qtbot.waitUntil(kept.isActiveWindow)
+    with qtbot.waitSignal(kept.rejected, timeout=1000):
+        press(Qt.Key.Key_Escape)
+    assert stored(store)[0].status is appointment.status  # the dialog writes nothing

@@ -1,0 +1,240 @@
+"""The Clinic Schedule window driven as a user would: keyboard, dialogs, live status, filters."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMenu
+from pytestqt.qtbot import QtBot
+from sqlmodel import Session
+
+from app.application import AppConfig, Application
+from app.domain.clock import FixedClock
+from app.domain.enums import AppointmentStatus, DisplayState
+from app.domain.events import PatientArrived, PatientLeft
+from app.store import directory
+from app.ui.actions_menu import build_actions_menu
+from app.ui.appointment_dialog import AppointmentDialog
+from app.ui.cancel_dialog import CancelDialog
+from app.views.schedule_columns import Column, Role
+from tests.conftest import CLERK, DR_NG, DR_OKAFOR, NOW, ST_MARYS
+
+
+def seed_directory(session: Session) -> None:
+    for member in (DR_NG, DR_OKAFOR, CLERK):
+        directory.add_staff(session, member)
+    directory.add_location(session, ST_MARYS)
+
+
+def make_app(tmp_path: Path, clock: FixedClock, qtbot: QtBot) -> Application:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    application = Application(AppConfig(tmp_path / "data", False, settings), clock=clock)
+    if not application.store.staff().result():
+        application.store.run(seed_directory).result()
+    qtbot.addWidget(application.window)
+    with qtbot.waitSignal(application.schedule.directoryLoaded):
+        application.start()
+    qtbot.waitUntil(lambda: application.model.shown_range is not None)
+    return application
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock: FixedClock, qtbot: QtBot) -> Iterator[Application]:
+    application = make_app(tmp_path, clock, qtbot)
+    yield application
+    application.shutdown()
+
+
+def open_dialog(qtbot: QtBot, desk: Application) -> AppointmentDialog:
+    qtbot.keyClick(desk.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: desk.window.findChild(AppointmentDialog) is not None)
+    dialog = desk.window.findChild(AppointmentDialog)
+    assert isinstance(dialog, AppointmentDialog)
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def book(qtbot: QtBot, desk: Application, name: str, email: str) -> int:
+    """Book through the dialog with keystrokes; return the new row in the source model."""
+    rows = desk.model.rowCount()
+    dialog = open_dialog(qtbot, desk)
+    qtbot.keyClicks(dialog.name_edit, name)
+    qtbot.keyClicks(dialog.email_edit, email)
+    qtbot.keyClicks(dialog.clinician_combo, "Dr N")  # keyboard search picks "Dr Ng"
+    qtbot.keyClick(dialog.email_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: desk.model.rowCount() == rows + 1)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    return rows
+
+
+def cell(desk: Application, row: int, column: Column, role: int) -> object:
+    return desk.model.index(row, column).data(role)
+
+
+def shoot(desk: Application, screenshot_dir: Path | None, name: str) -> None:
+    if screenshot_dir is not None:
+        assert desk.window.grab().save(str(screenshot_dir / name))
+
+
+def test_book_arrive_wait_take(qtbot: QtBot, desk: Application, clock: FixedClock,
+                               screenshot_dir: Path | None) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    assert cell(desk, row, Column.PATIENT, Qt.ItemDataRole.DisplayRole) == "Ann Lee"
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
+    assert cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole) == "Scheduled"
+    appointment = desk.model.appointment_at(row)
+    assert appointment.clinician == DR_NG and appointment.start == NOW + timedelta(minutes=15)
+
+    # The patient enters the waiting room 2 minutes before the start: green, timer counting.
+    clock.set(appointment.start - timedelta(minutes=2))
+    desk.presence.apply(PatientArrived(appointment.id, clock.now()))
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.WAITING
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "00:00"
+    clock.advance(3)
+    desk.model.tick()
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "00:03"
+    clock.advance(62)
+    desk.model.tick()
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "01:05"
+    qtbot.waitUntil(lambda: "1 waiting" in desk.window.counts.text())
+    shoot(desk, screenshot_dir, "main-window-waiting.png")
+
+    # The call is taken: light blue, row greyed, no waiting time.
+    desk.schedule.set_status(appointment.id, AppointmentStatus.TAKEN)
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.TAKEN)
+    assert cell(desk, row, Column.PATIENT, Qt.ItemDataRole.ForegroundRole) is not None
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == ""
+    desk.presence.apply(PatientLeft(appointment.id))
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.TAKEN
+
+
+def test_filter_from_the_keyboard(qtbot: QtBot, desk: Application) -> None:
+    book(qtbot, desk, "Ann Lee", "ann@example.org")
+    dialog_rows = desk.model.rowCount()
+    assert dialog_rows == 1
+    qtbot.keyClick(desk.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert desk.window.filter_bar.text.hasFocus()
+    qtbot.keyClicks(desk.window.filter_bar.text, "zzz")
+    assert desk.window.proxy.rowCount() == 0
+    qtbot.waitUntil(lambda: "0 of 1 shown" in desk.window.counts.text())
+    desk.window.filter_bar.text.clear()
+    qtbot.keyClicks(desk.window.filter_bar.text, "lee")
+    assert desk.window.proxy.rowCount() == 1
+
+
+def test_cancel_with_delete_and_confirmation(qtbot: QtBot, desk: Application,
+                                             screenshot_dir: Path | None) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    view = desk.window.view
+    view.setFocus()
+    view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: desk.window.findChild(CancelDialog) is not None)
+    dialog = desk.window.findChild(CancelDialog)
+    assert isinstance(dialog, CancelDialog)
+    qtbot.waitExposed(dialog)
+    if screenshot_dir is not None:
+        dialog.grab().save(str(screenshot_dir / "dialog-cancel.png"))
+    qtbot.keyClicks(dialog.reason_combo, "Patient request")
+    qtbot.keyClick(dialog.reason_combo, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.CANCELLED)
+    stored = desk.store.get_appointment(desk.model.appointment_at(row).id).result()
+    assert stored.status is AppointmentStatus.CANCELLED
+    assert stored.cancel_reason == "Patient request"
+
+
+def test_escape_keeps_the_appointment(qtbot: QtBot, desk: Application) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    desk.window.view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
+    dialog = desk.window.cancel_appointment(desk.model.appointment_at(row))
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
+
+
+def test_actions_menu_says_why_actions_are_disabled(
+    qtbot: QtBot, desk: Application, clock: FixedClock
+) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    appointment = desk.model.appointment_at(row)
+    menu = build_actions_menu(appointment, desk.clock.now(), desk.window.trigger, desk.window)
+    assert isinstance(menu, QMenu)
+    actions = {action.objectName(): action for action in menu.actions() if action.objectName()}
+    assert set(actions) == {
+        "video_call", "phone_call", "resend_invite", "copy_link", "edit", "cancel", "no_show",
+        "create_task",
+    }
+    assert actions["edit"].isEnabled() and actions["cancel"].isEnabled()
+    assert not actions["video_call"].isEnabled()
+    assert "not available" in actions["video_call"].toolTip()
+    assert not actions["no_show"].isEnabled()  # it has not started yet
+    assert "not started" in actions["no_show"].toolTip()
+
+    clock.advance(20 * 60)
+    menu = build_actions_menu(appointment, desk.clock.now(), desk.window.trigger, desk.window)
+    no_show = next(a for a in menu.actions() if a.objectName() == "no_show")
+    assert no_show.isEnabled()
+    no_show.trigger()
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.NO_SHOW)
+
+
+def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
+    book(qtbot, desk, "Ann Lee", "ann@example.org")
+    navigator = desk.window.navigator
+    navigator.week_button.click()
+    qtbot.waitUntil(lambda: desk.model.shown_range is not None and
+                    desk.model.shown_range[1] - desk.model.shown_range[0] == timedelta(days=7))
+    assert "Week of" in desk.window.heading.text()
+    assert desk.model.rowCount() == 1
+    assert "Thu 26 Nov" in str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
+    navigator.next.click()
+    qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
+    navigator.today.click()
+    qtbot.waitUntil(lambda: desk.model.rowCount() == 1)
+    navigator.day_button.click()
+    navigator.previous.click()
+    qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
+    assert "Wednesday 25 November" in desk.window.heading.text()
+
+
+def test_filters_are_remembered_across_restarts(tmp_path: Path, clock: FixedClock,
+                                                qtbot: QtBot) -> None:
+    first = make_app(tmp_path, clock, qtbot)
+    bar = first.window.filter_bar
+    qtbot.waitUntil(lambda: bar.clinician.count() == 3)
+    bar.text.setText("lee")
+    bar.status.setCurrentIndex(bar.status.findText("Waiting"))
+    bar.kind.setCurrentIndex(bar.kind.findText("Phone"))
+    bar.clinician.setCurrentIndex(bar.clinician.findText("Dr Okafor"))
+    first.window.navigator.week_button.click()
+    first.window.close()
+    first.shutdown()
+
+    second = make_app(tmp_path, clock, qtbot)
+    bar = second.window.filter_bar
+    qtbot.waitUntil(lambda: bar.clinician.currentText() == "Dr Okafor")
+    assert bar.text.text() == "lee"
+    assert bar.status.currentText() == "Waiting"
+    assert bar.kind.currentText() == "Phone"
+    assert second.window.proxy.current_filter.clinician_id == DR_OKAFOR.id
+    assert second.window.navigator.week_button.isChecked()
+    second.shutdown()
+
+
+def test_screenshot_of_the_demo_clinic(qtbot: QtBot, tmp_path: Path,
+                                       screenshot_dir: Path | None) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    demo = Application(AppConfig(tmp_path / "demo", True, settings))
+    qtbot.addWidget(demo.window)
+    demo.start()
+    qtbot.waitUntil(lambda: demo.model.rowCount() >= 25)
+    model = demo.model
+    states = {model.state_of(model.appointment_at(r)) for r in range(model.rowCount())}
+    assert DisplayState.WAITING in states and DisplayState.SCHEDULED in states
+    QApplication.processEvents()
+    shoot(demo, screenshot_dir, "main-window-demo.png")
+    demo.shutdown()

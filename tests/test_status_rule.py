@@ -1,0 +1,54 @@
+"""The status-icon rule (app/domain/status.py)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.enums import AppointmentStatus, DisplayState
+from app.domain.status import display_state, format_waiting, waiting_seconds
+
+START = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("status", "arrived_minutes_before_start", "now_minutes_after_start", "expected"),
+    [
+        (AppointmentStatus.SCHEDULED, None, -30, DisplayState.SCHEDULED),
+        (AppointmentStatus.SCHEDULED, None, 10, DisplayState.SCHEDULED),
+        # Online early: blue until 5 minutes before the start, then green.
+        (AppointmentStatus.SCHEDULED, 20, -6, DisplayState.SCHEDULED),
+        (AppointmentStatus.SCHEDULED, 20, -5, DisplayState.WAITING),
+        (AppointmentStatus.SCHEDULED, 2, 15, DisplayState.WAITING),
+        (AppointmentStatus.TAKEN, 2, 1, DisplayState.TAKEN),
+        (AppointmentStatus.CANCELLED, 2, 1, DisplayState.CANCELLED),
+        (AppointmentStatus.NO_SHOW, None, 30, DisplayState.NO_SHOW),
+    ],
+)
+def test_display_state(
+    status: AppointmentStatus,
+    arrived_minutes_before_start: int | None,
+    now_minutes_after_start: int,
+    expected: DisplayState,
+) -> None:
+    arrived = (
+        None
+        if arrived_minutes_before_start is None
+        else START - timedelta(minutes=arrived_minutes_before_start)
+    )
+    now = START + timedelta(minutes=now_minutes_after_start)
+    assert display_state(status, START, arrived, now) is expected
+
+
+def test_waiting_time_counts_from_arrival() -> None:
+    arrived = START - timedelta(minutes=3)
+    assert waiting_seconds(arrived, START + timedelta(seconds=5)) == 185
+    assert waiting_seconds(None, START) is None
+    assert waiting_seconds(START, START - timedelta(seconds=3)) == 0  # a skewed clock
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(None, ""), (0, "00:00"), (65, "01:05"), (3599, "59:59"), (3723, "1:02:03")],
+)
+def test_format_waiting(seconds: int | None, text: str) -> None:
+    assert format_waiting(seconds) == text
