@@ -1,7 +1,7 @@
 """The Clinic Schedule window driven as a user would: keyboard, dialogs, live status, filters."""
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,7 @@ def book(qtbot: QtBot, desk: Application, name: str, email: str) -> int:
     qtbot.keyClicks(dialog.clinician_combo, "Dr N")  # keyboard search picks "Dr Ng"
     qtbot.keyClick(dialog.email_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: desk.model.rowCount() == rows + 1)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: desk.window.findChild(AppointmentDialog) is None)  # closed, deleted
     return rows
 
 
@@ -152,7 +152,7 @@ def test_escape_keeps_the_appointment(qtbot: QtBot, desk: Application) -> None:
     assert dialog is not None
     qtbot.waitExposed(dialog)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qtbot.waitUntil(lambda: desk.window.findChild(CancelDialog) is None)
     assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
 
 
@@ -228,7 +228,9 @@ def test_filters_are_remembered_across_restarts(tmp_path: Path, clock: FixedCloc
 def test_screenshot_of_the_demo_clinic(qtbot: QtBot, tmp_path: Path,
                                        screenshot_dir: Path | None) -> None:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    demo = Application(AppConfig(tmp_path / "demo", True, settings))
+    # Mid-morning in the workstation's zone, so the picture shows a clinic in full swing.
+    morning = datetime.combine(NOW.date(), time(10, 7, 31)).astimezone()
+    demo = Application(AppConfig(tmp_path / "demo", True, settings), clock=FixedClock(morning))
     qtbot.addWidget(demo.window)
     demo.start()
     qtbot.waitUntil(lambda: demo.model.rowCount() >= 25)
@@ -238,3 +240,53 @@ def test_screenshot_of_the_demo_clinic(qtbot: QtBot, tmp_path: Path,
     QApplication.processEvents()
     shoot(demo, screenshot_dir, "main-window-demo.png")
     demo.shutdown()
+
+
+def test_enter_opens_the_appointment_for_editing(qtbot: QtBot, desk: Application) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    view = desk.window.view
+    view.setFocus()
+    view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: desk.window.findChild(AppointmentDialog) is not None)
+    dialog = desk.window.findChild(AppointmentDialog)
+    assert isinstance(dialog, AppointmentDialog)
+    assert dialog.name_edit.text() == "Ann Lee"
+    qtbot.keyClicks(dialog.notes_edit, "Bring glucose diary")
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: desk.model.appointment_at(row).version == 2)
+    assert cell(desk, row, Column.NOTES, Qt.ItemDataRole.DisplayRole) == "Bring glucose diary"
+    assert desk.model.rowCount() == 1
+
+
+def test_the_actions_column_opens_the_menu(qtbot: QtBot, desk: Application) -> None:
+    book(qtbot, desk, "Ann Lee", "ann@example.org")
+    view = desk.window.view
+    index = desk.window.proxy.index(0, Column.ACTIONS)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.visualRect(index).center())
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu)
+    assert "Ann Lee" in menu.title()
+    menu.close()
+
+
+def test_an_unexpected_error_reaches_the_crash_handler(
+    qtbot: QtBot, desk: Application, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui.crash_handler import CrashHandler
+
+    handler = CrashHandler(str(tmp_path / "clinic-desk.log"), show_dialog=False)
+    monkeypatch.setattr("sys.excepthook", handler.excepthook)
+
+    def broken(session: Session) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("app.store.appointments.save_appointment", lambda *a: broken(a[0]))
+    answers: list[object] = []
+    dialog = open_dialog(qtbot, desk)
+    desk.schedule.save_appointment(dialog.draft(), lambda result, error: answers.append(error))
+    qtbot.waitUntil(lambda: bool(answers))
+    assert handler.count == 1
+    assert "nothing was changed" in str(answers[0])

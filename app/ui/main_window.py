@@ -174,6 +174,17 @@ class MainWindow(QMainWindow):
     ) -> None:
         self.model.set_range(start, end, appointments, show_date=(end - start) > timedelta(days=1))
         self._update_actions()
+        QTimer.singleShot(0, self._scroll_to_now)  # once the view has laid out the new rows
+
+    def _scroll_to_now(self) -> None:
+        """On a range that holds the present, show the first appointment not yet over."""
+        now = self.schedule.now()
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            appointment = self.model.appointment_at(self.proxy.mapToSource(index).row())
+            if appointment.end > now:
+                self.view.scrollTo(index, ScheduleView.ScrollHint.PositionAtTop)
+                return
 
     def _update_counts(self) -> None:
         shown = self.proxy.rowCount()
@@ -227,6 +238,7 @@ class MainWindow(QMainWindow):
         if days == 1 and first != self.schedule.now().astimezone().date():
             start = local_day_start(first) + timedelta(hours=9)
         dialog = AppointmentDialog(self.schedule, self, start=start)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._saved(dialog))
         dialog.open()
         return dialog
@@ -238,6 +250,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message("info", state.reason)
             return None
         dialog = AppointmentDialog(self.schedule, self, appointment=appointment)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._saved(dialog))
         dialog.open()
         return dialog
@@ -269,6 +282,7 @@ class MainWindow(QMainWindow):
                 "info", f"This appointment is {appointment.status.value.replace('_', '-')}.")
             return None
         dialog = CancelDialog(appointment, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def confirmed(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:

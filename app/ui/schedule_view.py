@@ -36,6 +36,7 @@ class ScheduleView(QTableView):
         """Column widths once the model is set (the header has sections only then)."""
         header = self.horizontalHeader()
         header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         widths = {
             Column.TIME: 110, Column.PATIENT: 200, Column.KIND: 110, Column.CLINICIAN: 140,
             Column.STATUS: 120, Column.WAITING: 80, Column.ACTIONS: 40,
