@@ -24,12 +24,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--data-dir", type=Path, default=None,
         help="folder of the local store (default: the platform's app-data folder)",
     )
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation (window, camera, a loopback call, store) offscreen, "
+        "print a one-line report and exit non-zero on failure",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        # Before anything imports Qt: the self-test picks its own (offscreen) platform.
+        from app.selftest.runner import run_self_test
+
+        return run_self_test()
 
     # Imported here so that --help and --version work without a display.
     import qasync

@@ -16,9 +16,12 @@ RUNTIME_DEBS=(
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
     libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxkbcommon-x11-0 fonts-dejavu-core
 )
-# Tests also run Qt under a virtual X server; xvfb-run needs xauth.
+# Tests also run Qt under a virtual X server; xvfb-run needs xauth. The server tests start a
+# throwaway PostgreSQL cluster (initdb/pg_ctl from Debian's postgresql; no service is used).
+# The installer tests build the MSI with wixl (its own package), read it with msitools, sign it
+# with osslsigncode and a throwaway openssl certificate, and lint the macOS script (shellcheck).
 # shellcheck disable=SC2034
-TEST_DEBS=(xvfb xauth)
+TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck)
 
 _APT_UPDATED=0
 
