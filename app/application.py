@@ -8,9 +8,11 @@ from PySide6.QtCore import QObject, QSettings, QTimer
 
 from app.domain.clock import Clock
 from app.domain.events import PatientArrived
+from app.policy.machine_policy import load_machine_policy
 from app.services.message_bridge import MessageBridge
 from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
+from app.services.settings_service import SettingsService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.ui.main_window import MainWindow
@@ -38,9 +40,15 @@ class Application(QObject):
         self.schedule = ScheduleService(self.store, self.bridge, self)
         self.presence = PresenceService(self)
         self.model = ScheduleModel(self.clock, self)
+        self.policy = load_machine_policy()
+        if self.policy.values:
+            log.info("machine policy %s sets %s", self.policy.location,
+                     ", ".join(sorted(self.policy.values)))
+        self.settings_service = SettingsService(self.policy, config.settings, self)
         user = f"Signed in as {CLINICIAN.name} (demo clinic, local store)" if config.demo \
             else "Local store"
-        self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user)
+        self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user,
+                                 settings_service=self.settings_service)
 
         self.schedule.appointmentChanged.connect(self.model.upsert)
         self.presence.presenceChanged.connect(self.model.set_arrival)

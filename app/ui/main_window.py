@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -20,6 +21,7 @@ from app.domain.errors import KnownError
 from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
+from app.services.settings_service import SettingsService
 from app.ui.actions_menu import ActionKey, action_states, build_actions_menu
 from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.banner import Banner
@@ -28,6 +30,7 @@ from app.ui.date_navigator import DateNavigator, Span
 from app.ui.filter_bar import FilterBar
 from app.ui.icons import icon
 from app.ui.schedule_view import ScheduleView
+from app.ui.settings_dialog import SettingsDialog
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
 
@@ -48,9 +51,12 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         user_label: str,
         parent: QWidget | None = None,
+        *,
+        settings_service: SettingsService | None = None,
     ) -> None:
         super().__init__(parent)
         self.schedule = schedule
+        self.settings_service = settings_service
         self.model = model
         self.settings = settings
         self.setWindowTitle("Clinic Desk — Clinic Schedule")
@@ -137,6 +143,18 @@ class MainWindow(QMainWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self._focus_filter)
         self.addAction(find)
+        self.settings_action = QAction("Settings…", self)
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        # Ctrl+, everywhere (Windows and most Linux desktops name no Preferences key).
+        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        if QKeySequence("Ctrl+,") not in shortcuts:
+            shortcuts.append(QKeySequence("Ctrl+,"))
+        self.settings_action.setShortcuts(shortcuts)
+        self.settings_action.setToolTip(
+            "Server, call network, camera and idle lock "
+            f"({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})")
+        self.settings_action.setEnabled(self.settings_service is not None)
+        self.settings_action.triggered.connect(lambda: self.open_settings())
 
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.edit_action)
@@ -145,6 +163,10 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.more_action)
         toolbar.addSeparator()
         toolbar.addWidget(self.navigator)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.settings_action)
         self._update_actions()
 
     def _build_status_bar(self, user_label: str) -> None:
@@ -212,6 +234,16 @@ class MainWindow(QMainWindow):
         appointment = self.view.current_appointment()
         if appointment is not None:
             handler(appointment)
+
+    def open_settings(self) -> SettingsDialog | None:
+        if self.settings_service is None:
+            return None
+        dialog = SettingsDialog(self.settings_service, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settingsSaved.connect(
+            lambda _: self.statusBar().showMessage("Settings saved", 5000))
+        dialog.open()
+        return dialog
 
     def _show_actions_for_selected(self) -> None:
         appointment = self.view.current_appointment()
