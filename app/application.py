@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
 
 from app.domain.clock import Clock
 from app.domain.events import PatientArrived
+from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.message_bridge import MessageBridge
 from app.services.presence_service import PresenceService
@@ -15,6 +17,7 @@ from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
+from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
 from app.views.schedule_model import ScheduleModel
 
@@ -50,6 +53,10 @@ class Application(QObject):
         self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user,
                                  settings_service=self.settings_service)
 
+        self.idle_lock = IdleLock(self.clock, self.window, self)
+        self._apply_settings(self.settings_service.effective())
+        self.settings_service.settingsChanged.connect(self._apply_settings)
+
         self.schedule.appointmentChanged.connect(self.model.upsert)
         self.presence.presenceChanged.connect(self.model.set_arrival)
         self.ticker = QTimer(self)
@@ -62,6 +69,10 @@ class Application(QObject):
             for arrival in arrivals.result():  # type: ignore[attr-defined]
                 self.presence.apply(PatientArrived(arrival.appointment_id, arrival.at))
 
+    def _apply_settings(self, settings: dict[str, EffectiveSetting]) -> None:
+        """Settings that act while the app runs take effect at once (policy > user > default)."""
+        self.idle_lock.set_minutes(int(settings["idle_lock_minutes"].value))
+
     def _tick(self) -> None:
         self.model.tick()
         today = self.clock.now().astimezone().date()
@@ -72,9 +83,18 @@ class Application(QObject):
         self.window.show()
         self.window.start()
         self.ticker.start()
+        qt_app = QApplication.instance()
+        if qt_app is not None:
+            # Application-wide, so that input in any window (dialogs too) keeps the app open.
+            qt_app.installEventFilter(self.idle_lock)
+        self.idle_lock.start()
 
     def shutdown(self) -> None:
         self.ticker.stop()
+        self.idle_lock.stop()
+        qt_app = QApplication.instance()
+        if qt_app is not None:
+            qt_app.removeEventFilter(self.idle_lock)
         self.window.save_settings()
         self.schedule.close()
         self.store.close()

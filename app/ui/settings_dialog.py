@@ -31,6 +31,11 @@ from app.ui.icons import icon
 ERROR_PREFIX = "Error: "
 #: The longest idle lock a user may choose; a policy may set more (up to a day).
 MAX_USER_IDLE_LOCK_MINUTES = 240
+#: Shown under "Calls": the fields below are kept, but nothing uses them yet.
+CALLS_NOT_AVAILABLE = (
+    "In-app calls are not available in this version yet; these settings are kept for them "
+    "and have no effect until then."
+)
 _LIST_SEPARATORS = re.compile(r"[,\n]")
 _SERVER_EXAMPLE = "https://clinicdesk.example-hospital.org"
 
@@ -137,6 +142,9 @@ class SettingsDialog(QDialog):
         self._row("Server &URL", "server_url", self.server_edit,
                   "The Clinic Desk server of your hospital (https://).")
         self._section("Calls")
+        self.calls_note = QLabel(CALLS_NOT_AVAILABLE, self)
+        self.calls_note.setWordWrap(True)
+        self._form.addRow(self.calls_note)
         self._row("Network &interfaces", "ice_interfaces", self.ice_edit,
                   "One per line or separated by commas (eth0, Wi-Fi, 10.1.2.3). "
                   "Empty: all interfaces.")
