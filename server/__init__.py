@@ -1,1 +1,1 @@
-"""Clinic Desk hosted backend (built by the backend issue)."""
+"""Clinic Desk hosted backend: FastAPI + SQLModel + Alembic (see server/app.py, server/main.py)."""

@@ -1,15 +1,184 @@
-"""Entry point of `clinic-desk-server`; the backend itself arrives with the backend issue."""
+"""Entry point of `clinic-desk-server`: serve, migrate, create-user, seed-demo."""
 
+import argparse
+import getpass
+import logging
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from app.domain.clock import Clock
+from app.domain.enums import Role
+from server.accounts_admin import AccountError, add_user
+from server.database import BadDatabaseUrl, create_db_engine
+from server.demo import AlreadySeeded, seed_demo
+from server.schema import is_current, upgrade
+from server.security.passwords import Passwords
+from server.settings import ConfigFileMissing, Settings, load_settings
+
+log = logging.getLogger("clinicdesk.server")
+
+#: Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Say plainly that the server is not built yet instead of pretending to run."""
-    sys.stderr.write(
-        "clinic-desk-server: the hosted backend is not part of this version yet.\n"
-        "Run the desktop on its local demo store with: clinic-desk --demo\n"
+class CliError(Exception):
+    """A failure to report in one line, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database",
+        metavar="URL",
+        help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+        "(default: CLINIC_DESK_DATABASE_URL, else a SQLite file in the data folder)",
     )
-    return 2
+    common.add_argument("--config", type=Path, metavar="FILE", help="a TOML settings file")
+
+    parser = argparse.ArgumentParser(
+        prog="clinic-desk-server", description="The Clinic Desk hosted backend."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", parents=[common], help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="refuse to start on an old schema instead"
+    )
+    commands.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    create = commands.add_parser("create-user", parents=[common], help="add a user account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--full-name", default="")
+    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    commands.add_parser("seed-demo", parents=[common], help="fill an empty database with a demo")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config, database_url=args.database)
+    except ConfigFileMissing as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise CliError(f"bad settings: {problems}", EXIT_USAGE) from exc
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return create_db_engine(settings.database_url)
+    except BadDatabaseUrl as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+
+
+def _migrated_engine(settings: Settings) -> Engine:
+    engine = _engine(settings)
+    upgrade(engine)
+    return engine
+
+
+def _passwords(settings: Settings) -> Passwords:
+    return Passwords(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    engine = _engine(settings)
+    if args.no_migrate:
+        if not is_current(engine):
+            raise CliError("the database schema is not current: run clinic-desk-server migrate")
+    else:
+        upgrade(engine)
+    if settings.environment == "development":
+        log.warning("development mode: for a real clinic set CLINIC_DESK_ENVIRONMENT=production")
+    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _create_user(args: argparse.Namespace, settings: Settings) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the passwords differ")
+    engine = _migrated_engine(settings)
+    with Session(engine) as session:
+        try:
+            user = add_user(
+                session,
+                _passwords(settings),
+                args.username,
+                args.full_name,
+                Role(args.role),
+                password,
+                Clock().now(),
+            )
+        except AccountError as exc:
+            raise CliError(f"cannot create the user: {exc}") from exc
+        session.commit()
+        sys.stdout.write(f"created {user.role} {user.username} ({user.id})\n")
+    return 0
+
+
+def _seed_demo(settings: Settings) -> int:
+    if settings.environment == "production":
+        raise CliError("seed-demo is refused in production mode", EXIT_USAGE)
+    engine = _migrated_engine(settings)
+    with Session(engine) as session:
+        try:
+            accounts = seed_demo(session, _passwords(settings), Clock().now())
+        except AlreadySeeded as exc:
+            raise CliError(str(exc)) from exc
+        session.commit()
+    sys.stdout.write("demo clinic created; sign in with:\n")
+    for account in accounts:
+        sys.stdout.write(f"  {account.role.value:<10} {account.username:<8} {account.password}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            return _serve(args, settings)
+        if args.command == "migrate":
+            revision = upgrade(_engine(settings))
+            sys.stdout.write(f"database at revision {revision}\n")
+            return 0
+        if args.command == "create-user":
+            return _create_user(args, settings)
+        return _seed_demo(settings)
+    except CliError as exc:
+        sys.stderr.write(f"clinic-desk-server: {exc}\n")
+        return exc.code
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        sys.stderr.write(f"clinic-desk-server: database error: {reason}\n")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,0 +1,155 @@
+"""Wire schemas shared by the desktop and the server: XBase / XCreate / XUpdate / XPublic.
+
+The server's tables inherit the XBase classes, so a field is declared once. Business rules
+(double booking, start in the past, group size, contact details) are not repeated here: they
+live in validation.py and the server runs them. These classes only bound sizes and shapes.
+"""
+
+from datetime import date, datetime
+from uuid import UUID
+from zoneinfo import available_timezones
+
+from pydantic import AwareDatetime, field_validator
+from sqlmodel import Field, SQLModel
+
+from app.domain.enums import AppointmentKind, AppointmentStatus
+
+#: Upper bound of list sizes in one request, far above any rule, so bodies stay small.
+MAX_LIST_ITEMS = 200
+_TIME_ZONES = frozenset(available_timezones())
+
+
+class LocationBase(SQLModel):
+    hospital_name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=500)
+    #: An IANA time zone name, e.g. "Europe/London": the clinic's wall clock.
+    time_zone: str = Field(default="UTC", max_length=64)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in _TIME_ZONES:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)")
+        return value
+
+
+class LocationCreate(LocationBase):
+    pass
+
+
+class LocationUpdate(SQLModel):
+    hospital_name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    time_zone: str | None = Field(default=None, max_length=64)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else LocationBase._known_zone(value)
+
+
+class LocationPublic(LocationBase):
+    id: UUID
+
+
+class PatientBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    mrn: str = Field(default="", max_length=64)
+    email: str = Field(default="", max_length=254)
+    phone: str = Field(default="", max_length=64)
+
+
+class PatientCreate(PatientBase):
+    pass
+
+
+class PatientUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    mrn: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=64)
+    #: The version the client edited; a newer stored version answers 409.
+    base_version: int = Field(ge=1)
+
+
+class PatientPublic(PatientBase):
+    id: UUID
+    version: int
+    updated_at: datetime
+
+
+class ParticipantIn(SQLModel):
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+
+
+class AppointmentBase(SQLModel):
+    patient_id: UUID
+    clinician_id: UUID
+    start: AwareDatetime
+    duration_minutes: int = Field(ge=-100_000, le=100_000)
+    kind: AppointmentKind
+    location_id: UUID | None = None
+    notes: str = Field(default="", max_length=5000)
+
+
+class AppointmentCreate(AppointmentBase):
+    participants: list[ParticipantIn] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    #: Identifiers of this appointment in other systems: {"hl7": "...", "fhir": "..."}.
+    external_ids: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class AppointmentUpdate(SQLModel):
+    patient_id: UUID | None = None
+    clinician_id: UUID | None = None
+    start: AwareDatetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=-100_000, le=100_000)
+    kind: AppointmentKind | None = None
+    location_id: UUID | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    participants: list[ParticipantIn] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
+    base_version: int = Field(ge=1)
+
+
+class AppointmentCancel(SQLModel):
+    reason: str = Field(min_length=1, max_length=500)
+    base_version: int = Field(ge=1)
+
+
+class AppointmentPublic(AppointmentBase):
+    id: UUID
+    status: AppointmentStatus
+    cancel_reason: str
+    participants: list[ParticipantIn]
+    external_ids: dict[str, str]
+    version: int
+    updated_at: datetime
+
+
+class TaskBase(SQLModel):
+    appointment_id: UUID | None = None
+    assignee_id: UUID
+    due_date: date | None = None
+    text: str = Field(min_length=1, max_length=2000)
+    done: bool = False
+
+
+class TaskCreate(TaskBase):
+    pass
+
+
+class TaskUpdate(SQLModel):
+    assignee_id: UUID | None = None
+    due_date: date | None = None
+    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    done: bool | None = None
+    base_version: int = Field(ge=1)
+
+
+class TaskPublic(TaskBase):
+    id: UUID
+    created_by_id: UUID
+    version: int
+    updated_at: datetime

@@ -1,0 +1,114 @@
+"""FastAPI dependencies: the database session, the caller, and role checks (Annotated)."""
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from app.domain.clock import Clock
+from app.domain.enums import Role
+from server.errors import forbidden, unauthenticated
+from server.models.token import TokenFamily
+from server.models.user import User
+from server.realtime.notify import attach_hub
+from server.security.passwords import Passwords
+from server.security.rate_limit import LoginLimiter
+from server.security.tokens import InvalidToken, read_access_token
+from server.services.caller import Caller
+from server.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        attach_hub(session, request.app.state.hub)
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def get_clock(request: Request) -> Clock:
+    clock = request.app.state.clock
+    assert isinstance(clock, Clock)
+    return clock
+
+
+def get_passwords(request: Request) -> Passwords:
+    passwords = request.app.state.passwords
+    assert isinstance(passwords, Passwords)
+    return passwords
+
+
+def get_limiter(request: Request) -> LoginLimiter:
+    limiter = request.app.state.limiter
+    assert isinstance(limiter, LoginLimiter)
+    return limiter
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+LimiterDep = Annotated[LoginLimiter, Depends(get_limiter)]
+AddressDep = Annotated[str, Depends(client_address)]
+
+
+def current_caller(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    address: AddressDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The signed-in user: a valid access token of a live session of an active account."""
+    if credentials is None:
+        raise unauthenticated()
+    now = clock.now()
+    user = authenticate(session, settings, credentials.credentials, now)
+    return Caller(user=user, address=address, now=now)
+
+
+def authenticate(session: Session, settings: Settings, token: str, now: datetime) -> User:
+    """The active user of a valid access token of a live session (401 otherwise)."""
+    try:
+        claims = read_access_token(settings.secret_key.get_secret_value(), token, now)
+    except InvalidToken:
+        raise unauthenticated("The access token is invalid or expired.") from None
+    family = session.get(TokenFamily, claims.family_id)
+    if family is None or family.revoked_at is not None or family.user_id != claims.user_id:
+        raise unauthenticated("This session has ended; sign in again.")
+    user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise unauthenticated("This account is disabled.")
+    return user
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that lets only `roles` through (403 for the others)."""
+    names = ", ".join(role.value for role in roles)
+
+    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.user.role not in roles:
+            raise forbidden(f"This needs the role {names}.")
+        return caller
+
+    return check
+
+
+AnyUser = Annotated[Caller, Depends(current_caller)]
+Admin = Annotated[Caller, Depends(require_role(Role.ADMIN))]
+#: Clinicians and clerks: the people who work with patients.
+Staff = Annotated[Caller, Depends(require_role(Role.CLINICIAN, Role.CLERK))]
+Clerk = Annotated[Caller, Depends(require_role(Role.CLERK))]

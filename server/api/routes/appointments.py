@@ -1,0 +1,94 @@
+"""Appointments: booked, changed and cancelled by clerks (for their clinicians) and clinicians."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
+from sqlmodel import col, select
+
+from app.domain.schemas import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentPublic,
+    AppointmentUpdate,
+)
+from server.api.deps import SessionDep, Staff
+from server.errors import forbidden
+from server.models.appointment import Appointment
+from server.services import booking
+from server.services.appointment_view import public_appointment, public_appointments
+from server.services.audit import record_reads
+from server.services.scope import require_visible, visible_clinicians
+
+router = APIRouter(prefix="/appointments", tags=["appointments"])
+
+
+@router.get("", summary="Appointments of the schedules you may see, by start")
+def list_appointments(
+    session: SessionDep,
+    caller: Staff,
+    clinician_id: UUID | None = None,
+    start_from: Annotated[AwareDatetime | None, Query()] = None,
+    start_before: Annotated[AwareDatetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AppointmentPublic]:
+    visible = visible_clinicians(session, caller.user)
+    if clinician_id is not None:
+        if clinician_id not in visible:
+            raise forbidden("You may not see this clinician's schedule.")
+        visible = {clinician_id}
+    query = select(Appointment).where(col(Appointment.clinician_id).in_(visible))
+    if start_from is not None:
+        query = query.where(col(Appointment.start) >= start_from)
+    if start_before is not None:
+        query = query.where(col(Appointment.start) < start_before)
+    rows = list(
+        session.exec(
+            query.order_by(col(Appointment.start), col(Appointment.id)).offset(offset).limit(limit)
+        )
+    )
+    answer = public_appointments(session, rows)
+    record_reads(session, caller, "appointment", (row.id for row in rows))
+    session.commit()
+    return answer
+
+
+@router.get("/{appointment_id}", summary="One appointment")
+def get_appointment(appointment_id: UUID, session: SessionDep, caller: Staff) -> AppointmentPublic:
+    row = booking.get(session, appointment_id)
+    require_visible(session, caller.user, row.clinician_id)
+    answer = public_appointment(session, row)
+    record_reads(session, caller, "appointment", [row.id])
+    session.commit()
+    return answer
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Book an appointment")
+def create_appointment(
+    body: AppointmentCreate, session: SessionDep, caller: Staff
+) -> AppointmentPublic:
+    row = booking.create(session, caller, body)
+    session.commit()
+    return public_appointment(session, row)
+
+
+@router.patch("/{appointment_id}", summary="Change an appointment")
+def update_appointment(
+    appointment_id: UUID, body: AppointmentUpdate, session: SessionDep, caller: Staff
+) -> AppointmentPublic:
+    row = booking.get(session, appointment_id)
+    booking.update(session, caller, row, body)
+    session.commit()
+    return public_appointment(session, row)
+
+
+@router.post("/{appointment_id}/cancel", summary="Cancel an appointment")
+def cancel_appointment(
+    appointment_id: UUID, body: AppointmentCancel, session: SessionDep, caller: Staff
+) -> AppointmentPublic:
+    row = booking.get(session, appointment_id)
+    booking.cancel(session, caller, row, body.reason, body.base_version)
+    session.commit()
+    return public_appointment(session, row)

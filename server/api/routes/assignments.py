@@ -1,0 +1,74 @@
+"""Clerk -> clinician assignments: admins manage them; a clerk lists their own."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import select
+
+from app.domain.enums import Role
+from app.domain.errors import FieldError
+from server.api.deps import Admin, AnyUser, SessionDep
+from server.errors import ApiError, forbidden, invalid, not_found
+from server.models.access import Assignment
+from server.models.user import User
+from server.schemas.access import AssignmentCreate, AssignmentPublic
+from server.services.audit import record
+
+router = APIRouter(prefix="/assignments", tags=["assignments"])
+
+
+@router.get("", summary="List assignments (a clerk sees their own)")
+def list_assignments(session: SessionDep, caller: AnyUser) -> list[AssignmentPublic]:
+    query = select(Assignment)
+    if caller.user.role == Role.CLERK:
+        query = query.where(Assignment.clerk_id == caller.user.id)
+    elif caller.user.role != Role.ADMIN:
+        raise forbidden("This needs the role admin or clerk.")
+    return [
+        AssignmentPublic.model_validate(row, from_attributes=True) for row in session.exec(query)
+    ]
+
+
+def _require_role(session: SessionDep, user_id: UUID, role: Role, field: str) -> None:
+    user = session.get(User, user_id)
+    if user is None or user.role != role:
+        raise invalid([FieldError(field, f"This user is not a {role.value}.")])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Assign a clerk to a clinician")
+def create_assignment(
+    body: AssignmentCreate, session: SessionDep, caller: Admin
+) -> AssignmentPublic:
+    _require_role(session, body.clerk_id, Role.CLERK, "clerk_id")
+    _require_role(session, body.clinician_id, Role.CLINICIAN, "clinician_id")
+    if session.get(Assignment, (body.clerk_id, body.clinician_id)) is not None:
+        raise ApiError(409, "exists", "This clerk is already assigned to this clinician.")
+    row = Assignment(clerk_id=body.clerk_id, clinician_id=body.clinician_id)
+    session.add(row)
+    record(
+        session,
+        caller,
+        "assignment.create",
+        "assignment",
+        row.clinician_id,
+        f"clerk={row.clerk_id}",
+    )
+    session.commit()
+    return AssignmentPublic.model_validate(row, from_attributes=True)
+
+
+@router.delete(
+    "/{clerk_id}/{clinician_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an assignment",
+)
+def delete_assignment(
+    clerk_id: UUID, clinician_id: UUID, session: SessionDep, caller: Admin
+) -> Response:
+    row = session.get(Assignment, (clerk_id, clinician_id))
+    if row is None:
+        raise not_found("Assignment")
+    session.delete(row)
+    record(session, caller, "assignment.delete", "assignment", clinician_id, f"clerk={clerk_id}")
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,62 @@
+"""Patients: clinicians and clerks search, read, register and correct them; reads are audited."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+from sqlmodel import col, func, or_, select
+
+from app.domain.schemas import PatientCreate, PatientPublic, PatientUpdate
+from server.api.deps import SessionDep, Staff
+from server.models.patient import Patient
+from server.services import patients
+from server.services.audit import record_reads
+
+router = APIRouter(prefix="/patients", tags=["patients"])
+
+
+@router.get("", summary="Search patients by name or MRN")
+def list_patients(
+    session: SessionDep,
+    caller: Staff,
+    q: Annotated[str, Query(max_length=100, description="Part of the name, or the MRN")] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[PatientPublic]:
+    query = select(Patient).order_by(col(Patient.name), col(Patient.id))
+    text = q.strip()
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            or_(func.lower(col(Patient.name)).like(pattern), col(Patient.mrn) == text)
+        )
+    rows = list(session.exec(query.offset(offset).limit(limit)))
+    record_reads(session, caller, "patient", (row.id for row in rows))
+    session.commit()
+    return [PatientPublic.model_validate(row) for row in rows]
+
+
+@router.get("/{patient_id}", summary="One patient")
+def get_patient(patient_id: UUID, session: SessionDep, caller: Staff) -> PatientPublic:
+    row = patients.get(session, patient_id)
+    record_reads(session, caller, "patient", [row.id])
+    session.commit()
+    return PatientPublic.model_validate(row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Register a patient")
+def create_patient(body: PatientCreate, session: SessionDep, caller: Staff) -> PatientPublic:
+    row = patients.create(session, caller, body)
+    session.commit()
+    return PatientPublic.model_validate(row)
+
+
+@router.patch("/{patient_id}", summary="Correct a patient's details")
+def update_patient(
+    patient_id: UUID, body: PatientUpdate, session: SessionDep, caller: Staff
+) -> PatientPublic:
+    row = patients.get(session, patient_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"base_version"})
+    patients.update(session, caller, row, changes, body.base_version)
+    session.commit()
+    return PatientPublic.model_validate(row)

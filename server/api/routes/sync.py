@@ -1,0 +1,49 @@
+"""The sync API the desktop uses: POST /sync/push and GET /sync/pull (see docs/sync.md)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.domain.sync_protocol import (
+    MAX_PULL,
+    PROTOCOL_VERSION,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from server.api.deps import SessionDep, Staff
+from server.errors import ApiError
+from server.services import sync_pull, sync_push
+
+router = APIRouter(prefix="/sync", tags=["sync"])
+
+
+def _check_protocol(protocol: int) -> None:
+    if protocol != PROTOCOL_VERSION:
+        raise ApiError(
+            400,
+            "unsupported_protocol",
+            f"This Clinic Desk speaks sync protocol {protocol}; the server speaks "
+            f"{PROTOCOL_VERSION}. Update Clinic Desk: your unsent changes are kept.",
+        )
+
+
+@router.post("/push", summary="Apply client mutations, each exactly once")
+def push(body: PushRequest, session: SessionDep, caller: Staff) -> PushResponse:
+    _check_protocol(body.protocol)
+    results = [sync_push.apply_one(session, caller, body.client_id, m) for m in body.mutations]
+    return PushResponse(protocol=PROTOCOL_VERSION, results=results)
+
+
+@router.get("/pull", summary="Changes after a cursor, for what you may see")
+def pull(
+    session: SessionDep,
+    caller: Staff,
+    protocol: int,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL)] = 500,
+) -> PullResponse:
+    _check_protocol(protocol)
+    answer = sync_pull.pull(session, caller, cursor, limit)
+    session.commit()
+    return answer

@@ -1,0 +1,89 @@
+"""User accounts: admins manage them; everyone reads their own."""
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+from sqlmodel import col, select
+
+from app.domain.enums import Role
+from server.api.deps import Admin, AnyUser, PasswordsDep, SessionDep
+from server.errors import ApiError, not_found
+from server.models.user import User
+from server.schemas.accounts import UserCreate, UserPublic, UserUpdate
+from server.services.accounts import find_user, revoke_user_sessions
+from server.services.audit import record
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me", summary="The signed-in user")
+def read_me(caller: AnyUser) -> UserPublic:
+    return UserPublic.model_validate(caller.user, from_attributes=True)
+
+
+@router.get("", summary="List users")
+def list_users(session: SessionDep, _caller: Admin, role: Role | None = None) -> list[UserPublic]:
+    query = select(User).order_by(col(User.username))
+    if role is not None:
+        query = query.where(User.role == role.value)
+    return [UserPublic.model_validate(row, from_attributes=True) for row in session.exec(query)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a user")
+def create_user(
+    body: UserCreate, session: SessionDep, passwords: PasswordsDep, caller: Admin
+) -> UserPublic:
+    if find_user(session, body.username) is not None:
+        raise ApiError(409, "username_taken", f"The username {body.username} is taken.")
+    row = User(
+        username=body.username.lower(),
+        full_name=body.full_name.strip(),
+        role=body.role,
+        password_hash=passwords.hash(body.password),
+        created_at=caller.now,
+    )
+    session.add(row)
+    record(session, caller, "user.create", "user", row.id, f"role={body.role.value}")
+    session.commit()
+    return UserPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("/{user_id}", summary="One user")
+def get_user(user_id: UUID, session: SessionDep, _caller: Admin) -> UserPublic:
+    row = session.get(User, user_id)
+    if row is None:
+        raise not_found("User")
+    return UserPublic.model_validate(row, from_attributes=True)
+
+
+@router.patch("/{user_id}", summary="Change a user (name, role, active, password)")
+def update_user(
+    user_id: UUID,
+    body: UserUpdate,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    caller: Admin,
+) -> UserPublic:
+    row = session.get(User, user_id)
+    if row is None:
+        raise not_found("User")
+    if row.id == caller.user.id and (
+        body.is_active is False or body.role not in (None, Role.ADMIN)
+    ):
+        raise ApiError(409, "self_lockout", "You cannot disable or demote your own account.")
+    changed = body.model_dump(exclude_unset=True, exclude_none=True)
+    if body.full_name is not None:
+        row.full_name = body.full_name.strip()
+    if body.role is not None:
+        row.role = body.role
+    if body.is_active is not None:
+        row.is_active = body.is_active
+    if body.password is not None:
+        row.password_hash = passwords.hash(body.password)
+    if body.is_active is False or body.password is not None or body.role is not None:
+        revoke_user_sessions(session, row.id, "account_changed", caller.now)
+    session.add(row)
+    fields = ",".join(sorted(changed))
+    record(session, caller, "user.update", "user", row.id, f"fields={fields}")
+    session.commit()
+    return UserPublic.model_validate(row, from_attributes=True)

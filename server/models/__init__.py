@@ -1,0 +1,29 @@
+"""The server's tables; importing this package registers them all on SQLModel.metadata."""
+
+from server.models.access import Assignment, Delegation
+from server.models.appointment import Appointment, AppointmentExternalId, AppointmentParticipant
+from server.models.audit import AuditEvent
+from server.models.location import Location
+from server.models.patient import Patient
+from server.models.sync import Change, ClientMutation, FieldChange
+from server.models.task import Task
+from server.models.token import RefreshToken, TokenFamily
+from server.models.user import User
+
+__all__ = [
+    "Appointment",
+    "AppointmentExternalId",
+    "AppointmentParticipant",
+    "Assignment",
+    "AuditEvent",
+    "Change",
+    "ClientMutation",
+    "Delegation",
+    "FieldChange",
+    "Location",
+    "Patient",
+    "RefreshToken",
+    "Task",
+    "TokenFamily",
+    "User",
+]

@@ -1,0 +1,21 @@
+"""The patient table."""
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlmodel import Field
+
+from app.domain.schemas import PatientBase
+from server.models.base import ServerTable
+from server.models.types import UTCDateTime
+
+
+class Patient(PatientBase, ServerTable, table=True):
+    __tablename__ = "patient"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    mrn: str = Field(default="", max_length=64, index=True)
+    version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""The realtime hub: one WebSocket per desktop, told when changes are available."""

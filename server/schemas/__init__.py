@@ -1,0 +1,1 @@
+"""Wire schemas only the server and its admin clients use (accounts, access, audit)."""

@@ -1,0 +1,1 @@
+"""What the routes do, apart from HTTP: audit, access scope, accounts, booking."""

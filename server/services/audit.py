@@ -1,0 +1,48 @@
+"""Writing audit events in the same transaction as the read or change they describe."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from sqlmodel import Session
+
+from server.models.audit import AuditEvent
+from server.services.caller import Caller
+
+
+def record(
+    session: Session,
+    caller: Caller,
+    action: str,
+    entity_type: str,
+    entity_id: UUID | str = "",
+    detail: str = "",
+) -> None:
+    session.add(
+        AuditEvent(
+            at=caller.now,
+            actor_id=caller.user.id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id)[:64],
+            address=caller.address,
+            detail=detail[:2000],
+        )
+    )
+
+
+def record_reads(
+    session: Session, caller: Caller, entity_type: str, entity_ids: Iterable[UUID]
+) -> None:
+    """One `<type>.read` event per record shown, so each patient's reads can be listed."""
+    for entity_id in entity_ids:
+        record(session, caller, f"{entity_type}.read", entity_type, entity_id)
+
+
+def record_anonymous(
+    session: Session, at: datetime, address: str, action: str, detail: str = ""
+) -> None:
+    """An event with no signed-in actor (e.g. a failed login)."""
+    session.add(
+        AuditEvent(at=at, action=action, entity_type="auth", address=address, detail=detail[:2000])
+    )

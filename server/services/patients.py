@@ -1,0 +1,55 @@
+"""Registering and correcting patients (REST and sync alike): audit and change log included."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import Session
+
+from app.domain.schemas import PatientCreate
+from server.errors import ApiError, not_found
+from server.models.patient import Patient
+from server.services import audit, changes, versions
+from server.services.caller import Caller
+
+#: Fields that may be set to null; for the others null means "leave unchanged".
+_NULLABLE = frozenset({"date_of_birth"})
+
+
+def create(
+    session: Session, caller: Caller, body: PatientCreate, patient_id: UUID | None = None
+) -> Patient:
+    if patient_id is not None and session.get(Patient, patient_id) is not None:
+        raise ApiError(409, "exists", "A patient with this id exists already.")
+    extra: dict[str, Any] = {"created_at": caller.now, "updated_at": caller.now}
+    if patient_id is not None:
+        extra["id"] = patient_id
+    row = Patient.model_validate(body, update=extra)
+    session.add(row)
+    audit.record(session, caller, "patient.create", "patient", row.id)
+    changes.record(session, "patient", row.id, [None], caller.now)
+    session.flush()
+    return row
+
+
+def get(session: Session, patient_id: UUID) -> Patient:
+    row = session.get(Patient, patient_id)
+    if row is None:
+        raise not_found("Patient")
+    return row
+
+
+def update(
+    session: Session, caller: Caller, row: Patient, fields: dict[str, Any], base_version: int
+) -> Patient:
+    """Apply `fields` (only those given) if the client saw the current version."""
+    fields = {k: v for k, v in fields.items() if v is not None or k in _NULLABLE}
+    versions.check_base(session, "patient", row.id, row.version, base_version, fields)
+    row.sqlmodel_update(fields)
+    row.version += 1
+    versions.record_fields(session, "patient", row.id, row.version, fields)
+    row.updated_at = caller.now
+    session.add(row)
+    audit.record(session, caller, "patient.update", "patient", row.id, f"fields={','.join(fields)}")
+    changes.record(session, "patient", row.id, [None], caller.now)
+    session.flush()
+    return row

@@ -1,0 +1,131 @@
+"""Pull: what changed after a cursor, for what the user may see, from one consistent snapshot."""
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from sqlmodel import Session, and_, col, or_, select
+
+from app.domain.schemas import PatientPublic, TaskPublic
+from app.domain.sync_protocol import PROTOCOL_VERSION, ChangeOut, PullResponse
+from server.models.appointment import Appointment
+from server.models.patient import Patient
+from server.models.sync import Change
+from server.models.task import Task
+from server.services import audit, changes
+from server.services.appointment_view import public_appointments
+from server.services.caller import Caller
+from server.services.scope import visible_clinicians
+
+
+@contextmanager
+def snapshot(session: Session) -> Iterator[Session]:
+    """A session whose reads all see one moment: REPEATABLE READ on PostgreSQL.
+
+    On SQLite the request's own transaction already is one (BEGIN IMMEDIATE holds the file).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield session
+        return
+    engine = bind.engine
+    with Session(engine.execution_options(isolation_level="REPEATABLE READ")) as snap:
+        yield snap
+        snap.rollback()
+
+
+def _fingerprint(user_id: UUID, clinicians: set[UUID]) -> str:
+    names = [str(user_id), *sorted(str(c) for c in clinicians)]
+    return hashlib.sha256(" ".join(names).encode()).hexdigest()[:16]
+
+
+def _states(
+    session: Session, rows: list[Change], user_id: UUID, clinicians: set[UUID]
+) -> dict[tuple[str, UUID], dict[str, Any]]:
+    """The current public state of each record the user may still see, a few queries per type."""
+    wanted: dict[str, list[UUID]] = {"appointment": [], "patient": [], "task": []}
+    for row in rows:
+        if not row.deleted:
+            wanted[row.entity_type].append(row.entity_id)
+    states: dict[tuple[str, UUID], dict[str, Any]] = {}
+    if wanted["appointment"]:
+        appointments = session.exec(
+            select(Appointment).where(
+                col(Appointment.id).in_(wanted["appointment"]),
+                col(Appointment.clinician_id).in_(clinicians),
+            )
+        ).all()
+        for appointment in public_appointments(session, appointments):
+            states[("appointment", appointment.id)] = appointment.model_dump(mode="json")
+    if wanted["patient"]:
+        for patient in session.exec(select(Patient).where(col(Patient.id).in_(wanted["patient"]))):
+            states[("patient", patient.id)] = PatientPublic.model_validate(patient).model_dump(
+                mode="json"
+            )
+    if wanted["task"]:
+        mine = or_(col(Task.assignee_id) == user_id, col(Task.created_by_id) == user_id)
+        for task in session.exec(select(Task).where(col(Task.id).in_(wanted["task"]), mine)):
+            states[("task", task.id)] = TaskPublic.model_validate(task).model_dump(mode="json")
+    return states
+
+
+def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullResponse:
+    with snapshot(session) as snap:
+        user_id = caller.user.id
+        clinicians = visible_clinicians(snap, caller.user)
+        scope = _fingerprint(user_id, clinicians)
+        visible = or_(
+            and_(col(Change.entity_type) == "appointment", col(Change.scope_id).in_(clinicians)),
+            col(Change.entity_type) == "patient",
+            and_(col(Change.entity_type) == "task", col(Change.scope_id) == user_id),
+        )
+        rows = list(
+            snap.exec(
+                select(Change)
+                .where(col(Change.seq) > cursor, visible)
+                .order_by(col(Change.seq))
+                .limit(limit + 1)
+            )
+        )
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        # Nothing visible is left after this page: jump to the head of the log (same snapshot).
+        next_cursor = rows[-1].seq if has_more else max(changes.head(snap), cursor)
+        latest: dict[tuple[str, UUID], Change] = {}
+        for row in rows:
+            latest.pop((row.entity_type, row.entity_id), None)
+            latest[(row.entity_type, row.entity_id)] = row
+        # A record gone or out of the user's view since the change: a tombstone.
+        states = _states(snap, list(latest.values()), user_id, clinicians)
+        out: list[ChangeOut] = []
+        for change in latest.values():
+            assert change.seq is not None
+            data = states.get((change.entity_type, change.entity_id))
+            out.append(
+                ChangeOut(
+                    seq=change.seq,
+                    type=change.entity_type,  # type: ignore[arg-type]
+                    id=change.entity_id,
+                    deleted=data is None,
+                    data=data,
+                )
+            )
+    assert next_cursor is not None
+    kinds = sorted({c.type for c in out})
+    audit.record(
+        session,
+        caller,
+        "sync.pull",
+        "sync",
+        detail=f"after={cursor} to={next_cursor} records={len(out)} types={','.join(kinds)}",
+    )
+    return PullResponse(
+        protocol=PROTOCOL_VERSION,
+        cursor=next_cursor,
+        has_more=has_more,
+        server_time=caller.now,
+        scope=scope,
+        changes=out,
+    )

@@ -1,0 +1,198 @@
+"""Push: apply a batch of client mutations, each in its own transaction and exactly once.
+
+The answer to every mutation (applied or rejected) is stored in the ledger in the same
+transaction as its effect, so a repeat, even concurrent, gets the same answer and no second
+effect. A rejection never stops the mutations after it.
+"""
+
+import logging
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.domain.errors import FieldError
+from app.domain.schemas import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentUpdate,
+    PatientCreate,
+    PatientUpdate,
+    TaskCreate,
+    TaskUpdate,
+)
+from app.domain.sync_protocol import (
+    Intent,
+    Mutation,
+    MutationResult,
+    RejectReason,
+    WireFieldError,
+)
+from server.errors import ApiError, invalid
+from server.models.patient import Patient
+from server.models.sync import ClientMutation
+from server.models.task import Task
+from server.services import booking, patients, tasks
+from server.services.caller import Caller
+
+log = logging.getLogger("clinicdesk.server.sync")
+
+
+def _reason(error: ApiError) -> RejectReason:
+    if error.code in ("double_booking", "stale_version"):
+        return RejectReason(error.code)
+    return {
+        403: RejectReason.FORBIDDEN,
+        404: RejectReason.NOT_FOUND,
+        422: RejectReason.INVALID,
+    }.get(error.status, RejectReason.CONFLICT)
+
+
+def _rejected(mutation: Mutation, error: ApiError) -> MutationResult:
+    return MutationResult(
+        id=mutation.id,
+        status="rejected",
+        entity_id=mutation.entity_id,
+        reason=_reason(error),
+        code=error.code,
+        message=error.message,
+        fields=[WireFieldError.of(f) for f in error.fields],
+    )
+
+
+def _payload_error(error: ValidationError) -> ApiError:
+    fields = [
+        FieldError(".".join(str(p) for p in e["loc"]) or "payload", str(e["msg"]))
+        for e in error.errors()
+    ]
+    return invalid(fields)
+
+
+def _needs_version(mutation: Mutation) -> int:
+    if mutation.base_version is None:
+        raise invalid([FieldError("base_version", "A change needs the version it was based on.")])
+    return mutation.base_version
+
+
+def _apply(session: Session, caller: Caller, mutation: Mutation) -> int:
+    """Carry out the intent; return the record's new version (ApiError when refused)."""
+    payload = mutation.payload
+    try:
+        if mutation.intent is Intent.APPOINTMENT_CREATE:
+            body = AppointmentCreate.model_validate(payload)
+            return booking.create(session, caller, body, mutation.entity_id).version
+        if mutation.intent is Intent.APPOINTMENT_UPDATE:
+            version = _needs_version(mutation)
+            update = AppointmentUpdate.model_validate(payload | {"base_version": version})
+            row = booking.get(session, mutation.entity_id)
+            booking.update(session, caller, row, update)
+            return row.version
+        if mutation.intent is Intent.APPOINTMENT_CANCEL:
+            version = _needs_version(mutation)
+            cancel = AppointmentCancel.model_validate(payload | {"base_version": version})
+            row = booking.get(session, mutation.entity_id)
+            booking.cancel(session, caller, row, cancel.reason, version)
+            return row.version
+        if mutation.intent is Intent.PATIENT_UPSERT:
+            if session.get(Patient, mutation.entity_id) is None:
+                patient = PatientCreate.model_validate(payload)
+                return patients.create(session, caller, patient, mutation.entity_id).version
+            version = _needs_version(mutation)
+            edit = PatientUpdate.model_validate(payload | {"base_version": version})
+            stored = patients.get(session, mutation.entity_id)
+            fields = edit.model_dump(exclude_unset=True, exclude={"base_version"})
+            return patients.update(session, caller, stored, fields, version).version
+        if session.get(Task, mutation.entity_id) is None:
+            task = TaskCreate.model_validate(payload)
+            return tasks.create(session, caller, task, mutation.entity_id).version
+        version = _needs_version(mutation)
+        change = TaskUpdate.model_validate(payload | {"base_version": version})
+        own = tasks.get_own(session, caller, mutation.entity_id)
+        fields = change.model_dump(exclude_unset=True, exclude={"base_version"})
+        return tasks.update(session, caller, own, fields, version).version
+    except ValidationError as error:
+        raise _payload_error(error) from None
+
+
+def _stored(session: Session, caller: Caller, mutation: Mutation) -> MutationResult | None:
+    """The answer already given to this mutation, if any."""
+    row = session.get(ClientMutation, mutation.id)
+    if row is None:
+        return None
+    if row.user_id != caller.user.id:
+        return _rejected(mutation, ApiError(403, "forbidden", "This mutation id is not yours."))
+    return MutationResult.model_validate_json(row.answer)
+
+
+def _seq_taken(session: Session, client_id: UUID, mutation: Mutation) -> bool:
+    taken = session.exec(
+        select(ClientMutation.id).where(
+            ClientMutation.client_id == client_id, ClientMutation.client_seq == mutation.seq
+        )
+    ).first()
+    return taken is not None
+
+
+def _save(
+    session: Session, caller: Caller, client_id: UUID, mutation: Mutation, answer: MutationResult
+) -> None:
+    session.add(
+        ClientMutation(
+            id=mutation.id,
+            client_id=client_id,
+            client_seq=mutation.seq,
+            user_id=caller.user.id,
+            intent=mutation.intent.value,
+            answer=answer.model_dump_json(),
+            applied_at=caller.now,
+        )
+    )
+    session.commit()
+
+
+def apply_one(
+    session: Session, caller: Caller, client_id: UUID, mutation: Mutation
+) -> MutationResult:
+    """Apply one mutation in its own transaction; a repeat returns the stored answer."""
+    user_id = caller.user.id  # read before any rollback expires the loaded user
+    previous = _stored(session, caller, mutation)
+    if previous is not None:
+        session.rollback()
+        return previous
+    if _seq_taken(session, client_id, mutation):
+        session.rollback()
+        message = f"Sequence number {mutation.seq} of this client was used by another mutation."
+        return _rejected(mutation, ApiError(409, "seq_reused", message))
+    try:
+        version = _apply(session, caller, mutation)
+        answer = MutationResult(
+            id=mutation.id, status="applied", entity_id=mutation.entity_id, version=version
+        )
+        _save(session, caller, client_id, mutation, answer)
+        return answer
+    except ApiError as error:
+        session.rollback()
+        answer = _rejected(mutation, error)
+    except IntegrityError:
+        # The same mutation (or sequence number) was committed meanwhile by a concurrent push.
+        session.rollback()
+        previous = _stored(session, caller, mutation)
+        session.rollback()
+        if previous is not None:
+            return previous
+        # Another write took a unique value first (a record id, an external id). Not stored:
+        # a retry of this mutation is decided afresh.
+        log.warning("mutation %s of user %s hit a constraint", mutation.id, user_id)
+        message = "Someone else saved a conflicting change at the same moment; try again."
+        return _rejected(mutation, ApiError(409, "conflict", message))
+    try:
+        _save(session, caller, client_id, mutation, answer)
+    except IntegrityError:
+        session.rollback()
+        previous = _stored(session, caller, mutation)
+        session.rollback()
+        if previous is None:
+            raise
+        return previous
+    return answer

@@ -1,0 +1,104 @@
+"""Server settings from the environment (CLINIC_DESK_*) and an optional TOML file."""
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+#: The secret a fresh checkout has. Good enough on a laptop; refused in production.
+DEFAULT_SECRET = "clinic-desk-development-secret-change-me"
+#: Names a TOML settings file when the command line does not.
+CONFIG_ENV = "CLINIC_DESK_CONFIG"
+
+
+def default_database_url() -> str:
+    """A SQLite file in the platform's data folder (e.g. ~/.local/share/ClinicDeskServer)."""
+    folder = Path(platformdirs.user_data_dir("ClinicDeskServer", appauthor=False))
+    return f"sqlite:///{folder / 'server.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """Everything the server reads at start; precedence: arguments > environment > file."""
+
+    model_config = SettingsConfigDict(env_prefix="CLINIC_DESK_", extra="forbid")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    #: Failed logins allowed per account, and per client address, within the window.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    #: argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits(self) -> "Settings":
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError("argon2_memory_kib must be at least 8 x argon2_parallelism")
+        return self
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> "Settings":
+        secret = self.secret_key.get_secret_value()
+        if self.environment == "production":
+            if secret == DEFAULT_SECRET:
+                raise ValueError(
+                    "production mode needs its own secret: set CLINIC_DESK_SECRET_KEY "
+                    "(at least 32 random characters, e.g. from: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            if len(secret) < 32:
+                raise ValueError("the secret key must be at least 32 characters in production")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+class ConfigFileMissing(Exception):
+    """The settings file named on the command line or in CLINIC_DESK_CONFIG does not exist."""
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from `overrides`, the environment and a TOML file (argument or CLINIC_DESK_CONFIG).
+
+    Overrides that are None are left out, so unset command-line options do not hide the others.
+    """
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    values = {name: value for name, value in overrides.items() if value is not None}
+    if path is None:
+        return Settings(**values)
+    if not path.is_file():
+        raise ConfigFileMissing(f"settings file not found: {path}")
+    with_file = type(
+        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}}
+    )
+    settings = with_file(**values)
+    assert isinstance(settings, Settings)
+    return settings

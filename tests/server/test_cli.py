@@ -1,0 +1,109 @@
+"""The `clinic-desk-server` command: migrate, create-user, seed-demo, and serve on loopback."""
+
+from pathlib import Path
+
+import httpx
+
+from server.schema import head_revision
+from tests.server.server_process import cli_env, empty_database, run_cli, served
+
+
+def test_migrate_create_user_and_seed_demo(database_url: str) -> None:
+    url = empty_database(database_url)
+    migrated = run_cli("migrate", "--database", url)
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.strip() == f"database at revision {head_revision()}"
+
+    created = run_cli(
+        "create-user",
+        "--database",
+        url,
+        "--username",
+        "Admin",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("created admin admin (")
+    taken = run_cli(
+        "create-user",
+        "--database",
+        url,
+        "--username",
+        "admin",
+        "--role",
+        "clerk",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert taken.returncode == 1
+    assert "the username 'admin' is taken" in taken.stderr
+    weak = run_cli(
+        "create-user",
+        "--database",
+        url,
+        "--username",
+        "x",
+        "--role",
+        "clerk",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert weak.returncode == 1
+    assert "at least 12 characters" in weak.stderr
+
+    seeded = run_cli("seed-demo", "--database", url)
+    assert seeded.returncode == 1  # the database has a user now
+    assert "only fills an empty one" in seeded.stderr
+
+
+def test_seed_demo_fills_anempty_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    seeded = run_cli("seed-demo", "--database", url)
+    assert seeded.returncode == 0, seeded.stderr
+    lines = seeded.stdout.splitlines()[1:]
+    assert [line.split()[:2] for line in lines] == [
+        ["admin", "admin"],
+        ["clerk", "clerk"],
+        ["clinician", "ng"],
+        ["clinician", "okafor"],
+    ]
+
+
+def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli("migrate", "--database", "mysql://x/y").returncode == 2
+    assert run_cli("migrate", "--config", str(tmp_path / "none.toml")).returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+    production = cli_env() | {"CLINIC_DESK_ENVIRONMENT": "production"}
+    refused = run_cli("serve", "--database", f"sqlite:///{tmp_path / 'p.db'}", env=production)
+    assert refused.returncode == 2
+    assert "production mode needs its own secret" in refused.stderr
+
+
+def test_serve_answers_on_loopback(database_url: str) -> None:
+    url = empty_database(database_url)
+    created = run_cli(
+        "create-user",
+        "--database",
+        url,
+        "--username",
+        "ng",
+        "--role",
+        "clinician",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    with served(url) as base:
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok"}
+        login = httpx.post(
+            f"{base}/auth/login", json={"username": "ng", "password": "a long enough password"}
+        )
+        assert login.status_code == 200
+        me = httpx.get(
+            f"{base}/users/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        )
+        assert me.json()["role"] == "clinician"
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Clinic Desk server"

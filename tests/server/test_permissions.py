@@ -1,0 +1,291 @@
+"""Every endpoint, every role: who is let through, and a 401/403 for everyone else.
+
+Roles: `admin`; `clerk` (assigned to Dr Ng only); `clinician` (Dr Ng, who sees Dr Okafor's
+schedule by delegation); anonymous. Each row prepares its own target so rows do not interfere.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server.api_helpers import Api, next_start
+from tests.server.conftest import Clinic
+
+ROLE_USERS = {"admin": "admin", "clerk": "clerk", "clinician": "ng", "anonymous": None}
+ALL = frozenset({"admin", "clerk", "clinician"})
+STAFF = frozenset({"clerk", "clinician"})
+ADMIN = frozenset({"admin"})
+NOBODY: frozenset[str] = frozenset()
+
+_numbers = count(1)
+Target = tuple[str, Any]  # (path, JSON body)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # the OpenAPI path template, to check that no route is left out
+    name: str
+    prepare: Callable[[Api], Target]
+    allowed: frozenset[str]
+    success: int = 200
+
+
+def _fixed(path: str, body: Any = None) -> Callable[[Api], Target]:
+    return lambda api: (path.format(**{k: str(v) for k, v in api.clinic.ids.items()}), body)
+
+
+def _new_user(api: Api) -> Target:
+    n = next(_numbers)
+    body = {"username": f"u{n}", "full_name": "New", "role": "clerk", "password": "x" * 12}
+    return "/users", body
+
+
+def _new_patient_patch(api: Api) -> Target:
+    created = api.call("clerk", "POST", "/patients", {"name": f"P{next(_numbers)}"}, expect=201)
+    return f"/patients/{created['id']}", {"phone": "123", "base_version": 1}
+
+
+def _booking(clinician: str) -> Callable[[Api], Target]:
+    def prepare(api: Api) -> Target:
+        body = {
+            "patient_id": str(api.id("patient")),
+            "clinician_id": str(api.id(clinician)),
+            "start": next_start(),
+            "duration_minutes": 10,
+            "kind": "phone",
+        }
+        return "/appointments", body
+
+    return prepare
+
+
+def _ng_appointment_patch(api: Api) -> Target:
+    booked = api.book("clerk", "ng")
+    return f"/appointments/{booked['id']}", {"notes": "moved", "base_version": 1}
+
+
+def _ng_appointment_cancel(api: Api) -> Target:
+    booked = api.book("clerk", "ng")
+    return f"/appointments/{booked['id']}/cancel", {"reason": "ill", "base_version": 1}
+
+
+def _foreign_task(api: Api) -> Target:
+    body = {"assignee_id": str(api.id("lee")), "text": "Call back"}
+    task = api.call("clerk2", "POST", "/tasks", body, expect=201)
+    return f"/tasks/{task['id']}", None
+
+
+def _foreign_task_patch(api: Api) -> Target:
+    path, _ = _foreign_task(api)
+    return path, {"done": True, "base_version": 1}
+
+
+def _shared_task(api: Api) -> Target:
+    body = {"assignee_id": str(api.id("ng")), "text": "Letter"}
+    task = api.call("clerk", "POST", "/tasks", body, expect=201)
+    return f"/tasks/{task['id']}", None
+
+
+def _shared_task_patch(api: Api) -> Target:
+    path, _ = _shared_task(api)
+    return path, {"done": True, "base_version": 1}
+
+
+def _new_task(api: Api) -> Target:
+    return "/tasks", {"assignee_id": str(api.id("ng")), "text": "Ring the GP"}
+
+
+def _push(api: Api) -> Target:
+    mutation = {
+        "id": str(uuid4()),
+        "seq": 1,
+        "intent": "patient.upsert",
+        "entity_id": str(uuid4()),
+        "payload": {"name": "Pushed"},
+    }
+    return "/sync/push", {"protocol": 1, "client_id": str(uuid4()), "mutations": [mutation]}
+
+
+def _new_assignment(api: Api) -> Target:
+    return "/assignments", {"clerk_id": str(api.id("clerk2")), "clinician_id": str(api.id("lee"))}
+
+
+def _assignment_to_delete(api: Api) -> Target:
+    api.call("admin", "POST", "/assignments", _new_assignment(api)[1])
+    return f"/assignments/{api.id('clerk2')}/{api.id('lee')}", None
+
+
+def _new_delegation(api: Api) -> Target:
+    return "/delegations", {"owner_id": str(api.id("lee")), "delegate_id": str(api.id("okafor"))}
+
+
+def _delegation_to_delete(api: Api) -> Target:
+    api.call("admin", "POST", "/delegations", _new_delegation(api)[1])
+    return f"/delegations/{api.id('lee')}/{api.id('okafor')}", None
+
+
+def _new_location(api: Api) -> Target:
+    return "/locations", {"hospital_name": f"Site {next(_numbers)}", "time_zone": "Europe/Paris"}
+
+
+ROWS = [
+    Row("GET", "/users/me", "own account", _fixed("/users/me"), ALL),
+    Row("GET", "/users", "user list", _fixed("/users"), ADMIN),
+    Row("POST", "/users", "create user", _new_user, ADMIN, 201),
+    Row("GET", "/users/{user_id}", "one user", _fixed("/users/{ng}"), ADMIN),
+    Row(
+        "PATCH",
+        "/users/{user_id}",
+        "change user",
+        _fixed("/users/{lee}", {"full_name": "L"}),
+        ADMIN,
+    ),
+    Row("GET", "/locations", "location list", _fixed("/locations"), ALL),
+    Row("GET", "/locations/{location_id}", "one location", _fixed("/locations/{location}"), ALL),
+    Row("POST", "/locations", "create location", _new_location, ADMIN, 201),
+    Row(
+        "PATCH",
+        "/locations/{location_id}",
+        "change location",
+        _fixed("/locations/{location}", {"address": "x"}),
+        ADMIN,
+    ),
+    Row("GET", "/assignments", "assignment list", _fixed("/assignments"), ADMIN | {"clerk"}),
+    Row("POST", "/assignments", "create assignment", _new_assignment, ADMIN, 201),
+    Row(
+        "DELETE",
+        "/assignments/{clerk_id}/{clinician_id}",
+        "remove assignment",
+        _assignment_to_delete,
+        ADMIN,
+        204,
+    ),
+    Row("GET", "/delegations", "delegation list", _fixed("/delegations"), ADMIN | {"clinician"}),
+    Row("POST", "/delegations", "create delegation", _new_delegation, ADMIN, 201),
+    Row(
+        "DELETE",
+        "/delegations/{owner_id}/{delegate_id}",
+        "remove delegation",
+        _delegation_to_delete,
+        ADMIN,
+        204,
+    ),
+    Row("GET", "/patients", "patient search", _fixed("/patients?q=ada"), STAFF),
+    Row("GET", "/patients/{patient_id}", "one patient", _fixed("/patients/{patient}"), STAFF),
+    Row("POST", "/patients", "register patient", _fixed("/patients", {"name": "Bo"}), STAFF, 201),
+    Row("PATCH", "/patients/{patient_id}", "correct patient", _new_patient_patch, STAFF),
+    Row("GET", "/appointments", "appointment list", _fixed("/appointments"), STAFF),
+    Row(
+        "GET",
+        "/appointments",
+        "unrelated schedule",
+        _fixed("/appointments?clinician_id={lee}"),
+        NOBODY,
+    ),
+    Row(
+        "GET",
+        "/appointments/{appointment_id}",
+        "own clinician's appointment",
+        _fixed("/appointments/{ng_appointment}"),
+        STAFF,
+    ),
+    Row(
+        "GET",
+        "/appointments/{appointment_id}",
+        "delegated clinician's appointment",
+        _fixed("/appointments/{okafor_appointment}"),
+        frozenset({"clinician"}),
+    ),
+    Row(
+        "GET",
+        "/appointments/{appointment_id}",
+        "unrelated appointment",
+        _fixed("/appointments/{lee_appointment}"),
+        NOBODY,
+    ),
+    Row("POST", "/appointments", "book for own clinician", _booking("ng"), STAFF, 201),
+    Row("POST", "/appointments", "book for a delegated clinician", _booking("okafor"), NOBODY),
+    Row("POST", "/appointments", "book for an unrelated clinician", _booking("lee"), NOBODY),
+    Row(
+        "PATCH",
+        "/appointments/{appointment_id}",
+        "change own clinician's booking",
+        _ng_appointment_patch,
+        STAFF,
+    ),
+    Row(
+        "PATCH",
+        "/appointments/{appointment_id}",
+        "change delegated clinician's booking",
+        _fixed("/appointments/{okafor_appointment}", {"notes": "x", "base_version": 1}),
+        NOBODY,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/cancel",
+        "cancel own clinician's booking",
+        _ng_appointment_cancel,
+        STAFF,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/cancel",
+        "cancel unrelated booking",
+        _fixed("/appointments/{lee_appointment}/cancel", {"reason": "x", "base_version": 1}),
+        NOBODY,
+    ),
+    Row("GET", "/tasks", "task list", _fixed("/tasks"), STAFF),
+    Row("POST", "/tasks", "create task", _new_task, STAFF, 201),
+    Row("GET", "/tasks/{task_id}", "task of one's own", _shared_task, STAFF),
+    Row("GET", "/tasks/{task_id}", "someone else's task", _foreign_task, NOBODY),
+    Row("PATCH", "/tasks/{task_id}", "change someone else's task", _foreign_task_patch, NOBODY),
+    Row("PATCH", "/tasks/{task_id}", "finish one's own task", _shared_task_patch, STAFF),
+    Row("GET", "/audit-events", "audit log", _fixed("/audit-events"), ADMIN),
+    Row("POST", "/sync/push", "push changes", _push, STAFF),
+    Row("GET", "/sync/pull", "pull changes", _fixed("/sync/pull?protocol=1"), STAFF),
+]
+
+
+def test_the_table_covers_every_route(client: TestClient) -> None:
+    public = {"/healthz", "/auth/login", "/auth/refresh", "/auth/logout"}
+    schema = client.get("/openapi.json").json()
+    routes = {
+        (method.upper(), path)
+        for path, methods in schema["paths"].items()
+        for method in methods
+        if path not in public
+    }
+    assert routes == {(row.method, row.route) for row in ROWS}
+
+
+@pytest.mark.parametrize("role", list(ROLE_USERS))
+def test_each_endpoint_allows_exactly_its_roles(
+    client: TestClient, clinic: Clinic, role: str
+) -> None:
+    api = Api(client, clinic)
+    user = ROLE_USERS[role]
+    wrong: list[str] = []
+    for row in ROWS:
+        path, body = row.prepare(api)
+        headers = clinic.auth(user) if user else {}
+        response = client.request(row.method, path, json=body, headers=headers)
+        if role in row.allowed:
+            expected = row.success
+        else:
+            expected = 401 if user is None else 403
+        if response.status_code != expected:
+            wrong.append(
+                f"{row.name} ({row.method} {path}): {response.status_code}, "
+                f"expected {expected}: {response.text[:200]}"
+            )
+        elif expected in (401, 403):
+            assert response.json()["code"] == (
+                "unauthenticated" if expected == 401 else "forbidden"
+            )
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,54 @@
+"""Settings: environment prefix, optional TOML file, and no default secret in production."""
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from server.settings import DEFAULT_SECRET, ConfigFileMissing, Settings, load_settings
+
+
+def test_development_runs_with_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLINIC_DESK_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.environment == "development"
+    assert settings.secret_key.get_secret_value() == DEFAULT_SECRET
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("server.sqlite3")
+
+
+def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLINIC_DESK_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="production mode needs its own secret"):
+        load_settings()
+    monkeypatch.setenv("CLINIC_DESK_SECRET_KEY", "short")
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        load_settings()
+    monkeypatch.setenv("CLINIC_DESK_SECRET_KEY", "s" * 40)
+    assert load_settings().environment == "production"
+
+
+def test_file_then_environment_then_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text(
+        'access_token_minutes = 5\nrefresh_token_days = 3\ndatabase_url = "sqlite:///a"\n'
+    )
+    monkeypatch.setenv("CLINIC_DESK_REFRESH_TOKEN_DAYS", "7")
+    settings = load_settings(config, database_url="sqlite:///b")
+    assert (settings.access_token_minutes, settings.refresh_token_days) == (5, 7)
+    assert settings.database_url == "sqlite:///b"
+    monkeypatch.setenv("CLINIC_DESK_CONFIG", str(config))
+    assert load_settings().access_token_minutes == 5
+
+
+def test_file_mistakes_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileMissing):
+        load_settings(tmp_path / "missing.toml")
+    typo = tmp_path / "typo.toml"
+    typo.write_text("acces_token_minutes = 5\n")
+    with pytest.raises(ValidationError, match="acces_token_minutes"):
+        load_settings(typo)
+    with pytest.raises(ValidationError):
+        Settings(access_token_minutes=0)
