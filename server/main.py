@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -22,6 +23,15 @@ from server.security.passwords import Passwords
 from server.settings import ConfigFileMissing, Settings, load_settings
 
 log = logging.getLogger("clinicdesk.server")
+
+#: uvicorn options of `serve`. No permessage-deflate: realtime events are a few hundred bytes,
+#: and compression would cost a zlib context per socket and a compression per socket per event.
+#: A WebSocket frame above 1 MiB closes the socket (1009); the hub refuses above 64 KiB itself.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "ws_per_message_deflate": False,
+    "ws_max_size": 1_048_576,
+    "log_level": "info",
+}
 
 #: Exit codes: 0 done, 1 the operation failed, 2 bad usage or configuration.
 EXIT_FAILED = 1
@@ -112,7 +122,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     if settings.environment == "development":
         log.warning("development mode: for a real clinic set CLINIC_DESK_ENVIRONMENT=production")
-    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, **UVICORN_OPTIONS)
     return 0
 
 

@@ -1,14 +1,14 @@
-"""Telling every server process that changes were committed, with the new cursor.
+"""Telling every server process's hub about committed changes, presence, signals, revocations.
 
 PostgreSQL: pg_notify inside the writing transaction (delivered only if it commits) and one
 LISTEN connection per process that forwards to its hub, so several processes on one database
-tell all their desktops. SQLite (one process per file): the session publishes after commit.
+tell all their desktops. SQLite (one process per file): the session dispatches after commit.
+A payload above PostgreSQL's NOTIFY limit travels in numbered parts within one transaction.
 """
 
 import asyncio
-import json
 import logging
-from typing import Any
+from uuid import uuid4
 
 import psycopg
 from sqlalchemy import event, text
@@ -16,65 +16,145 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
+from app.domain.realtime_protocol import ChangesEvent
+from server.realtime.delivery import Delivery, Item, from_wire, to_wire
 from server.realtime.hub import Hub
 
 log = logging.getLogger("clinicdesk.server.realtime")
 
-CHANNEL = "clinic_desk_changes"
+CHANNEL = "clinic_desk_realtime"
+#: PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; parts stay well below.
+_PART_SIZE = 7000
+_PART_MARK = "~"
+#: Parts of unfinished payloads kept at most (a listener that missed the rest forgets them).
+_MAX_PENDING = 64
 _CURSOR_KEY = "changes_cursor"
+_OUTBOX_KEY = "realtime_outbox"
 _HUB_KEY = "hub"
 
 
-def changes_event(cursor: int) -> dict[str, Any]:
-    return {"type": "changes", "cursor": cursor}
-
-
 def attach_hub(session: Session, hub: Hub) -> None:
-    """Let this session publish its committed changes to `hub` (SQLite)."""
+    """Let this session dispatch its committed items to `hub` (SQLite)."""
     session.info[_HUB_KEY] = hub
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _notify(session: Session, item: Item) -> None:
+    payload = to_wire(item)
+    if len(payload) <= _PART_SIZE:
+        parts = [payload]
+    else:
+        name = uuid4().hex
+        chunks = [payload[i : i + _PART_SIZE] for i in range(0, len(payload), _PART_SIZE)]
+        parts = [f"{_PART_MARK}{name}:{n}:{len(chunks)}:{c}" for n, c in enumerate(chunks)]
+    for part in parts:
+        session.execute(
+            text("SELECT pg_notify(:channel, :part)"), {"channel": CHANNEL, "part": part}
+        )
+
+
+def send(session: Session, item: Item) -> None:
+    """Hand `item` to every process's hub once this session's transaction commits."""
+    if _is_postgres(session):
+        _notify(session, item)
+    else:
+        session.info.setdefault(_OUTBOX_KEY, []).append(item)
+
+
+def send_now(engine: Engine, hub: Hub, item: Item) -> None:
+    """Hand `item` to every process's hub now, outside any request's transaction."""
+    if engine.dialect.name == "postgresql":
+        with Session(engine) as session:
+            _notify(session, item)
+            session.commit()
+    else:
+        hub.dispatch(item)
 
 
 def changes_written(session: Session, cursor: int) -> None:
     """The transaction wrote changes up to `cursor`; announce them once it commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_notify(:channel, :cursor)"),
-            {
-                "channel": CHANNEL,
-                "cursor": str(cursor),
-            },
-        )
+    if _is_postgres(session):
+        _notify(session, Delivery(ChangesEvent(cursor=cursor).model_dump_json()))
         return
     session.info[_CURSOR_KEY] = max(cursor, int(session.info.get(_CURSOR_KEY, 0)))
 
 
 def _after_commit(session: OrmSession) -> None:
     cursor = session.info.pop(_CURSOR_KEY, None)
+    items: list[Item] = session.info.pop(_OUTBOX_KEY, [])
     hub = session.info.get(_HUB_KEY)
-    if cursor is not None and isinstance(hub, Hub):
-        hub.publish(changes_event(int(cursor)))
+    if not isinstance(hub, Hub):
+        return
+    if cursor is not None:
+        hub.dispatch(Delivery(ChangesEvent(cursor=int(cursor)).model_dump_json()))
+    for item in items:
+        hub.dispatch(item)
 
 
 def _after_rollback(session: OrmSession) -> None:
     session.info.pop(_CURSOR_KEY, None)
+    session.info.pop(_OUTBOX_KEY, None)
 
 
 def install_session_events() -> None:
-    """Register the SQLite publish-after-commit hooks (idempotent)."""
+    """Register the SQLite dispatch-after-commit hooks (idempotent)."""
     if not event.contains(OrmSession, "after_commit", _after_commit):
         event.listen(OrmSession, "after_commit", _after_commit)
         event.listen(OrmSession, "after_rollback", _after_rollback)
 
 
-async def listen(engine: Engine, hub: Hub, stop: asyncio.Event) -> None:
-    """Forward this database's NOTIFYs to `hub` until `stop` (PostgreSQL only); reconnects."""
+class _Parts:
+    """Reassembles payloads that came in parts (in order, one transaction's NOTIFYs)."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[str]] = {}
+
+    def add(self, payload: str) -> str | None:
+        """The whole payload once its last part arrived; None before."""
+        if not payload.startswith(_PART_MARK):
+            return payload
+        name, number, total, chunk = payload[1:].split(":", 3)
+        parts = self._pending.setdefault(name, [])
+        if int(number) != len(parts):
+            del self._pending[name]
+            raise ValueError("a part is missing")
+        parts.append(chunk)
+        if len(self._pending) > _MAX_PENDING:
+            del self._pending[next(iter(self._pending))]
+        if len(parts) < int(total):
+            return None
+        return "".join(self._pending.pop(name))
+
+
+def _forward(hub: Hub, parts: _Parts, payload: str) -> None:
+    try:
+        whole = parts.add(payload)
+        if whole is not None:
+            hub.dispatch(from_wire(whole))
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("ignoring a malformed realtime notification (%s)", error)
+
+
+async def listen(
+    engine: Engine, hub: Hub, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
+    """Forward this database's NOTIFYs to `hub` until `stop` (PostgreSQL only); reconnects.
+
+    `ready` is set once the first LISTEN is in place: nothing committed after it is missed.
+    """
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     delay = 0.5
     while not stop.is_set():
         try:
             async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
                 await connection.execute(f"LISTEN {CHANNEL}")
+                if ready is not None:
+                    ready.set()
                 delay = 0.5
+                parts = _Parts()
                 generator = connection.notifies()
                 while not stop.is_set():
                     waiter = asyncio.ensure_future(anext(generator))
@@ -86,8 +166,7 @@ async def listen(engine: Engine, hub: Hub, stop: asyncio.Event) -> None:
                         waiter.cancel()
                         break
                     stopper.cancel()
-                    notice = waiter.result()
-                    hub.publish(changes_event(int(json.loads(notice.payload or "0"))))
+                    _forward(hub, parts, waiter.result().payload or "")
         except (psycopg.Error, OSError) as error:
             log.warning("realtime listener lost the database (%s); retrying", error)
             try:

@@ -8,6 +8,8 @@ from sqlmodel import Session, col, select, update
 
 from server.models.token import RefreshToken, TokenFamily
 from server.models.user import User
+from server.realtime import notify
+from server.realtime.delivery import Revocation
 from server.security.tokens import (
     InvalidToken,
     issue_access_token,
@@ -69,6 +71,7 @@ def revoke_family(session: Session, family: TokenFamily, reason: str, now: datet
         family.revoked_at = now
         family.revoked_reason = reason
         session.add(family)
+        notify.send(session, Revocation(family_id=family.id))
 
 
 def revoke_user_sessions(session: Session, user_id: UUID, reason: str, now: datetime) -> None:
@@ -77,6 +80,7 @@ def revoke_user_sessions(session: Session, user_id: UUID, reason: str, now: date
         .where(col(TokenFamily.user_id) == user_id, col(TokenFamily.revoked_at).is_(None))
         .values(revoked_at=now, revoked_reason=reason)
     )
+    notify.send(session, Revocation(user_id=user_id))
 
 
 def _find(session: Session, token: str, now: datetime) -> tuple[RefreshToken, TokenFamily]:

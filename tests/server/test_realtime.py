@@ -10,6 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.server.api_helpers import Api
 from tests.server.conftest import Clinic
+from tests.server.realtime_helpers import receive
 
 
 def _auth(token: str) -> str:
@@ -21,13 +22,13 @@ def test_changes_are_announced_with_the_cursor(app: FastAPI, clinic: Clinic) -> 
         api = Api(client, clinic)
         with client.websocket_connect("/realtime") as socket:
             socket.send_text(_auth(clinic.tokens["ng"]))
-            hello: dict[str, Any] = socket.receive_json()
+            hello: dict[str, Any] = receive(socket)
             assert hello["type"] == "hello"
             socket.send_text(json.dumps({"type": "ping"}))
-            assert socket.receive_json() == {"type": "pong"}
+            assert receive(socket) == {"type": "pong"}
 
             api.book("clerk", "ng")
-            event = socket.receive_json()
+            event = receive(socket)
             assert event["type"] == "changes"
             assert event["cursor"] > hello["cursor"]
             pulled = api.call("ng", "GET", f"/sync/pull?protocol=1&cursor={hello['cursor']}", 200)
@@ -36,7 +37,7 @@ def test_changes_are_announced_with_the_cursor(app: FastAPI, clinic: Clinic) -> 
             # A refused write commits no change and announces nothing; the next one does.
             api.call("clerk", "POST", "/patients", {"name": ""}, expect=422)
             api.call("clerk", "POST", "/patients", {"name": "Bo"}, expect=201)
-            assert socket.receive_json()["cursor"] > event["cursor"]
+            assert receive(socket)["cursor"] > event["cursor"]
 
 
 @pytest.mark.parametrize(
@@ -53,5 +54,5 @@ def test_sign_in_is_required(app: FastAPI, clinic: Clinic, first_message: str, c
     with TestClient(app) as client, client.websocket_connect("/realtime") as socket:
         socket.send_text(first_message)
         with pytest.raises(WebSocketDisconnect) as closed:
-            socket.receive_json()
+            receive(socket)
         assert closed.value.code == code

@@ -13,6 +13,7 @@ from app.domain.schemas import (
     AppointmentPublic,
     AppointmentUpdate,
 )
+from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
 from server.errors import forbidden
 from server.models.appointment import Appointment
@@ -32,7 +33,7 @@ def list_appointments(
     start_from: Annotated[AwareDatetime | None, Query()] = None,
     start_before: Annotated[AwareDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> list[AppointmentPublic]:
     visible = visible_clinicians(session, caller.user)
     if clinician_id is not None:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 from sqlmodel import col, select
 
+from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
 from server.models.audit import AuditEvent
 from server.schemas.audit import AuditEventPublic
@@ -25,7 +26,7 @@ def list_audit_events(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEventPublic]:
     query = select(AuditEvent).where(col(AuditEvent.id) > after_id)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import col, func, or_, select
 
 from app.domain.schemas import PatientCreate, PatientPublic, PatientUpdate
+from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
 from server.models.patient import Patient
 from server.services import patients
@@ -21,7 +22,7 @@ def list_patients(
     caller: Staff,
     q: Annotated[str, Query(max_length=100, description="Part of the name, or the MRN")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> list[PatientPublic]:
     query = select(Patient).order_by(col(Patient.name), col(Patient.id))
     text = q.strip()

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.domain.errors import FieldError
 from app.domain.sync_protocol import (
     MAX_PULL,
     PROTOCOL_VERSION,
@@ -11,8 +12,9 @@ from app.domain.sync_protocol import (
     PushRequest,
     PushResponse,
 )
+from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
-from server.errors import ApiError
+from server.errors import ApiError, invalid
 from server.services import sync_pull, sync_push
 
 router = APIRouter(prefix="/sync", tags=["sync"])
@@ -28,9 +30,22 @@ def _check_protocol(protocol: int) -> None:
         )
 
 
+def _check_numbers(body: PushRequest) -> None:
+    """Refuse the whole push before anything is applied when a number cannot be stored."""
+    errors = [
+        FieldError(f"body.mutations.{n}.{name}", f"Must be at most {MAX_INT64}.")
+        for n, mutation in enumerate(body.mutations)
+        for name in ("seq", "base_version")
+        if (getattr(mutation, name) or 0) > MAX_INT64
+    ]
+    if errors:
+        raise invalid(errors)
+
+
 @router.post("/push", summary="Apply client mutations, each exactly once")
 def push(body: PushRequest, session: SessionDep, caller: Staff) -> PushResponse:
     _check_protocol(body.protocol)
+    _check_numbers(body)
     results = [sync_push.apply_one(session, caller, body.client_id, m) for m in body.mutations]
     return PushResponse(protocol=PROTOCOL_VERSION, results=results)
 
@@ -40,7 +55,7 @@ def pull(
     session: SessionDep,
     caller: Staff,
     protocol: int,
-    cursor: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL)] = 500,
 ) -> PullResponse:
     _check_protocol(protocol)

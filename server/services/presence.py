@@ -1,0 +1,27 @@
+"""Waiting-room presence: a patient entered or left, told to the desktops that see the appointment.
+
+The patient's waiting-room page (a later issue) calls publish_presence; so do the tests and the
+benchmark. The event is serialized once and reaches every server process (notify.send).
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlmodel import Session
+
+from app.domain.realtime_protocol import PresenceEvent, PresenceState
+from server.errors import not_found
+from server.realtime import notify
+from server.realtime.delivery import Delivery
+from server.services.audience import appointment_audience
+
+
+def publish_presence(
+    session: Session, appointment_id: UUID, state: PresenceState, at: datetime
+) -> None:
+    """Announce the patient's presence once the session commits (the caller commits)."""
+    audience = appointment_audience(session, appointment_id)
+    if audience is None:
+        raise not_found("Appointment")
+    event = PresenceEvent(appointment_id=appointment_id, state=state, at=at)
+    notify.send(session, Delivery(event.model_dump_json(), users=audience))

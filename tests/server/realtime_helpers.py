@@ -1,0 +1,62 @@
+"""Realtime test helpers: sign in on a socket, receive with a deadline, publish presence."""
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import anyio
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.testclient import WebSocketTestSession
+from starlette.types import Message
+
+from app.domain.realtime_protocol import PresenceState
+from server.realtime.notify import attach_hub
+from server.services.presence import publish_presence
+
+#: Long enough for a slow machine; a test waits this long only when it is failing.
+DEADLINE = 10.0
+
+
+def auth(token: str) -> str:
+    return json.dumps({"type": "auth", "access_token": token})
+
+
+def receive(socket: WebSocketTestSession, timeout: float = DEADLINE) -> dict[str, Any]:
+    """The next event, or WebSocketDisconnect when the server closed; fails after `timeout`."""
+
+    async def next_message() -> Message:
+        with anyio.fail_after(timeout):
+            message: Message = await socket._send_rx.receive()
+            return message
+
+    message = socket.portal.call(next_message)
+    socket._raise_on_close(message)
+    event: dict[str, Any] = json.loads(message["text"])
+    return event
+
+
+def sign_in(socket: WebSocketTestSession, token: str) -> dict[str, Any]:
+    """Send the auth message; the hello event."""
+    socket.send_text(auth(token))
+    hello = receive(socket)
+    assert hello["type"] == "hello"
+    return hello
+
+
+def ping(socket: WebSocketTestSession) -> None:
+    """A round trip: every message sent before has been handled when the pong arrives."""
+    socket.send_text(json.dumps({"type": "ping"}))
+    assert receive(socket) == {"type": "pong"}
+
+
+def presence(
+    app: FastAPI, engine: Engine, appointment_id: UUID, state: PresenceState, at: datetime
+) -> None:
+    """What the patient's waiting-room page will do: publish presence and commit."""
+    with Session(engine) as session:
+        attach_hub(session, app.state.hub)
+        publish_presence(session, appointment_id, state, at)
+        session.commit()
