@@ -96,6 +96,10 @@ class Application(QObject):
         if qt_app is not None:
             qt_app.removeEventFilter(self.idle_lock)
         self.window.save_settings()
+        # Qt, not Python's garbage collector, frees the window: a shown widget freed from Python
+        # while Qt still has timers or animations for it can crash (seen in tests).
+        self.window.close()
+        self.window.deleteLater()
         self.schedule.close()
         self.store.close()
         log.info("shut down cleanly")

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDateTimeEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QDateTimeEdit, QDialog, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.domain.drafts import AppointmentDraft, PatientDraft
@@ -19,12 +20,6 @@ from app.store.local_store import LocalStore
 from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.cancel_dialog import CancelDialog
 from tests.conftest import DR_NG, NOW, ST_MARYS
-
-# The offscreen platform of the tests cannot resize, raise or grab for real and says so; a
-# dialog growing to show its errors and the patient picker's popup are still right.
-pytestmark = pytest.mark.qt_log_ignore(
-    r"^This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)\(?\)?$"
-)
 
 #: The default start of a new appointment at NOW (08:00 UTC): the next quarter hour.
 NEXT_QUARTER = NOW + timedelta(minutes=15)
@@ -96,15 +91,52 @@ def service(qtbot: QtBot, schedule_service: ScheduleService) -> ScheduleService:
     return schedule_service
 
 
+def show(qtbot: QtBot, dialog: QDialog) -> None:
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+
+
 @pytest.fixture
-def open_dialog(qtbot: QtBot, service: ScheduleService) -> OpenDialog:
+def dialogs() -> Iterator[list[QDialog]]:
+    """Holds the test's dialogs until Qt has deleted them.
+
+    A shown dialog freed by Python's reference count as the test returned, soon after a store
+    callback, crashed Qt now and then (a timer or animation firing on a freed object; about one
+    run in two of 60 patient picks). Deleted by Qt (deleteLater), as the app's parented dialogs
+    are, it never did (0 of 2,400).
+    """
+    held: list[QDialog] = []
+    yield held
+    for dialog in held:
+        if shiboken6.isValid(dialog):
+            dialog.close()
+            dialog.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    held.clear()
+
+
+@pytest.fixture
+def open_dialog(
+    qtbot: QtBot, service: ScheduleService, dialogs: list[QDialog]
+) -> OpenDialog:
     def make(**arguments: object) -> AppointmentDialog:
         dialog = AppointmentDialog(service, **arguments)  # type: ignore[arg-type]
-        qtbot.addWidget(dialog)
-        dialog.show()
-        qtbot.waitExposed(dialog)
-        dialog.activateWindow()
-        qtbot.waitUntil(dialog.isActiveWindow)
+        dialogs.append(dialog)
+        show(qtbot, dialog)
+        return dialog
+
+    return make
+
+
+@pytest.fixture
+def open_cancel(qtbot: QtBot, dialogs: list[QDialog]) -> Callable[[Appointment], CancelDialog]:
+    def make(appointment: Appointment) -> CancelDialog:
+        dialog = CancelDialog(appointment)
+        dialogs.append(dialog)
+        show(qtbot, dialog)
         return dialog
 
     return make
@@ -390,8 +422,7 @@ def test_edit_changes_notes_and_version(
     assert saved.patient.id == original.patient.id
 
 
-@pytest.mark.parametrize("n", range(60))
-def test_pick_existing_patient(n: int, qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore) -> None:
+def test_pick_existing_patient(qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore) -> None:
     earlier = book(store, start=NOW + timedelta(days=1))
     dialog = open_dialog()
     type_here("jane")
@@ -399,8 +430,8 @@ def test_pick_existing_patient(n: int, qtbot: QtBot, open_dialog: OpenDialog, st
     assert popup is not None
     qtbot.waitUntil(popup.isVisible, timeout=5000)
     assert popup.model().rowCount() == 1
-    popup.hide()
-    dialog.patient_completer.activated.emit(dialog._search_model.stringList()[0])
+    QTest.keyClick(popup, Qt.Key.Key_Down)
+    QTest.keyClick(popup, Qt.Key.Key_Return)
 
     assert dialog.name_edit.text() == "Jane Doe"
     assert dialog.email_edit.text() == "jane@example.org"
@@ -436,15 +467,13 @@ def test_times_are_the_workstations(
 
 
 def test_cancel_dialog_returns_the_reason(
-    qtbot: QtBot, store: LocalStore, screenshot_dir: Path | None
+    qtbot: QtBot,
+    store: LocalStore,
+    open_cancel: Callable[[Appointment], CancelDialog],
+    screenshot_dir: Path | None,
 ) -> None:
     appointment = book(store)
-    dialog = CancelDialog(appointment)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    dialog.activateWindow()
-    qtbot.waitUntil(dialog.isActiveWindow)
+    dialog = open_cancel(appointment)
     texts = [label.text() for label in dialog.findChildren(QWidget) if hasattr(label, "text")]
     assert "Jane Doe" in texts and "Dr Ng" in texts
     start = appointment.start.astimezone()
@@ -459,25 +488,17 @@ def test_cancel_dialog_returns_the_reason(
     assert dialog.reason() == "Clinician unavailable"
 
 
-def test_cancel_dialog_typed_reason_and_escape(qtbot: QtBot, store: LocalStore) -> None:
+def test_cancel_dialog_typed_reason_and_escape(
+    qtbot: QtBot, store: LocalStore, open_cancel: Callable[[Appointment], CancelDialog]
+) -> None:
     appointment = book(store)
-    typed = CancelDialog(appointment)
-    qtbot.addWidget(typed)
-    typed.show()
-    qtbot.waitExposed(typed)
-    typed.activateWindow()
-    qtbot.waitUntil(typed.isActiveWindow)
+    typed = open_cancel(appointment)
     type_here("Patient admitted to ward")
     with qtbot.waitSignal(typed.accepted, timeout=1000):
         press(Qt.Key.Key_Return)
     assert typed.reason() == "Patient admitted to ward"
 
-    kept = CancelDialog(appointment)
-    qtbot.addWidget(kept)
-    kept.show()
-    qtbot.waitExposed(kept)
-    kept.activateWindow()
-    qtbot.waitUntil(kept.isActiveWindow)
+    kept = open_cancel(appointment)
     with qtbot.waitSignal(kept.rejected, timeout=1000):
         press(Qt.Key.Key_Escape)
     assert stored(store)[0].status is appointment.status  # the dialog writes nothing
