@@ -42,6 +42,7 @@ from app.domain.records import (
 )
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
+from app.ui.form_section import add_section
 
 SEARCH_DELAY_MS = 150
 START_FORMAT = "ddd d MMM yyyy HH:mm"
@@ -156,13 +157,7 @@ class AppointmentDialog(QDialog):
         self._set_tab_order()
 
     def _section(self, title: str) -> None:
-        heading = QLabel(title, self)
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        if self._form.rowCount():
-            heading.setContentsMargins(0, 8, 0, 0)  # air between the sections
-        self._form.addRow(heading)
+        add_section(self._form, title, self)
 
     def _row(self, text: str, field: QWidget, focus: QWidget, error_key: str | None) -> QWidget:
         """Add a labelled row; `focus` is the label's buddy, `error_key` the validation field.

@@ -25,6 +25,7 @@ from app.policy.effective import EffectiveSetting
 from app.policy.errors import InvalidPolicyValue
 from app.policy.keys import MAX_LIST_ITEMS, validate
 from app.services.settings_service import SettingsService
+from app.ui.form_section import add_section
 from app.ui.icons import icon
 
 #: Written before every error so that colour is not the only signal.
@@ -177,13 +178,7 @@ class SettingsDialog(QDialog):
         self._layout.addWidget(buttons)
 
     def _section(self, title: str) -> None:
-        heading = QLabel(title, self)
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        if self._form.rowCount():
-            heading.setContentsMargins(0, 8, 0, 0)  # air between the sections
-        self._form.addRow(heading)
+        add_section(self._form, title, self)
 
     def _row(self, text: str, key: str, field: QWidget, hint: str, grow: bool = True) -> None:
         """A labelled field with its hint, its lock note (if locked) and its error line."""
