@@ -49,6 +49,16 @@ def run_cli(
     )
 
 
+def create_user(
+    url: str, username: str, role: str, password: str
+) -> subprocess.CompletedProcess[str]:
+    """`clinic-desk-server create-user` with the password on standard input."""
+    return run_cli(
+        "create-user", "--database", url, "--username", username, "--role", role,
+        "--password-stdin", stdin=f"{password}\n",
+    )
+
+
 def empty_database(database_url: str) -> str:
     """The fixture's database minus its tables, so that the CLI's migrate starts from nothing."""
     if database_url.startswith("sqlite"):

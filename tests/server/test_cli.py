@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 
 from server.schema import head_revision
-from tests.server.server_process import cli_env, empty_database, run_cli, served
+from tests.server.server_process import cli_env, create_user, empty_database, run_cli, served
 
 
 def test_migrate_create_user_and_seed_demo(database_url: str) -> None:
@@ -14,43 +14,13 @@ def test_migrate_create_user_and_seed_demo(database_url: str) -> None:
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.strip() == f"database at revision {head_revision()}"
 
-    created = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "Admin",
-        "--role",
-        "admin",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
+    created = create_user(url, "Admin", "admin", "a long enough password")
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith("created admin admin (")
-    taken = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "admin",
-        "--role",
-        "clerk",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
+    taken = create_user(url, "admin", "clerk", "a long enough password")
     assert taken.returncode == 1
     assert "the username 'admin' is taken" in taken.stderr
-    weak = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "x",
-        "--role",
-        "clerk",
-        "--password-stdin",
-        stdin="short\n",
-    )
+    weak = create_user(url, "x", "clerk", "short")
     assert weak.returncode == 1
     assert "at least 12 characters" in weak.stderr
 
@@ -84,17 +54,7 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
 
 def test_serve_answers_on_loopback(database_url: str) -> None:
     url = empty_database(database_url)
-    created = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "ng",
-        "--role",
-        "clinician",
-        "--password-stdin",
-        stdin="a long enough password\n",
-    )
+    created = create_user(url, "ng", "clinician", "a long enough password")
     assert created.returncode == 0, created.stderr
     with served(url) as base:
         assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok"}

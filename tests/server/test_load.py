@@ -4,7 +4,7 @@ import asyncio
 
 import httpx
 
-from tests.server.server_process import empty_database, run_cli, served
+from tests.server.server_process import create_user, empty_database, served
 
 PASSWORD = "a long enough password"
 #: Above AnyIO's 40 worker threads: without the request gate SQLite deadlocks until its timeout.
@@ -23,17 +23,7 @@ async def _register_patients(base: str, token: str) -> list[int]:
 
 def test_concurrent_writes_all_succeed(database_url: str) -> None:
     url = empty_database(database_url)
-    created = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "clerk",
-        "--role",
-        "clerk",
-        "--password-stdin",
-        stdin=f"{PASSWORD}\n",
-    )
+    created = create_user(url, "clerk", "clerk", PASSWORD)
     assert created.returncode == 0, created.stderr
     with served(url) as base:
         login = httpx.post(f"{base}/auth/login", json={"username": "clerk", "password": PASSWORD})

@@ -14,7 +14,7 @@ from app.domain.realtime_protocol import PresenceState
 from server.services.presence import publish_presence
 from tests.server.conftest import NOW, Clinic
 from tests.server.conftest import PASSWORD as CLINIC_PASSWORD
-from tests.server.server_process import empty_database, run_cli, served
+from tests.server.server_process import create_user, empty_database, served
 
 PASSWORD = "a long enough password"
 
@@ -23,17 +23,7 @@ def test_events_fan_out_between_processes(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("one SQLite file is served by one process; fan-out is PostgreSQL's job")
     url = empty_database(database_url)
-    created = run_cli(
-        "create-user",
-        "--database",
-        url,
-        "--username",
-        "clerk",
-        "--role",
-        "clerk",
-        "--password-stdin",
-        stdin=f"{PASSWORD}\n",
-    )
+    created = create_user(url, "clerk", "clerk", PASSWORD)
     assert created.returncode == 0, created.stderr
     with served(url) as first, served(url) as second:
         login = httpx.post(f"{first}/auth/login", json={"username": "clerk", "password": PASSWORD})
