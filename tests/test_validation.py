@@ -75,3 +75,11 @@ def test_overlap_with_the_same_clinician_only() -> None:
 def test_editing_a_past_appointment_keeps_its_start() -> None:
     past = draft(start=NOW - timedelta(hours=1))
     assert validate_appointment(past, [], NOW, original_start=past.start) == []
+
+
+def test_messages_use_the_zone_given() -> None:
+    from zoneinfo import ZoneInfo
+
+    late = draft(start=NOW - timedelta(minutes=30))
+    errors = validate_appointment(late, [], NOW, zone=ZoneInfo("Asia/Kolkata"))
+    assert errors[0].message == "The start (13:00) is in the past."

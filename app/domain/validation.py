@@ -6,7 +6,7 @@ again inside its write transaction, so two quick saves cannot double-book a clin
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from app.domain.drafts import AppointmentDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
@@ -28,8 +28,9 @@ def overlaps(start: datetime, end: datetime, other: Appointment) -> bool:
     return start < other.end and other.start < end
 
 
-def _clock(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
+def _clock(at: datetime, zone: tzinfo | None) -> str:
+    """Hours and minutes in `zone` (the clinic's), or the workstation's zone when None."""
+    return at.astimezone(zone).strftime("%H:%M")
 
 
 def validate_appointment(
@@ -37,12 +38,14 @@ def validate_appointment(
     others: Iterable[Appointment],
     now: datetime,
     original_start: datetime | None = None,
+    zone: tzinfo | None = None,
 ) -> list[FieldError]:
     """All problems with `draft`; empty when it may be saved.
 
     `others` are the clinician's appointments around the draft's time (the draft itself may be
     among them when editing; it is skipped). `original_start` is the stored start when editing:
-    an appointment that already lies in the past may still get its notes corrected.
+    an appointment that already lies in the past may still get its notes corrected. Times in
+    messages are shown in `zone` (the server passes the location's), else the local zone.
     """
     errors: list[FieldError] = []
     patient = draft.patient
@@ -75,7 +78,7 @@ def validate_appointment(
     start_moved = original_start is None or draft.start != original_start
     if start_moved and draft.start < now:
         errors.append(
-            FieldError("start", f"The start ({_clock(draft.start)}) is in the past.")
+            FieldError("start", f"The start ({_clock(draft.start, zone)}) is in the past.")
         )
     if draft.duration_minutes <= 0:
         errors.append(FieldError("duration", "The duration must be at least one minute."))
@@ -95,7 +98,7 @@ def validate_appointment(
                     FieldError(
                         "start",
                         f"{other.clinician.name} already has an appointment "
-                        f"{_clock(other.start)}–{_clock(other.end)}.",
+                        f"{_clock(other.start, zone)}–{_clock(other.end, zone)}.",
                     )
                 )
                 break

@@ -6,8 +6,9 @@ clerks booking the same clinician at the same moment cannot both succeed.
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, delete, select
 
@@ -87,6 +88,15 @@ def _neighbours(
     ]
 
 
+def _clinic_zone(session: Session, location_id: UUID | None) -> tzinfo:
+    """The zone the clinic reads its clock in: the location's, UTC when there is none."""
+    location = session.get(Location, location_id) if location_id is not None else None
+    try:
+        return ZoneInfo(location.time_zone) if location is not None else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
 def _decide(
     session: Session,
     draft: AppointmentDraft,
@@ -95,12 +105,13 @@ def _decide(
     original_start: datetime | None,
 ) -> None:
     """Raise 422 for a draft that breaks a rule, 409 when it would double-book the clinician."""
-    problems = validate_appointment(draft, [], now, original_start)
+    zone = _clinic_zone(session, draft.location_id)
+    problems = validate_appointment(draft, [], now, original_start, zone)
     if problems:
         raise invalid(problems)
     end = draft.start + timedelta(minutes=draft.duration_minutes)
     with_schedule = validate_appointment(
-        draft, _neighbours(session, clinician, draft.start, end), now, original_start
+        draft, _neighbours(session, clinician, draft.start, end), now, original_start, zone
     )
     if with_schedule:
         raise ApiError(

@@ -228,3 +228,16 @@ def test_reads_and_changes_are_audited(client: TestClient, clinic: Clinic, engin
     audit = api.call("admin", "GET", f"/audit-events?entity_id={booked['id']}", expect=200)
     assert [row["action"] for row in audit] == ["appointment.create", "appointment.read"]
     assert all(row["at"].startswith("2026-11-26T08:00:00") for row in audit)
+
+
+def test_double_booking_message_reads_the_clinic_clock(client: TestClient, clinic: Clinic) -> None:
+    api = Api(client, clinic)
+    location = str(api.id("location"))
+    api.call("admin", "PATCH", f"/locations/{location}", {"time_zone": "Asia/Kolkata"}, expect=200)
+    clash = _body(
+        api, start=(TOMORROW_9 + timedelta(minutes=10)).isoformat(), duration_minutes=10,
+        location_id=location,
+    )
+    refused = api.call("clerk", "POST", "/appointments", clash, expect=409)
+    # Dr Ng's 09:00-09:20 UTC booking, read in Kolkata (UTC+05:30).
+    assert "14:30–14:50" in refused["message"], refused["message"]
