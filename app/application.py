@@ -66,7 +66,7 @@ class Application(QObject):
         if config.demo:
             arrivals = self.store.run(lambda session: seed_demo(session, self.clock.now()))
             # Seeding is quick and happens once, before the first window paints.
-            for arrival in arrivals.result():  # type: ignore[attr-defined]
+            for arrival in arrivals.result():
                 self.presence.apply(PatientArrived(arrival.appointment_id, arrival.at))
 
     def _apply_settings(self, settings: dict[str, EffectiveSetting]) -> None:

@@ -33,7 +33,7 @@ def make_app(tmp_path: Path, clock: FixedClock, qtbot: QtBot) -> Application:
     application = Application(AppConfig(tmp_path / "data", False, settings), clock=clock)
     if not application.store.staff().result():
         application.store.run(seed_directory).result()
-    qtbot.addWidget(application.window)
+    # No qtbot.addWidget: Application.shutdown closes the window and lets Qt delete it.
     with qtbot.waitSignal(application.schedule.directoryLoaded):
         application.start()
     qtbot.waitUntil(lambda: application.model.shown_range is not None)
@@ -231,7 +231,6 @@ def test_screenshot_of_the_demo_clinic(qtbot: QtBot, tmp_path: Path,
     # Mid-morning in the workstation's zone, so the picture shows a clinic in full swing.
     morning = datetime.combine(NOW.date(), time(10, 7, 31)).astimezone()
     demo = Application(AppConfig(tmp_path / "demo", True, settings), clock=FixedClock(morning))
-    qtbot.addWidget(demo.window)
     demo.start()
     qtbot.waitUntil(lambda: demo.model.rowCount() >= 25)
     model = demo.model
@@ -290,3 +289,18 @@ def test_an_unexpected_error_reaches_the_crash_handler(
     qtbot.waitUntil(lambda: bool(answers))
     assert handler.count == 1
     assert "nothing was changed" in str(answers[0])
+
+
+def test_new_appointment_preselects_the_filtered_clinician(
+    qtbot: QtBot, desk: Application
+) -> None:
+    bar = desk.window.filter_bar
+    qtbot.waitUntil(lambda: bar.clinician.count() == 3)
+    bar.clinician.setCurrentIndex(bar.clinician.findText("Dr Okafor"))
+    dialog = desk.window.new_appointment()
+    assert dialog.clinician_combo.currentText() == "Dr Okafor"
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    bar.clinician.setCurrentIndex(0)  # all clinicians: the clerk must choose
+    dialog = desk.window.new_appointment()
+    assert dialog.clinician_combo.currentIndex() == -1
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)

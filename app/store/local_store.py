@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 from uuid import UUID
 
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from app.store.database import open_engine
 from app.store.worker import StoreWorker
 
 AppointmentListener = Callable[[Appointment], None]
+T = TypeVar("T")
 
 
 class LocalStore:
@@ -83,7 +85,7 @@ class LocalStore:
 
         return self._write(job)
 
-    def run(self, job: Callable[[Session], object]) -> "Future[object]":
+    def run(self, job: Callable[[Session], T]) -> "Future[T]":
         """Run any job on the store worker (seeding the demo, benchmarks)."""
         return self._worker.submit(job)
 

@@ -1,6 +1,7 @@
 """The dialog that books a new appointment or edits one: patient, time, clinician, invitees."""
 
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 import shiboken6
 from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QStringListModel, Qt, QTimer, Slot
@@ -91,8 +92,10 @@ class AppointmentDialog(QDialog):
         parent: QWidget | None = None,
         appointment: Appointment | None = None,
         start: datetime | None = None,
+        clinician_id: UUID | None = None,
     ) -> None:
         super().__init__(parent)
+        self._preferred_clinician = clinician_id
         self._service = service
         self._appointment = appointment
         self._patient_id = None if appointment is None else appointment.patient.id
@@ -278,7 +281,11 @@ class AppointmentDialog(QDialog):
         self.clinician_combo.setPlaceholderText("Choose a clinician")
         for member in self._clinicians:
             self.clinician_combo.addItem(member.name)
-        if len(self._clinicians) == 1:
+        ids = [member.id for member in self._clinicians]
+        if self._preferred_clinician in ids:
+            # The clinician whose schedule the user is looking at.
+            self.clinician_combo.setCurrentIndex(ids.index(self._preferred_clinician))
+        elif len(ids) == 1:
             self.clinician_combo.setCurrentIndex(0)
         self._row("&Clinician", self.clinician_combo, self.clinician_combo, "clinician")
 

@@ -32,6 +32,15 @@ class Banner(QFrame):
         self._timer.timeout.connect(self.hide)
         self.hide()
 
+    def show_info(self, text: str) -> None:
+        self.show_message("info", text)
+
+    def show_warning(self, text: str) -> None:
+        self.show_message("warning", text)
+
+    def show_error(self, text: str) -> None:
+        self.show_message("error", text)
+
     def show_message(self, level: str, text: str) -> None:
         title, background, foreground = _STYLES[level]
         self.setStyleSheet(

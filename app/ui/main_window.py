@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import AppointmentStatus, DisplayState
+from app.domain.enums import AppointmentStatus, DisplayState, Role
 from app.domain.errors import KnownError
-from app.domain.records import Appointment
+from app.domain.records import Appointment, StaffMember
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
@@ -87,13 +87,14 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar(user_label)
 
-        bridge.info.connect(lambda text: self.banner.show_message("info", text))
-        bridge.warning.connect(lambda text: self.banner.show_message("warning", text))
-        bridge.error.connect(lambda text: self.banner.show_message("error", text))
+        # Signals from objects that outlive this window connect to its own methods (never to
+        # lambdas): Qt drops those connections when the window is deleted.
+        bridge.info.connect(self.banner.show_info)
+        bridge.warning.connect(self.banner.show_warning)
+        bridge.error.connect(self.banner.show_error)
         self._first_range_shown = False
         schedule.rangeLoaded.connect(self._range_loaded)
-        schedule.directoryLoaded.connect(lambda staff, _: self.filter_bar.set_clinicians(
-            [member for member in staff if member.role.value == "clinician"]))
+        schedule.directoryLoaded.connect(self._directory_loaded)
         self.navigator.rangeChanged.connect(self._load_range)
         self.filter_bar.filterChanged.connect(self.proxy.set_filter)
         # Counting walks the rows: coalesce the many change signals into one count per turn.
@@ -197,11 +198,18 @@ class MainWindow(QMainWindow):
     ) -> None:
         self.model.set_range(start, end, appointments, show_date=(end - start) > timedelta(days=1))
         self._update_actions()
-        QTimer.singleShot(0, self._scroll_to_now)  # once the view has laid out the new rows
+        # Once the view has laid out the new rows; `self` as context: not run if it is gone.
+        QTimer.singleShot(0, self, self._scroll_to_now)
         if not self._first_range_shown:
             self._first_range_shown = True
-            # bench/packaging_bench.py measures the cold start up to this line.
-            QTimer.singleShot(0, lambda: log.info("schedule shown: %d rows", self.proxy.rowCount()))
+            QTimer.singleShot(0, self, self._log_first_range)
+
+    def _log_first_range(self) -> None:
+        # bench/packaging_bench.py measures the cold start up to this line.
+        log.info("schedule shown: %d rows", self.proxy.rowCount())
+
+    def _directory_loaded(self, staff: list[StaffMember], _locations: object) -> None:
+        self.filter_bar.set_clinicians([m for m in staff if m.role is Role.CLINICIAN])
 
     def _scroll_to_now(self) -> None:
         """On a range that holds the present, show the first appointment not yet over."""
@@ -274,7 +282,9 @@ class MainWindow(QMainWindow):
         first, days = self.navigator.current_range()
         if days == 1 and first != self.schedule.now().astimezone().date():
             start = local_day_start(first) + timedelta(hours=9)
-        dialog = AppointmentDialog(self.schedule, self, start=start)
+        dialog = AppointmentDialog(
+            self.schedule, self, start=start, clinician_id=self.proxy.current_filter.clinician_id
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._saved(dialog))
         dialog.open()
@@ -302,7 +312,7 @@ class MainWindow(QMainWindow):
             self.navigator.set_date(day)  # show where the appointment went
         at = saved.start.astimezone()
         self.statusBar().showMessage(f"Saved {saved.patient.name} at {at:%H:%M}", 5000)
-        QTimer.singleShot(0, lambda: self._select(saved))
+        QTimer.singleShot(0, self, lambda: self._select(saved))
 
     def _select(self, appointment: Appointment) -> None:
         row = self.model.row_of(appointment.id)
