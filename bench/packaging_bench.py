@@ -37,7 +37,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from installer.bundle_cache import Bundle, bundle, folder_size  # noqa: E402
-from installer.windows.build_msi import build_msi, sign_msi  # noqa: E402
+from installer.windows.build_msi import build_msi, make_throwaway_certificate, sign_msi  # noqa: E402
 
 INSTALLER_TARGET_MB = 150.0
 COLD_START_TARGET_S = 2.0
@@ -84,18 +84,7 @@ def bundle_counts(folder: Path) -> tuple[int, int]:
 
 
 def make_test_certificate(folder: Path) -> tuple[Path, Path]:
-    """A throwaway self-signed code-signing certificate and its key (as the MSI test makes)."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=Clinic Desk Bench Signing",
-            "-addext", "extendedKeyUsage=codeSigning",
-            "-addext", "keyUsage=critical,digitalSignature",
-        ],
-        check=True, capture_output=True,
-    )
-    return cert, key
+    return make_throwaway_certificate(folder, "Clinic Desk Bench Signing")
 
 
 def msi_figures(payload: Path, out: Path, figures: Figures) -> int | None:

@@ -11,7 +11,13 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from installer.bundle_metadata import project_version
-from installer.windows.build_msi import build_msi, msi_version, sign_msi, table_rows
+from installer.windows.build_msi import (
+    build_msi,
+    make_throwaway_certificate,
+    msi_version,
+    sign_msi,
+    table_rows,
+)
 from installer.windows.files_fragment import MAIN_EXE_ID, component_guid, fragment_text
 
 TOOLS = ("wixl", "msiinfo", "msibuild", "osslsigncode", "openssl")
@@ -40,18 +46,7 @@ def show(config: pytest.Config, text: str) -> None:
 
 
 def make_test_certificate(folder: Path) -> tuple[Path, Path]:
-    """A throwaway self-signed code-signing certificate and its key (valid for two days)."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=Clinic Desk Test Signing",
-            "-addext", "extendedKeyUsage=codeSigning",
-            "-addext", "keyUsage=critical,digitalSignature",
-        ],
-        check=True, capture_output=True,
-    )
-    return cert, key
+    return make_throwaway_certificate(folder, "Clinic Desk Test Signing")
 
 
 def verify(msi: Path, cert: Path) -> subprocess.CompletedProcess[str]:

@@ -91,6 +91,24 @@ def build_msi(bundle: Path, output: Path, main_exe: str, version: str | None = N
     return count
 
 
+def make_throwaway_certificate(folder: Path, common_name: str) -> tuple[Path, Path]:
+    """A self-signed code-signing certificate and key valid for two days, for tests and benches.
+
+    Real releases sign with the certificate from the environment (see the release workflow).
+    """
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={common_name}",
+            "-addext", "extendedKeyUsage=codeSigning",
+            "-addext", "keyUsage=critical,digitalSignature",
+        ],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
 def sign_msi(msi: Path, signed: Path, cert: Path, key: Path) -> None:
     """Authenticode-sign with osslsigncode (no timestamp: that needs the network)."""
     signed.unlink(missing_ok=True)
