@@ -7,7 +7,6 @@ import shiboken6
 from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QStringListModel, Qt, QTimer, Slot
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QCheckBox,
     QComboBox,
@@ -18,14 +17,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,16 +30,15 @@ from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, Role
 from app.domain.errors import FieldError, KnownError, ValidationFailed
 from app.domain.records import (
-    MAX_GROUP_PARTICIPANTS,
     Appointment,
     Location,
-    Participant,
     Patient,
     StaffMember,
 )
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
 from app.ui.form_section import add_section
+from app.ui.participants_editor import ParticipantsEditor
 
 SEARCH_DELAY_MS = 150
 START_FORMAT = "ddd d MMM yyyy HH:mm"
@@ -302,38 +297,15 @@ class AppointmentDialog(QDialog):
         self._row("N&otes", self.notes_edit, self.notes_edit, None)
 
     def _build_participants(self) -> None:
-        self.participant_table = QTableWidget(0, 2, self)
-        self.participant_table.setHorizontalHeaderLabels(["Name", "Email"])
-        self.participant_table.setAccessibleName("Participants")
-        header = self.participant_table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.participant_table.setSelectionBehavior(
-            QAbstractItemView.SelectionBehavior.SelectRows
-        )
-        self.participant_table.setMinimumHeight(150)
-        model = self.participant_table.model()
-        model.rowsInserted.connect(self._update_participant_count)
-        model.rowsRemoved.connect(self._update_participant_count)
-        self.add_participant_button = QPushButton("Add &participant", self)
-        self.add_participant_button.clicked.connect(self._add_participant)
-        self.remove_participant_button = QPushButton("Remo&ve", self)
-        self.remove_participant_button.setToolTip("Remove the selected participants")
-        self.remove_participant_button.clicked.connect(self._remove_participants)
-        self.participant_count = QLabel(self)
-        participants = QWidget(self)
-        column = QVBoxLayout(participants)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.participant_table)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_participant_button)
-        buttons.addWidget(self.remove_participant_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.participant_count)
-        column.addLayout(buttons)
+        self.participants_editor = ParticipantsEditor(self._error_colour(), self)
+        # The editor's parts, named as the dialog's fields (tab order, tests, focus on errors).
+        self.participant_table = self.participants_editor.table
+        self.add_participant_button = self.participants_editor.add_button
+        self.remove_participant_button = self.participants_editor.remove_button
+        self.participant_count = self.participants_editor.count_label
         self._participants_row = self._row(
-            "P&articipants", participants, self.participant_table, "participants"
+            "P&articipants", self.participants_editor, self.participant_table, "participants"
         )
-        self._update_participant_count()
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [
@@ -404,7 +376,7 @@ class AppointmentDialog(QDialog):
             self.location_combo.setCurrentIndex(self._locations.index(appointment.location) + 1)
         self.notes_edit.setPlainText(appointment.notes)
         for participant in appointment.participants:
-            self._append_participant(participant.name, participant.email)
+            self.participants_editor.append(participant.name, participant.email)
 
     def _fill_patient(self, patient: Patient) -> None:
         self._patient_id = patient.id
@@ -445,7 +417,9 @@ class AppointmentDialog(QDialog):
             kind=kind,
             location_id=None if location is None else location.id,
             notes=self.notes_edit.toPlainText().strip(),
-            participants=self._read_participants() if kind is AppointmentKind.GROUP else [],
+            participants=(
+                self.participants_editor.participants() if kind is AppointmentKind.GROUP else []
+            ),
             id=None if self._appointment is None else self._appointment.id,
         )
 
@@ -453,22 +427,10 @@ class AppointmentDialog(QDialog):
         index = self.clinician_combo.currentIndex()
         return self._clinicians[index] if 0 <= index < len(self._clinicians) else None
 
-    def _read_participants(self) -> list[Participant]:
-        found: list[Participant] = []
-        for row in range(self.participant_table.rowCount()):
-            name, email = (self._cell_text(row, column) for column in (0, 1))
-            if name or email:  # a row added and left empty is not an invitee
-                found.append(Participant(name=name, email=email))
-        return found
-
     def error_text(self, field: str) -> str:
         """The error shown at `field` (a validation field name), or "" when there is none."""
         label, _ = self._error_fields[field]
         return "" if label.isHidden() else label.text()
-
-    def _cell_text(self, row: int, column: int) -> str:
-        item = self.participant_table.item(row, column)
-        return "" if item is None else item.text().strip()
 
     # --- patient search --------------------------------------------------------------------
     @Slot(str)
@@ -553,42 +515,6 @@ class AppointmentDialog(QDialog):
         self._form.setRowVisible(self._participants_row, group)
         if self.isVisible():
             self.adjustSize()
-
-    # --- participants ----------------------------------------------------------------------
-    def _append_participant(self, name: str, email: str) -> int:
-        row = self.participant_table.rowCount()
-        self.participant_table.insertRow(row)
-        self.participant_table.setItem(row, 0, QTableWidgetItem(name))
-        self.participant_table.setItem(row, 1, QTableWidgetItem(email))
-        return row
-
-    @Slot()
-    def _add_participant(self) -> None:
-        row = self._append_participant("", "")
-        self.participant_table.setCurrentCell(row, 0)
-        self.participant_table.setFocus()
-        item = self.participant_table.item(row, 0)
-        if item is not None:
-            self.participant_table.editItem(item)
-
-    @Slot()
-    def _remove_participants(self) -> None:
-        table = self.participant_table
-        rows = {index.row() for index in table.selectionModel().selectedRows()}
-        if not rows and table.currentRow() >= 0:
-            rows = {table.currentRow()}
-        for row in sorted(rows, reverse=True):
-            table.removeRow(row)
-
-    @Slot()
-    def _update_participant_count(self) -> None:
-        count = self.participant_table.rowCount()
-        self.participant_count.setText(f"{count} of {MAX_GROUP_PARTICIPANTS}")
-        too_many = count > MAX_GROUP_PARTICIPANTS
-        self.participant_count.setStyleSheet(
-            f"QLabel {{ color: {self._error_colour()}; }}" if too_many else ""
-        )
-        self.remove_participant_button.setEnabled(count > 0)
 
     # --- saving ----------------------------------------------------------------------------
     @Slot()
