@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import AppointmentStatus, DisplayState, Role
+from app.domain.enums import AppointmentStatus, Role
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember
 from app.services.message_bridge import MessageBridge
@@ -224,10 +224,7 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         shown = self.proxy.rowCount()
         total = self.model.rowCount()
-        waiting = sum(
-            1 for row in range(total)
-            if self.model.state_of(self.model.appointment_at(row)) is DisplayState.WAITING
-        )
+        waiting = self.model.waiting_count()
         text = f"{total} appointments" if shown == total else f"{shown} of {total} shown"
         self.counts.setText(f"{text} · {waiting} waiting")
 

@@ -337,6 +337,10 @@ class ScheduleModel(QAbstractTableModel):
             self._track_state(appointment)
             self.endInsertRows()
 
+    def waiting_count(self) -> int:
+        """Rows shown green now; only patients online can be waiting, so only they are counted."""
+        return sum(1 for state in self._states.values() if state is DisplayState.WAITING)
+
     def _track_state(self, appointment: Appointment) -> None:
         """Rows whose patient is online are the ones the clock can change; remember their state."""
         if appointment.id in self._arrivals:
