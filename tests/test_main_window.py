@@ -3,10 +3,11 @@
 from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QDialog, QMenu
 from pytestqt.qtbot import QtBot
 from sqlmodel import Session
 
@@ -20,6 +21,8 @@ from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.cancel_dialog import CancelDialog
 from app.views.schedule_columns import Column, Role
 from tests.conftest import CLERK, DR_NG, DR_OKAFOR, NOW, ST_MARYS
+
+DialogT = TypeVar("DialogT", bound=QDialog)
 
 
 def seed_directory(session: Session) -> None:
@@ -67,6 +70,21 @@ def book(qtbot: QtBot, desk: Application, name: str, email: str) -> int:
     qtbot.waitUntil(lambda: desk.model.rowCount() == rows + 1)
     qtbot.waitUntil(lambda: desk.window.findChild(AppointmentDialog) is None)  # closed, deleted
     return rows
+
+
+def press_on_first_row(
+    qtbot: QtBot, desk: Application, key: Qt.Key, expected: type[DialogT]
+) -> DialogT:
+    """Select the first row, press `key` in the schedule and return the dialog it opens."""
+    view = desk.window.view
+    view.setFocus()
+    view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
+    qtbot.keyClick(view, key)
+    qtbot.waitUntil(lambda: desk.window.findChild(expected) is not None)
+    dialog = desk.window.findChild(expected)
+    assert isinstance(dialog, expected)
+    qtbot.waitExposed(dialog)
+    return dialog
 
 
 def cell(desk: Application, row: int, column: Column, role: int) -> object:
@@ -127,14 +145,7 @@ def test_filter_from_the_keyboard(qtbot: QtBot, desk: Application) -> None:
 def test_cancel_with_delete_and_confirmation(qtbot: QtBot, desk: Application,
                                              screenshot_dir: Path | None) -> None:
     row = book(qtbot, desk, "Ann Lee", "ann@example.org")
-    view = desk.window.view
-    view.setFocus()
-    view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
-    qtbot.keyClick(view, Qt.Key.Key_Delete)
-    qtbot.waitUntil(lambda: desk.window.findChild(CancelDialog) is not None)
-    dialog = desk.window.findChild(CancelDialog)
-    assert isinstance(dialog, CancelDialog)
-    qtbot.waitExposed(dialog)
+    dialog = press_on_first_row(qtbot, desk, Qt.Key.Key_Delete, CancelDialog)
     if screenshot_dir is not None:
         dialog.grab().save(str(screenshot_dir / "dialog-cancel.png"))
     qtbot.keyClicks(dialog.reason_combo, "Patient request")
@@ -243,13 +254,7 @@ def test_screenshot_of_the_demo_clinic(qtbot: QtBot, tmp_path: Path,
 
 def test_enter_opens_the_appointment_for_editing(qtbot: QtBot, desk: Application) -> None:
     row = book(qtbot, desk, "Ann Lee", "ann@example.org")
-    view = desk.window.view
-    view.setFocus()
-    view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
-    qtbot.keyClick(view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: desk.window.findChild(AppointmentDialog) is not None)
-    dialog = desk.window.findChild(AppointmentDialog)
-    assert isinstance(dialog, AppointmentDialog)
+    dialog = press_on_first_row(qtbot, desk, Qt.Key.Key_Return, AppointmentDialog)
     assert dialog.name_edit.text() == "Ann Lee"
     qtbot.keyClicks(dialog.notes_edit, "Bring glucose diary")
     qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
