@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import keyring
 import pytest
 
 from app.domain.clock import FixedClock
@@ -19,6 +20,7 @@ from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.store import directory
 from app.store.local_store import LocalStore
+from tests.sync.memory_keyring import MemoryKeyring
 
 #: "Now" in the tests: a Thursday morning, 08:00 UTC.
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -27,6 +29,16 @@ DR_NG = StaffMember(uuid.UUID(int=1), "Dr Ng", Role.CLINICIAN)
 DR_OKAFOR = StaffMember(uuid.UUID(int=2), "Dr Okafor", Role.CLINICIAN)
 CLERK = StaffMember(uuid.UUID(int=3), "Sam Clerk", Role.CLERK)
 ST_MARYS = Location(uuid.UUID(int=10), "St Mary's Hospital", "1 Praed Street, London W2 1NY")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keychain: never the developer's own."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -49,6 +49,14 @@ _STATE_LABELS: dict[DisplayState, tuple[str, str]] = {
 }
 
 
+class SyncState(StrEnum):
+    """Where a local record stands with the server."""
+
+    SYNCED = "synced"  # the server has it as shown
+    PENDING = "pending"  # changed here, not yet accepted by the server
+    REJECTED = "rejected"  # the server refused the last change; the user's data is kept
+
+
 class Role(StrEnum):
     CLINICIAN = "clinician"
     CLERK = "clerk"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
+from app.domain.enums import AppointmentKind, AppointmentStatus, Role, SyncState
 
 #: A group appointment holds at most this many participants besides the clinician.
 MAX_GROUP_PARTICIPANTS = 50
@@ -63,6 +63,10 @@ class Appointment:
     participants: tuple[Participant, ...] = field(default_factory=tuple)
     cancel_reason: str = ""
     version: int = 1
+    #: Pending: changed on this desktop, not yet accepted by the server; rejected: refused.
+    sync_state: SyncState = SyncState.SYNCED
+    #: The server's reason when rejected ("Dr Ng already has an appointment 10:00-10:20.").
+    sync_message: str = ""
 
     @property
     def end(self) -> datetime:

@@ -118,6 +118,12 @@ class AppointmentCancel(SQLModel):
     base_version: int = Field(ge=1)
 
 
+class StatusMove(SQLModel):
+    """The payload of an appointment.status mutation: mark a no-show, undo it, or call taken."""
+
+    status: AppointmentStatus
+
+
 class AppointmentPublic(AppointmentBase):
     id: UUID
     status: AppointmentStatus

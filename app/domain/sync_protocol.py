@@ -23,6 +23,8 @@ class Intent(StrEnum):
     APPOINTMENT_CREATE = "appointment.create"
     APPOINTMENT_UPDATE = "appointment.update"
     APPOINTMENT_CANCEL = "appointment.cancel"
+    #: {"status": "no_show" | "scheduled" | "taken"}: the moves of app/domain/transitions.py.
+    APPOINTMENT_STATUS = "appointment.status"
     PATIENT_UPSERT = "patient.upsert"
     TASK_UPSERT = "task.upsert"
 

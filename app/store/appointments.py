@@ -7,16 +7,18 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from app.domain.drafts import AppointmentDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
+from app.domain.enums import AppointmentKind, AppointmentStatus, Role, SyncState
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.records import Appointment, Location, Participant, Patient, StaffMember
+from app.domain.transitions import label, move_refusal
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
+from app.store import mutations
 from app.store.errors import NotFound
 from app.store.patients import upsert_patient
 from app.store.tables import (
@@ -25,7 +27,9 @@ from app.store.tables import (
     ParticipantRow,
     PatientRow,
     StaffRow,
+    SyncRecordRow,
 )
+from app.store.wire_records import appointment_row_fields, patient_row_fields
 
 _Clinician = aliased(StaffRow)
 _Location = aliased(LocationRow)
@@ -51,6 +55,8 @@ _COLUMNS: tuple[Any, ...] = (
     _Location.id,
     _Location.hospital_name,
     _Location.address,
+    SyncRecordRow.state,
+    SyncRecordRow.message,
 )
 
 
@@ -61,6 +67,13 @@ def _base_query() -> Select[Any]:
         .join(PatientRow, col(PatientRow.id) == col(AppointmentRow.patient_id))
         .join(_Clinician, col(_Clinician.id) == col(AppointmentRow.clinician_id))
         .outerjoin(_Location, col(_Location.id) == col(AppointmentRow.location_id))
+        .outerjoin(
+            SyncRecordRow,
+            and_(
+                col(SyncRecordRow.entity_type) == "appointment",
+                col(SyncRecordRow.entity_id) == col(AppointmentRow.id),
+            ),
+        )
     )
 
 
@@ -89,6 +102,7 @@ def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]
         p_id, p_name, p_dob, p_mrn, p_email, p_phone,
         c_id, c_name, c_role,
         l_id, l_name, l_address,
+        sync_state, sync_message,
     ) in rows:
         clinician = staff_cache.get(c_id)
         if clinician is None:
@@ -112,6 +126,8 @@ def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]
                 participants=participants.get(a_id, ()),
                 cancel_reason=reason,
                 version=version,
+                sync_state=SyncState(sync_state or SyncState.SYNCED),
+                sync_message=sync_message or "",
             )
         )
     return result
@@ -127,6 +143,13 @@ def appointments_between(
     if clinician_id is not None:
         query = query.where(col(AppointmentRow.clinician_id) == clinician_id)
     query = query.order_by(col(AppointmentRow.start))
+    return _build(session, list(session.execute(query)))
+
+
+def appointments_by_ids(session: Session, ids: set[UUID]) -> list[Appointment]:
+    if not ids:
+        return []
+    query = _base_query().where(col(AppointmentRow.id).in_(ids))
     return _build(session, list(session.execute(query)))
 
 
@@ -152,7 +175,7 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
             raise NotFound("This appointment is no longer on this desktop.")
         if row.status != AppointmentStatus.SCHEDULED.value:
             raise ValidationFailed(
-                [FieldError("status", f"A {_label(row.status)} appointment cannot be edited.")]
+                [FieldError("status", f"A {label(row.status)} appointment cannot be edited.")]
             )
         original_start = row.start
 
@@ -171,7 +194,13 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
         raise ValidationFailed(errors)
     assert draft.clinician_id is not None  # validation refuses a draft without one
 
+    patient_row = session.get(PatientRow, draft.patient.id) if draft.patient.id else None
+    patient_before = patient_row_fields(patient_row) if patient_row is not None else None
+    appointment_before = appointment_row_fields(session, row) if row is not None else None
     patient = upsert_patient(session, draft.patient)
+    stored_patient = session.get(PatientRow, patient.id)
+    assert stored_patient is not None
+    mutations.patient_saved(session, stored_patient, patient_before, now)
     if row is None:
         row = AppointmentRow(
             id=uuid.uuid4(),
@@ -209,22 +238,8 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
                 )
             )
     session.flush()
+    mutations.appointment_saved(session, row, appointment_before, now)
     return get_appointment(session, row.id)
-
-
-def _label(status: str) -> str:
-    return status.replace("_", "-")
-
-
-#: Which stored statuses may move to which.
-_ALLOWED: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
-    AppointmentStatus.SCHEDULED: frozenset(
-        {AppointmentStatus.TAKEN, AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW}
-    ),
-    AppointmentStatus.TAKEN: frozenset(),
-    AppointmentStatus.CANCELLED: frozenset(),
-    AppointmentStatus.NO_SHOW: frozenset({AppointmentStatus.SCHEDULED}),
-}
 
 
 def set_status(
@@ -240,19 +255,14 @@ def set_status(
         raise NotFound("This appointment is no longer on this desktop.")
     current = AppointmentStatus(row.status)
     if status is not current:
-        if status not in _ALLOWED[current]:
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        "status",
-                        f"A {_label(current)} appointment cannot become {_label(status)}.",
-                    )
-                ]
-            )
+        refusal = move_refusal(current, status)
+        if refusal is not None:
+            raise ValidationFailed([FieldError("status", refusal)])
         row.status = status.value
         row.cancel_reason = reason.strip() if status is AppointmentStatus.CANCELLED else ""
         row.version += 1
         row.updated_at = now
         session.add(row)
         session.flush()
+        mutations.status_changed(session, row, status, row.cancel_reason, now)
     return get_appointment(session, appointment_id)

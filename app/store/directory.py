@@ -46,3 +46,19 @@ def add_location(session: Session, location: Location) -> Location:
 def get_staff(session: Session, staff_id: UUID) -> StaffMember | None:
     row = session.get(StaffRow, staff_id)
     return staff_from_row(row) if row else None
+
+
+def replace_directory(
+    session: Session, staff: list[StaffMember], locations: list[Location]
+) -> None:
+    """Take the server's staff and locations (placeholders get their real names). Nobody is
+    deleted: old appointments still name staff who have left."""
+    for member in staff:
+        row = session.get(StaffRow, member.id) or StaffRow(id=member.id, name="", role="")
+        row.name, row.role = member.name, member.role.value
+        session.add(row)
+    for location in locations:
+        found = session.get(LocationRow, location.id)
+        place = found or LocationRow(id=location.id, hospital_name="")
+        place.hospital_name, place.address = location.hospital_name, location.address
+        session.add(place)

@@ -12,17 +12,30 @@ from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.domain.clock import Clock
 from app.domain.drafts import AppointmentDraft
 from app.domain.enums import AppointmentStatus, Role
 from app.domain.records import Appointment, Location, Patient, StaffMember
-from app.store import appointments, directory, patients
+from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
+from app.store import appointments, directory, outbox, patients, pull_apply, sync_meta
 from app.store.database import open_engine
+from app.store.outbox import Resolved
+from app.store.pull_apply import Applied
+from app.store.sync_facts import (
+    RejectedRecord,
+    SyncFacts,
+    discard_change,
+    rejected_records,
+    sync_facts,
+)
 from app.store.worker import StoreWorker
 
 AppointmentListener = Callable[[Appointment], None]
+#: Hears of records the sync changed or removed: (changed, removed) by entity type.
+ChangeListener = Callable[[Applied], None]
 T = TypeVar("T")
 
 
@@ -32,6 +45,7 @@ class LocalStore:
         self.clock = clock
         self._worker = StoreWorker(open_engine(path))
         self._listeners: list[AppointmentListener] = []
+        self._change_listeners: list[ChangeListener] = []
         self._lock = threading.Lock()
 
     # --- listeners -------------------------------------------------------------------------
@@ -44,6 +58,24 @@ class LocalStore:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    def add_change_listener(self, listener: ChangeListener) -> None:
+        """Call `listener(applied)` (on the store thread) after the sync changed records."""
+        with self._lock:
+            self._change_listeners.append(listener)
+
+    def remove_change_listener(self, listener: ChangeListener) -> None:
+        with self._lock:
+            if listener in self._change_listeners:
+                self._change_listeners.remove(listener)
+
+    def _synced(self, applied: Applied) -> Applied:
+        with self._lock:
+            listeners = list(self._change_listeners)
+        if applied.changed or applied.removed:
+            for listener in listeners:
+                listener(applied)
+        return applied
 
     def _written(self, appointment: Appointment) -> Appointment:
         with self._lock:
@@ -84,6 +116,84 @@ class LocalStore:
             )
 
         return self._write(job)
+
+    # --- sync -------------------------------------------------------------------------------
+    def sync_facts(self) -> "Future[SyncFacts]":
+        return self._worker.submit(sync_facts)
+
+    def pending_count(self) -> "Future[int]":
+        return self._worker.submit(outbox.pending_count)
+
+    def next_batch(self, limit: int) -> "Future[list[Mutation]]":
+        """The next mutations to push, frozen as sent (committed before the push goes out)."""
+        return self._worker.submit(lambda s: outbox.next_batch(s, limit))
+
+    def resolve(self, results: list[MutationResult]) -> "Future[Resolved]":
+        def job(session: Session) -> Resolved:
+            resolved = outbox.resolve(session, results)
+            applied = Applied()
+            for entity_type, ids in resolved.entity_ids.items():
+                for entity_id in ids:
+                    pull_apply.adopt_server_copy(session, entity_type, entity_id)
+                    applied.add(applied.changed, entity_type, entity_id)
+            self._after_commit(session, applied)
+            return resolved
+
+        return self._worker.submit(job)
+
+    def apply_page(self, page: PullResponse, generation: int) -> "Future[Applied]":
+        def job(session: Session) -> Applied:
+            applied = pull_apply.apply_page(session, page, generation)
+            self._after_commit(session, applied)
+            return applied
+
+        return self._worker.submit(job)
+
+    def start_resync(self, scope: str) -> "Future[int]":
+        """The user's access changed (or first sync): pull everything again under a new
+        generation; returns it. Survives a restart until finish_resync."""
+        def job(session: Session) -> int:
+            generation = sync_meta.get_int(session, sync_meta.GENERATION) + 1
+            sync_meta.put(session, sync_meta.GENERATION, str(generation))
+            sync_meta.put(session, sync_meta.CURSOR, "0")
+            sync_meta.put(session, sync_meta.SCOPE, scope)
+            sync_meta.put(session, sync_meta.RESYNC, "1")
+            return generation
+
+        return self._worker.submit(job)
+
+    def finish_resync(self, generation: int) -> "Future[Applied]":
+        def job(session: Session) -> Applied:
+            applied = pull_apply.sweep_generation(session, generation)
+            sync_meta.put(session, sync_meta.RESYNC, "")
+            self._after_commit(session, applied)
+            return applied
+
+        return self._worker.submit(job)
+
+    def rejected(self) -> "Future[list[RejectedRecord]]":
+        return self._worker.submit(rejected_records)
+
+    def discard(self, entity_type: str, entity_id: UUID) -> "Future[Applied]":
+        """Give up the user's refused change: back to the server's copy (or gone if none)."""
+        def job(session: Session) -> Applied:
+            applied = discard_change(session, entity_type, entity_id)
+            self._after_commit(session, applied)
+            return applied
+
+        return self._worker.submit(job)
+
+    def appointments_by_ids(self, ids: set[UUID]) -> "Future[list[Appointment]]":
+        return self._worker.submit(lambda s: appointments.appointments_by_ids(s, ids))
+
+    def replace_directory(
+        self, staff: list[StaffMember], locations: list[Location]
+    ) -> "Future[None]":
+        return self._worker.submit(lambda s: directory.replace_directory(s, staff, locations))
+
+    def _after_commit(self, session: Session, applied: Applied) -> None:
+        """Tell the change listeners once the job's transaction has committed."""
+        event.listen(session, "after_commit", lambda _s: self._synced(applied), once=True)
 
     def run(self, job: Callable[[Session], T]) -> "Future[T]":
         """Run any job on the store worker (seeding the demo, benchmarks)."""

@@ -56,8 +56,42 @@ def _v1_initial(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
+def _v2_sync(connection: Connection) -> None:
+    statements = [
+        # Changes made here, in the order the user made them, until the server answers them.
+        # seq is AUTOINCREMENT so a number is never handed out twice, even after deletes.
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id CHAR(32) NOT NULL UNIQUE,
+            intent VARCHAR NOT NULL,
+            entity_type VARCHAR NOT NULL,
+            entity_id CHAR(32) NOT NULL,
+            payload VARCHAR NOT NULL,
+            base_version INTEGER,
+            sent INTEGER NOT NULL DEFAULT 0,
+            created_at DATETIME NOT NULL)""",
+        "CREATE INDEX ix_outbox_entity ON outbox (entity_type, entity_id)",
+        # Per record: the server's last known state and where the local copy stands with it.
+        """CREATE TABLE sync_record (
+            entity_type VARCHAR NOT NULL,
+            entity_id CHAR(32) NOT NULL,
+            server_version INTEGER,
+            server_data VARCHAR,
+            state VARCHAR NOT NULL DEFAULT 'synced',
+            message VARCHAR NOT NULL DEFAULT '',
+            generation INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (entity_type, entity_id))""",
+        "CREATE INDEX ix_sync_record_state ON sync_record (state)",
+        """CREATE TABLE sync_meta (
+            key VARCHAR NOT NULL PRIMARY KEY,
+            value VARCHAR NOT NULL)""",
+    ]
+    for statement in statements:
+        connection.execute(text(statement))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

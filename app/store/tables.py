@@ -58,3 +58,46 @@ class ParticipantRow(SQLModel, table=True):
     position: int = Field(primary_key=True)
     name: str
     email: str
+
+
+class OutboxRow(SQLModel, table=True):
+    """A change made on this desktop that the server has not answered yet."""
+
+    __tablename__ = "outbox"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: UUID
+    intent: str
+    entity_type: str
+    entity_id: UUID
+    #: The mutation's payload as JSON text.
+    payload: str
+    #: Frozen when first sent; until then the record's server version is used.
+    base_version: int | None = None
+    #: Sent at least once: from then on the mutation is never changed, only repeated.
+    sent: bool = False
+    created_at: datetime
+
+
+class SyncRecordRow(SQLModel, table=True):
+    """Where one local record stands with the server."""
+
+    __tablename__ = "sync_record"
+
+    entity_type: str = Field(primary_key=True)
+    entity_id: UUID = Field(primary_key=True)
+    #: The server version the local copy is based on; None: not on the server (yet).
+    server_version: int | None = None
+    #: The server's last known state of the record (its XPublic JSON); None: none known.
+    server_data: str | None = None
+    state: str = "synced"
+    message: str = ""
+    #: Bumped by a full re-sync; records of an older generation did not come back.
+    generation: int = 0
+
+
+class SyncMetaRow(SQLModel, table=True):
+    __tablename__ = "sync_meta"
+
+    key: str = Field(primary_key=True)
+    value: str

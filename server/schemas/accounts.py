@@ -63,3 +63,11 @@ class UserPublic(UserBase):
     id: UUID
     is_active: bool
     created_at: datetime
+
+
+class StaffPublic(BaseModel):
+    """A colleague as every clinician and clerk sees them: for booking and the schedule."""
+
+    id: UUID
+    full_name: str
+    role: Role

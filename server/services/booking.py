@@ -17,6 +17,7 @@ from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from app.domain.errors import FieldError
 from app.domain.schemas import AppointmentCreate, AppointmentUpdate, ParticipantIn
+from app.domain.transitions import move_refusal
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from server.database import lock_schedules
 from server.errors import ApiError, invalid, not_found
@@ -328,5 +329,29 @@ def cancel(
     session.add(row)
     versions.record_fields(session, "appointment", row.id, row.version, _CANCEL_FIELDS)
     audit.record(session, caller, "appointment.cancel", "appointment", row.id)
+    changes.record(session, "appointment", row.id, [row.clinician_id], now)
+    session.flush()
+
+def set_status(
+    session: Session, caller: Caller, row: Appointment, status: AppointmentStatus,
+    base_version: int,
+) -> None:
+    """Mark a no-show (or undo it) or the call taken; the moves of app/domain/transitions.py."""
+    now = caller.now
+    require_bookable(session, caller.user, row.clinician_id)
+    _check_version(session, row, base_version, ("status",))
+    if status is AppointmentStatus.CANCELLED:
+        raise ApiError(409, "not_allowed", "Cancel an appointment with its reason.")
+    refusal = move_refusal(AppointmentStatus(row.status), status)
+    if refusal is not None:
+        raise ApiError(409, "not_allowed", refusal)
+    if status is AppointmentStatus(row.status):
+        return
+    row.status = status
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    versions.record_fields(session, "appointment", row.id, row.version, ("status",))
+    audit.record(session, caller, "appointment.status", "appointment", row.id, f"status={status}")
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()

@@ -19,6 +19,7 @@ from app.domain.schemas import (
     AppointmentUpdate,
     PatientCreate,
     PatientUpdate,
+    StatusMove,
     TaskCreate,
     TaskUpdate,
 )
@@ -93,6 +94,12 @@ def _apply(session: Session, caller: Caller, mutation: Mutation) -> int:
             cancel = AppointmentCancel.model_validate(payload | {"base_version": version})
             row = booking.get(session, mutation.entity_id)
             booking.cancel(session, caller, row, cancel.reason, version)
+            return row.version
+        if mutation.intent is Intent.APPOINTMENT_STATUS:
+            version = _needs_version(mutation)
+            move = StatusMove.model_validate(payload)
+            row = booking.get(session, mutation.entity_id)
+            booking.set_status(session, caller, row, move.status, version)
             return row.version
         if mutation.intent is Intent.PATIENT_UPSERT:
             if session.get(Patient, mutation.entity_id) is None:

@@ -137,6 +137,7 @@ def _new_location(api: Api) -> Target:
 ROWS = [
     Row("GET", "/users/me", "own account", _fixed("/users/me"), ALL),
     Row("GET", "/users", "user list", _fixed("/users"), ADMIN),
+    Row("GET", "/users/staff", "staff directory", _fixed("/users/staff"), STAFF),
     Row("POST", "/users", "create user", _new_user, ADMIN, 201),
     Row("GET", "/users/{user_id}", "one user", _fixed("/users/{ng}"), ADMIN),
     Row(

@@ -6,10 +6,10 @@ from fastapi import APIRouter, status
 from sqlmodel import col, select
 
 from app.domain.enums import Role
-from server.api.deps import Admin, AnyUser, PasswordsDep, SessionDep
+from server.api.deps import Admin, AnyUser, PasswordsDep, SessionDep, Staff
 from server.errors import ApiError, not_found
 from server.models.user import User
-from server.schemas.accounts import UserCreate, UserPublic, UserUpdate
+from server.schemas.accounts import StaffPublic, UserCreate, UserPublic, UserUpdate
 from server.services.accounts import find_user, revoke_user_sessions
 from server.services.audit import record
 
@@ -19,6 +19,16 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.get("/me", summary="The signed-in user")
 def read_me(caller: AnyUser) -> UserPublic:
     return UserPublic.model_validate(caller.user, from_attributes=True)
+
+
+@router.get("/staff", summary="Active clinicians and clerks (names and roles), for booking")
+def list_staff(session: SessionDep, _caller: Staff) -> list[StaffPublic]:
+    query = (
+        select(User)
+        .where(col(User.is_active).is_(True), col(User.role).in_([Role.CLINICIAN, Role.CLERK]))
+        .order_by(col(User.full_name))
+    )
+    return [StaffPublic.model_validate(row, from_attributes=True) for row in session.exec(query)]
 
 
 @router.get("", summary="List users")

@@ -1,0 +1,79 @@
+"""From a local write to its outbox entry: which intent, which fields, in the same transaction.
+
+Only the fields the user changed are sent (the server's field-level merge compares them). A
+record the server does not have yet is sent whole, as a create; a record with nothing queued
+is compared with the server's newest copy, so a retry after a rejection is judged afresh.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.domain.enums import AppointmentStatus, SyncState
+from app.domain.sync_protocol import Intent
+from app.store import outbox
+from app.store.tables import AppointmentRow, PatientRow
+from app.store.wire_records import (
+    Fields,
+    appointment_fields,
+    appointment_row_fields,
+    changed,
+    patient_fields,
+    patient_row_fields,
+)
+
+
+def patient_saved(session: Session, row: PatientRow, before: Fields | None, now: datetime) -> None:
+    after = patient_row_fields(row)
+    if not outbox.on_server(session, "patient", row.id):
+        outbox.enqueue(session, Intent.PATIENT_UPSERT, "patient", row.id, after, now)
+        return
+    server_copy = outbox.rebase(session, "patient", row.id)
+    reference = patient_fields(server_copy) if server_copy is not None else before or {}
+    diff = changed(reference, after)
+    if diff:
+        outbox.enqueue(session, Intent.PATIENT_UPSERT, "patient", row.id, diff, now)
+    elif server_copy is not None:
+        _settled(session, "patient", row)
+
+
+def appointment_saved(
+    session: Session, row: AppointmentRow, before: Fields | None, now: datetime
+) -> None:
+    after = appointment_row_fields(session, row)
+    if not outbox.on_server(session, "appointment", row.id):
+        payload = after | {"external_ids": {}}
+        outbox.enqueue(session, Intent.APPOINTMENT_CREATE, "appointment", row.id, payload, now)
+        return
+    server_copy = outbox.rebase(session, "appointment", row.id)
+    reference = appointment_fields(server_copy) if server_copy is not None else before or {}
+    diff = changed(reference, after)
+    if diff:
+        outbox.enqueue(session, Intent.APPOINTMENT_UPDATE, "appointment", row.id, diff, now)
+    elif server_copy is not None:
+        _settled(session, "appointment", row)
+
+
+def status_changed(
+    session: Session, row: AppointmentRow, status: AppointmentStatus, reason: str, now: datetime
+) -> None:
+    if not outbox.on_server(session, "appointment", row.id):
+        # A booking the server refused, now cancelled or marked here: nothing to tell it.
+        record = outbox.sync_record(session, "appointment", row.id)
+        record.state, record.message = SyncState.SYNCED.value, ""
+        session.add(record)
+        return
+    outbox.rebase(session, "appointment", row.id)
+    if status is AppointmentStatus.CANCELLED:
+        payload: Fields = {"reason": reason or "Cancelled"}
+        outbox.enqueue(session, Intent.APPOINTMENT_CANCEL, "appointment", row.id, payload, now)
+    else:
+        payload = {"status": status.value}
+        outbox.enqueue(session, Intent.APPOINTMENT_STATUS, "appointment", row.id, payload, now)
+
+
+def _settled(session: Session, entity_type: str, row: AppointmentRow | PatientRow) -> None:
+    """Saved with the server's values: nothing to send, and nothing to be rejected any more."""
+    record = outbox.sync_record(session, entity_type, row.id)
+    record.state, record.message = SyncState.SYNCED.value, ""
+    session.add(record)

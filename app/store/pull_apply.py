@@ -1,0 +1,277 @@
+"""Applying the server's changes (a pull page) to the local store, in one transaction.
+
+A record with changes of this desktop still queued, or whose last change was rejected, keeps
+the user's data: only its server copy is refreshed. Every other record becomes the server's.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, tuple_
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session, col, delete, select
+
+from app.domain.enums import Role, SyncState
+from app.domain.sync_protocol import ChangeOut, PullResponse
+from app.store import sync_meta
+from app.store.tables import (
+    AppointmentRow,
+    LocationRow,
+    OutboxRow,
+    ParticipantRow,
+    PatientRow,
+    StaffRow,
+    SyncRecordRow,
+)
+
+#: Shown until the directory (staff, locations) or a later page brings the real record.
+PLACEHOLDER_PATIENT = "(patient details on their way)"
+PLACEHOLDER_STAFF = "(clinician not yet known here)"
+PLACEHOLDER_LOCATION = "(location not yet known here)"
+
+
+@dataclass
+class Applied:
+    """What a page changed locally, for the Qt models and the directory."""
+
+    changed: dict[str, set[UUID]] = field(default_factory=dict)
+    removed: dict[str, set[UUID]] = field(default_factory=dict)
+    #: A record named a clinician or location this desktop does not know: reload the directory.
+    unknown_directory: bool = False
+
+    def add(self, bucket: dict[str, set[UUID]], entity_type: str, entity_id: UUID) -> None:
+        bucket.setdefault(entity_type, set()).add(entity_id)
+
+    def merge(self, other: "Applied") -> None:
+        for mine, theirs in ((self.changed, other.changed), (self.removed, other.removed)):
+            for entity_type, ids in theirs.items():
+                mine.setdefault(entity_type, set()).update(ids)
+        self.unknown_directory = self.unknown_directory or other.unknown_directory
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    table = _table(model)
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+
+
+def _held_here(session: Session, keys: Iterable[tuple[str, UUID]]) -> set[tuple[str, UUID]]:
+    """Of `keys`, the records whose local copy is the user's: changes queued, or rejected."""
+    wanted = list(keys)
+    if not wanted:
+        return set()
+    queued = session.exec(
+        select(OutboxRow.entity_type, OutboxRow.entity_id).where(
+            tuple_(col(OutboxRow.entity_type), col(OutboxRow.entity_id)).in_(wanted)
+        )
+    ).all()
+    rejected = session.exec(
+        select(SyncRecordRow.entity_type, SyncRecordRow.entity_id).where(
+            tuple_(col(SyncRecordRow.entity_type), col(SyncRecordRow.entity_id)).in_(wanted),
+            col(SyncRecordRow.state) == SyncState.REJECTED.value,
+        )
+    ).all()
+    return {(t, i) for t, i in queued} | {(t, i) for t, i in rejected}
+
+
+def _known(session: Session, model: Any, ids: set[UUID]) -> set[UUID]:
+    if not ids:
+        return set()
+    return set(session.exec(select(model.id).where(col(model.id).in_(ids))).all())
+
+
+def _aware(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def write_patients(session: Session, datas: list[dict[str, Any]]) -> None:
+    _upsert(session, PatientRow, [
+        {
+            "id": UUID(data["id"]),
+            "name": data["name"],
+            "date_of_birth": date.fromisoformat(data["date_of_birth"])
+            if data.get("date_of_birth") else None,
+            "mrn": data.get("mrn", ""),
+            "email": data.get("email", ""),
+            "phone": data.get("phone", ""),
+        }
+        for data in datas
+    ], ["id"])
+
+
+def write_appointments(session: Session, datas: list[dict[str, Any]], applied: Applied) -> None:
+    """Make the local rows the server's `datas`, adding placeholders for unknown references."""
+    if not datas:
+        return
+    patients = {UUID(d["patient_id"]) for d in datas}
+    missing = patients - _known(session, PatientRow, patients)
+    if missing:
+        session.execute(insert(_table(PatientRow)).on_conflict_do_nothing(), [
+            {"id": i, "name": PLACEHOLDER_PATIENT, "mrn": "", "email": "", "phone": ""}
+            for i in missing
+        ])
+    staff = {UUID(d["clinician_id"]) for d in datas}
+    missing = staff - _known(session, StaffRow, staff)
+    if missing:
+        applied.unknown_directory = True
+        session.execute(insert(_table(StaffRow)).on_conflict_do_nothing(), [
+            {"id": i, "name": PLACEHOLDER_STAFF, "role": Role.CLINICIAN.value} for i in missing
+        ])
+    locations = {UUID(d["location_id"]) for d in datas if d.get("location_id")}
+    missing = locations - _known(session, LocationRow, locations)
+    if missing:
+        applied.unknown_directory = True
+        session.execute(insert(_table(LocationRow)).on_conflict_do_nothing(), [
+            {"id": i, "hospital_name": PLACEHOLDER_LOCATION, "address": ""} for i in missing
+        ])
+    _upsert(session, AppointmentRow, [
+        {
+            "id": UUID(d["id"]),
+            "patient_id": UUID(d["patient_id"]),
+            "clinician_id": UUID(d["clinician_id"]),
+            "location_id": UUID(d["location_id"]) if d.get("location_id") else None,
+            "start": _aware(d["start"]),
+            "duration_minutes": d["duration_minutes"],
+            "kind": d["kind"],
+            "status": d["status"],
+            "notes": d.get("notes", ""),
+            "cancel_reason": d.get("cancel_reason", ""),
+            "version": d["version"],
+            "updated_at": _aware(d["updated_at"]),
+        }
+        for d in datas
+    ], ["id"])
+    ids = [UUID(d["id"]) for d in datas]
+    session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id).in_(ids)))
+    participants = [
+        {"appointment_id": UUID(d["id"]), "position": position, "name": p["name"],
+         "email": p["email"]}
+        for d in datas
+        for position, p in enumerate(d.get("participants") or [])
+    ]
+    if participants:
+        session.execute(insert(_table(ParticipantRow)), participants)
+
+
+def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID]:
+    """Delete local records (appointments; patients only when no appointment names them)."""
+    if not ids:
+        return set()
+    if entity_type == "appointment":
+        session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id).in_(ids)))
+        session.execute(delete(AppointmentRow).where(col(AppointmentRow.id).in_(ids)))
+        return ids
+    if entity_type == "patient":
+        used = set(session.exec(
+            select(AppointmentRow.patient_id).where(col(AppointmentRow.patient_id).in_(ids))
+        ).all())
+        session.execute(delete(PatientRow).where(col(PatientRow.id).in_(ids - used)))
+        return ids - used
+    return set()
+
+
+def _write(session: Session, entity_type: str, datas: list[dict[str, Any]],
+           applied: Applied) -> None:
+    if entity_type == "patient":
+        write_patients(session, datas)
+    elif entity_type == "appointment":
+        write_appointments(session, datas, applied)
+    # Tasks are kept as their server copy until the tasks view exists.
+
+
+def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -> Applied:
+    applied = Applied()
+    keys = [(change.type, change.id) for change in changes]
+    held = _held_here(session, keys)
+    # Patients first: appointments name them.
+    order = {"patient": 0, "appointment": 1, "task": 2}
+    for entity_type in sorted({c.type for c in changes}, key=order.__getitem__):
+        batch = [c for c in changes if c.type == entity_type]
+        records = []
+        writes: list[dict[str, Any]] = []
+        gone: set[UUID] = set()
+        for change in batch:
+            mine = (entity_type, change.id) in held
+            record: dict[str, Any] = {
+                "entity_type": entity_type,
+                "entity_id": change.id,
+                "server_data": None if change.deleted else json.dumps(change.data),
+                "generation": generation,
+            }
+            if not mine:
+                record["server_version"] = (
+                    None if change.deleted or change.data is None else change.data["version"]
+                )
+                record["state"] = SyncState.SYNCED.value
+                record["message"] = ""
+                if change.deleted or change.data is None:
+                    gone.add(change.id)
+                else:
+                    writes.append(change.data)
+            records.append(record)
+        _write(session, entity_type, writes, applied)
+        for data in writes:
+            applied.add(applied.changed, entity_type, UUID(data["id"]))
+        for entity_id in remove_local(session, entity_type, gone):
+            applied.add(applied.removed, entity_type, entity_id)
+        # Held records keep their state and base version: only the server copy moves on.
+        for keys_of in ({"entity_type", "entity_id", "server_data", "generation"},
+                        {"entity_type", "entity_id", "server_data", "generation",
+                         "server_version", "state", "message"}):
+            rows = [r for r in records if set(r) == keys_of]
+            _upsert(session, SyncRecordRow, rows, ["entity_type", "entity_id"])
+    return applied
+
+
+def apply_page(session: Session, page: PullResponse, generation: int) -> Applied:
+    """One pull page: the changes, then the cursor (saved last, in the same transaction)."""
+    applied = apply_changes(session, page.changes, generation)
+    sync_meta.put(session, sync_meta.CURSOR, str(page.cursor))
+    sync_meta.put(session, sync_meta.LAST_SYNC, page.server_time.isoformat())
+    session.flush()
+    return applied
+
+
+def adopt_server_copy(session: Session, entity_type: str, entity_id: UUID) -> bool:
+    """After the record's last queued change was applied: take the server's copy if it already
+    holds that change (a pull may have brought it before the push's answer). True if taken."""
+    record = session.get(SyncRecordRow, (entity_type, entity_id))
+    if record is None or record.state != SyncState.SYNCED.value or record.server_data is None:
+        return False
+    data = json.loads(record.server_data)
+    if record.server_version is not None and data["version"] < record.server_version:
+        return False
+    _write(session, entity_type, [data], Applied())
+    return True
+
+
+def sweep_generation(session: Session, generation: int) -> Applied:
+    """After a full re-sync: drop the records that did not come back (unless held here)."""
+    applied = Applied()
+    stale = session.exec(
+        select(SyncRecordRow).where(col(SyncRecordRow.generation) < generation,
+                                    col(SyncRecordRow.server_version).is_not(None))
+    ).all()
+    held = _held_here(session, [(r.entity_type, r.entity_id) for r in stale])
+    by_type: dict[str, set[UUID]] = {}
+    for record in stale:
+        if (record.entity_type, record.entity_id) not in held:
+            by_type.setdefault(record.entity_type, set()).add(record.entity_id)
+            session.delete(record)
+    for entity_type in ("appointment", "patient", "task"):
+        for entity_id in remove_local(session, entity_type, by_type.get(entity_type, set())):
+            applied.add(applied.removed, entity_type, entity_id)
+    session.flush()
+    return applied

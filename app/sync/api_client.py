@@ -1,0 +1,195 @@
+"""The server's HTTP API as the desktop uses it: sign-in, token refresh, push, pull, directory.
+
+One httpx.AsyncClient per signed-in session. The access token lives in memory; the refresh
+token in the keychain (TokenStore). A 401 refreshes once, transparently; a refused refresh
+raises SignInRequired and the caller asks the user to sign in again (nothing is lost).
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from app.domain.enums import Role
+from app.domain.records import Location, StaffMember
+from app.domain.sync_protocol import (
+    PROTOCOL_VERSION,
+    MutationResult,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
+from app.sync.token_store import TokenStore
+
+log = logging.getLogger("clinicdesk.sync")
+
+#: Connect quickly (a hospital LAN answers fast or not at all); allow a long initial pull.
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    id: UUID
+    username: str
+    full_name: str
+    role: Role
+
+
+def _message(response: httpx.Response, fallback: str) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return fallback, ""
+    if isinstance(body, dict):
+        return str(body.get("message") or fallback), str(body.get("code") or "")
+    return fallback, ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+class ApiClient:
+    def __init__(
+        self,
+        server_url: str,
+        username: str,
+        tokens: TokenStore,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.username = username
+        self._tokens = tokens
+        self._access: str | None = None
+        self._expires_at = 0.0  # time.monotonic() when the access token runs out
+        self._refresh_lock = asyncio.Lock()
+        self._http = httpx.AsyncClient(
+            base_url=self.server_url, timeout=TIMEOUT, transport=transport,
+            headers={"User-Agent": "ClinicDesk"},
+        )
+
+    @property
+    def access_token(self) -> str | None:
+        return self._access
+
+    def has_session(self) -> bool:
+        return self._tokens.load(self.server_url, self.username) is not None
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # --- session ---------------------------------------------------------------------------
+    async def login(self, password: str) -> None:
+        response = await self._send("POST", "/auth/login",
+                                    json={"username": self.username, "password": password})
+        if response.status_code in (401, 422, 429):
+            message, _code = _message(response, "Wrong username or password.")
+            raise SignInFailed(message)
+        self._check(response)
+        self._take(response.json())
+
+    async def refresh(self, stale: str | None = None) -> str:
+        """A fresh access token; `stale` is the one that was refused (skip if already renewed)."""
+        async with self._refresh_lock:
+            if self._access is not None and self._access != stale:
+                return self._access
+            token = await asyncio.to_thread(self._tokens.load, self.server_url, self.username)
+            if token is None:
+                raise SignInRequired("Please sign in to continue syncing.")
+            response = await self._send("POST", "/auth/refresh", json={"refresh_token": token})
+            if response.status_code in (401, 403, 422):
+                self._access = None
+                await asyncio.to_thread(self._tokens.clear, self.server_url, self.username)
+                message, _code = _message(response, "Your session has ended.")
+                raise SignInRequired(f"{message} Please sign in again.")
+            self._check(response)
+            self._take(response.json())
+            assert self._access is not None
+            return self._access
+
+    async def logout(self) -> None:
+        token = await asyncio.to_thread(self._tokens.load, self.server_url, self.username)
+        self._access = None
+        await asyncio.to_thread(self._tokens.clear, self.server_url, self.username)
+        if token is not None:
+            try:
+                await self._send("POST", "/auth/logout", json={"refresh_token": token})
+            except Offline:
+                log.info("signed out offline: the server ends the session at its expiry")
+
+    def forget_access(self) -> None:
+        self._access = None
+
+    def seconds_left(self) -> float:
+        """How long the current access token stays valid (0 when there is none)."""
+        return max(0.0, self._expires_at - time.monotonic()) if self._access else 0.0
+
+    def _take(self, pair: dict[str, Any]) -> None:
+        self._access = str(pair["access_token"])
+        self._expires_at = time.monotonic() + float(pair.get("expires_in", 600))
+        self._tokens.save(self.server_url, self.username, str(pair["refresh_token"]))
+
+    # --- resources -------------------------------------------------------------------------
+    async def me(self) -> SignedInUser:
+        body = await self._json("GET", "/users/me")
+        return SignedInUser(UUID(body["id"]), body["username"], body["full_name"],
+                            Role(body["role"]))
+
+    async def directory(self) -> tuple[list[StaffMember], list[Location]]:
+        staff = await self._json("GET", "/users/staff")
+        locations = await self._json("GET", "/locations")
+        return (
+            [StaffMember(UUID(s["id"]), s["full_name"], Role(s["role"])) for s in staff],
+            [Location(UUID(p["id"]), p["hospital_name"], p.get("address", ""))
+             for p in locations],
+        )
+
+    async def push(self, request: PushRequest) -> list[MutationResult]:
+        body = await self._json("POST", "/sync/push", json=request.model_dump(mode="json"))
+        return PushResponse.model_validate(body).results
+
+    async def pull(self, cursor: int, limit: int) -> PullResponse:
+        params = {"protocol": PROTOCOL_VERSION, "cursor": cursor, "limit": limit}
+        return PullResponse.model_validate(await self._json("GET", "/sync/pull", params=params))
+
+    # --- plumbing --------------------------------------------------------------------------
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """An authenticated request; one transparent refresh when the access token is refused."""
+        token = self._access or await self.refresh()
+        response = await self._send(method, path, token=token, **kwargs)
+        if response.status_code == 401:
+            token = await self.refresh(stale=token)
+            response = await self._send(method, path, token=token, **kwargs)
+            if response.status_code == 401:
+                raise SignInRequired("The server no longer accepts this session. Sign in again.")
+        self._check(response)
+        return response.json()
+
+    async def _send(self, method: str, path: str, token: str | None = None,
+                    **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            return await self._http.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as error:
+            raise Offline(f"The Clinic Desk server at {self.server_url} cannot be reached."
+                          ) from error
+
+    @staticmethod
+    def _check(response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status >= 500 or status == 429:
+            raise ServerBusy(f"The server is busy or failing (HTTP {status}); retrying.",
+                             _retry_after(response))
+        message, code = _message(response, f"The server refused the request (HTTP {status}).")
+        raise ServerRefused(message, status, code)

@@ -1,0 +1,71 @@
+"""A desktop's sync stack without Qt (store + API client + engine), as the tests drive it."""
+
+import asyncio
+from concurrent.futures import Future
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+from uuid import UUID
+
+from app.domain.clock import Clock
+from app.domain.drafts import AppointmentDraft, PatientDraft
+from app.domain.enums import AppointmentKind
+from app.domain.records import Appointment
+from app.store.local_store import LocalStore
+from app.sync.api_client import ApiClient
+from app.sync.backoff import Backoff
+from app.sync.sync_engine import SyncEngine
+from app.sync.sync_status import SyncStatus
+from app.sync.token_store import TokenStore
+from tests.sync.live_server import PASSWORD
+
+T = TypeVar("T")
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+async def done(future: "Future[T]") -> T:
+    return await asyncio.wrap_future(future)
+
+
+class Desk:
+    """One desktop: its own store file, signed in as `username` on `server_url`."""
+
+    def __init__(self, path: Path, server_url: str, username: str,
+                 clock: Clock | None = None) -> None:
+        self.store = LocalStore(path, clock or Clock())
+        self.api = ApiClient(server_url, username, TokenStore())
+        self.statuses: list[SyncStatus] = []
+        self.engine = SyncEngine(self.store, self.api, self.statuses.append,
+                                 backoff=Backoff(base=0.05, cap=0.5))
+
+    async def sign_in(self) -> None:
+        await self.api.login(PASSWORD)
+
+    async def sync(self) -> None:
+        await self.engine.sync_now()
+
+    async def book(self, clinician_id: UUID, start: datetime, patient: str,
+                   minutes: int = 15) -> Appointment:
+        draft = AppointmentDraft(
+            patient=PatientDraft(name=patient, email=f"{patient.split()[0].lower()}@example.org"),
+            clinician_id=clinician_id, start=start, duration_minutes=minutes,
+            kind=AppointmentKind.VIDEO,
+        )
+        return await done(self.store.save_appointment(draft))
+
+    async def appointments(self) -> list[Appointment]:
+        far = timedelta(days=400)
+        now = datetime.now(UTC)
+        return await done(self.store.appointments_between(now - far, now + far))
+
+    async def pending(self) -> int:
+        return await done(self.store.pending_count())
+
+    async def close(self) -> None:
+        await self.engine.stop()
+        await self.api.close()
+        self.store.close()

@@ -1,0 +1,105 @@
+"""The desktop's sync against a real server: bookings go up, other desktops see them."""
+
+from pathlib import Path
+
+import pytest
+
+from app.domain.drafts import AppointmentDraft, PatientDraft
+from app.domain.enums import AppointmentKind, SyncState
+from tests.sync.desk import Desk, done, tomorrow_at
+from tests.sync.live_server import LiveClinic, LiveServer
+
+
+@pytest.mark.asyncio
+async def test_a_booking_reaches_the_clinicians_desktop(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    clerk = Desk(tmp_path / "clerk.sqlite3", live.url, "clerk")
+    doctor = Desk(tmp_path / "ng.sqlite3", live.url, "ng")
+    try:
+        await clerk.sign_in()
+        await doctor.sign_in()
+        await clerk.sync()  # the directory: Dr Ng and the location
+        booked = await clerk.book(clinic.ids["ng"], tomorrow_at(9), "Ada Lovelace")
+        assert booked.sync_state is SyncState.PENDING
+        assert await clerk.pending() == 2  # the new patient, then the appointment
+        await clerk.sync()
+        assert await clerk.pending() == 0
+        [mine] = await clerk.appointments()
+        assert mine.sync_state is SyncState.SYNCED and mine.id == booked.id
+        await doctor.sync()
+        [theirs] = await doctor.appointments()
+        assert theirs.id == booked.id and theirs.patient.name == "Ada Lovelace"
+        assert theirs.clinician.name == "Dr Ng"
+    finally:
+        await clerk.close()
+        await doctor.close()
+
+
+@pytest.mark.asyncio
+async def test_two_desktops_book_one_slot_offline_exactly_one_wins(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    first = Desk(tmp_path / "a.sqlite3", live.url, "clerk")
+    second = Desk(tmp_path / "b.sqlite3", live.url, "ng")
+    try:
+        for desk in (first, second):
+            await desk.sign_in()
+            await desk.sync()
+        # Both book 10:00 with Dr Ng while "offline" (nothing pushed yet).
+        mine = await first.book(clinic.ids["ng"], tomorrow_at(10), "Ada Lovelace")
+        theirs = await second.book(clinic.ids["ng"], tomorrow_at(10, 5), "Alan Turing")
+        await first.sync()
+        await second.sync()
+        [kept] = [a for a in await second.appointments() if a.id == theirs.id]
+        assert kept.sync_state is SyncState.REJECTED
+        assert "Dr Ng already has an appointment" in kept.sync_message
+        assert kept.patient.name == "Alan Turing"  # the user's data is kept
+        # The refused booking is listed, and discarding it removes it: nothing else vanishes.
+        [record] = await done(second.store.rejected())
+        assert record.entity_id == theirs.id and "Dr Ng" in record.message
+        await done(second.store.discard("appointment", theirs.id))
+        await second.sync()
+        await first.sync()
+        for desk in (first, second):
+            found = await desk.appointments()
+            assert [a.id for a in found] == [mine.id]
+            assert found[0].sync_state is SyncState.SYNCED
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.asyncio
+async def test_fixing_a_refused_booking_and_retrying_books_it(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    first = Desk(tmp_path / "a.sqlite3", live.url, "clerk")
+    second = Desk(tmp_path / "b.sqlite3", live.url, "ng")
+    try:
+        for desk in (first, second):
+            await desk.sign_in()
+            await desk.sync()
+        await first.book(clinic.ids["ng"], tomorrow_at(11), "Ada Lovelace")
+        refused = await second.book(clinic.ids["ng"], tomorrow_at(11), "Alan Turing")
+        await first.sync()
+        await second.sync()
+        # The clerk moves it to 11:30 and saves: a new attempt, judged afresh.
+        draft = AppointmentDraft(
+            patient=PatientDraft(name=refused.patient.name, email=refused.patient.email,
+                                 id=refused.patient.id),
+            clinician_id=clinic.ids["ng"], start=tomorrow_at(11, 30), duration_minutes=15,
+            kind=AppointmentKind.VIDEO, id=refused.id,
+        )
+        retried = await done(second.store.save_appointment(draft))
+        assert retried.sync_state is SyncState.PENDING
+        await second.sync()
+        await first.sync()
+        for desk in (first, second):
+            found = {a.id: a for a in await desk.appointments()}
+            assert found[refused.id].start == tomorrow_at(11, 30)
+            assert found[refused.id].sync_state is SyncState.SYNCED
+            assert len(found) == 2
+    finally:
+        await first.close()
+        await second.close()
