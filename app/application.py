@@ -1,24 +1,29 @@
 """The composition root: builds the store, services, models and windows, and wires them."""
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from app.domain.clock import Clock
+from app.domain.clock import Clock, ServerClock
 from app.domain.events import PatientArrived
 from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
+from app.services.account_service import Account, AccountService
 from app.services.message_bridge import MessageBridge
 from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
+from app.services.sync_service import SyncService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
+from app.sync.api_client import ApiClient
 from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
+from app.ui.sync_controls import SyncControls
 from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.app")
@@ -31,14 +36,32 @@ class AppConfig:
     settings: QSettings
 
 
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The account this window works for, and its API client (signed in or restored)."""
+
+    account: Account
+    api: ApiClient
+    accounts: AccountService
+
+
 class Application(QObject):
     """Owns every long-lived object of the desktop, from start to shutdown."""
 
-    def __init__(self, config: AppConfig, clock: Clock | None = None) -> None:
+    #: the user signed out: the startup shows the sign-in again
+    signedOut = Signal()
+
+    def __init__(
+        self, config: AppConfig, clock: Clock | None = None, signed_in: SignedIn | None = None
+    ) -> None:
         super().__init__()
-        self.clock = clock or Clock()
-        store_name = "demo.sqlite3" if config.demo else "clinic-desk.sqlite3"
-        self.store = LocalStore(config.data_dir / store_name, self.clock)
+        self.clock = clock or ServerClock()
+        self.signed_in = signed_in
+        if signed_in is not None:
+            self.store = LocalStore(signed_in.account.store_path(config.data_dir), self.clock)
+        else:
+            store_name = "demo.sqlite3" if config.demo else "clinic-desk.sqlite3"
+            self.store = LocalStore(config.data_dir / store_name, self.clock, local_only=True)
         self.bridge = MessageBridge(self)
         self.schedule = ScheduleService(self.store, self.bridge, self)
         self.presence = PresenceService(self)
@@ -48,16 +71,31 @@ class Application(QObject):
             log.info("machine policy %s sets %s", self.policy.location,
                      ", ".join(sorted(self.policy.values)))
         self.settings_service = SettingsService(self.policy, config.settings, self)
-        user = f"Signed in as {CLINICIAN.name} (demo clinic, local store)" if config.demo \
-            else "Local store"
+        if signed_in is not None:
+            user = f"Signed in as {signed_in.account.user.full_name}"
+        elif config.demo:
+            user = f"Signed in as {CLINICIAN.name} (demo clinic, this computer only)"
+        else:
+            user = "Local store"
         self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user,
                                  settings_service=self.settings_service)
+        self.sync: SyncService | None = None
+        self.sync_controls: SyncControls | None = None
+        if signed_in is not None:
+            clock_for_sync = self.clock if isinstance(self.clock, ServerClock) else None
+            self.sync = SyncService(self.store, signed_in.api, self.presence, clock_for_sync,
+                                    self)
+            self.sync_controls = SyncControls(
+                self.window, self.sync, signed_in.account.label,
+                self._sign_in_again, self._sign_out,
+            )
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
         self.schedule.appointmentChanged.connect(self.model.upsert)
+        self.schedule.appointmentsSynced.connect(self.model.apply_sync)
         self.presence.presenceChanged.connect(self.model.set_arrival)
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
@@ -88,6 +126,29 @@ class Application(QObject):
             # Application-wide, so that input in any window (dialogs too) keeps the app open.
             qt_app.installEventFilter(self.idle_lock)
         self.idle_lock.start()
+        if self.sync is not None:
+            self.sync.start()
+
+    async def _sign_in_again(self, password: str) -> None:
+        assert self.signed_in is not None and self.sync is not None
+        await self.signed_in.api.login(password)
+        self.sync.resume()
+
+    def _sign_out(self) -> None:
+        self._sign_out_task = asyncio.ensure_future(self._signing_out())
+
+    async def _signing_out(self) -> None:
+        assert self.signed_in is not None
+        await self.stop_sync()
+        await self.signed_in.accounts.sign_out(self.signed_in.api)
+        self.signedOut.emit()
+
+    async def stop_sync(self) -> None:
+        """Stop the sync tasks and close the HTTP client (before shutdown)."""
+        if self.sync is not None:
+            await self.sync.stop()
+        if self.signed_in is not None:
+            await self.signed_in.api.close()
 
     def shutdown(self) -> None:
         self.ticker.stop()

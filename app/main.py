@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.application import AppConfig, Application
     from app.domain.errors import KnownError
     from app.logging_config import setup_logging
+    from app.startup import Startup
     from app.store.database import APP_NAME, default_data_dir
     from app.ui.crash_handler import CrashHandler
 
@@ -65,21 +66,44 @@ def main(argv: list[str] | None = None) -> int:
     settings = QSettings()
     if args.demo:
         settings = QSettings(APP_NAME, f"{APP_NAME}-demo")
-    try:
-        application = Application(AppConfig(data_dir=data_dir, demo=args.demo, settings=settings))
-    except KnownError as error:
-        QMessageBox.critical(None, "Clinic Desk cannot start", str(error))
-        return 1
-    application.start()
-    log.info("Clinic Desk %s started (demo=%s)", __version__, args.demo)
+    config = AppConfig(data_dir=data_dir, demo=args.demo, settings=settings)
     quit_event = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_event.set)
     # Logging out or `kill` closes the window the normal way: settings saved, store closed.
+    def stop(*_: object) -> None:
+        qt_app.closeAllWindows()
+        quit_event.set()
+        if args.demo:
+            qt_app.quit()
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: qt_app.closeAllWindows() or qt_app.quit())
+        signal.signal(number, stop)
+    if args.demo:
+        try:
+            application = Application(config)
+        except KnownError as error:
+            QMessageBox.critical(None, "Clinic Desk cannot start", str(error))
+            return 1
+        application.start()
+        log.info("Clinic Desk %s started (demo)", __version__)
+        with loop:
+            loop.run_until_complete(quit_event.wait())
+        application.shutdown()
+        return 0
+
+    # The startup decides when to stop: between a sign-out and the next sign-in no window may
+    # be open, and the sync must stop before the loop does.
+    qt_app.setQuitOnLastWindowClosed(False)
+    startup = Startup(config, quit_event)
+    log.info("Clinic Desk %s starting", __version__)
     with loop:
-        loop.run_until_complete(quit_event.wait())
-    application.shutdown()
+        try:
+            loop.run_until_complete(startup.run())
+        except KnownError as error:
+            QMessageBox.critical(None, "Clinic Desk cannot start", str(error))
+            return 1
+        finally:
+            startup.shutdown()
     return 0
 
 

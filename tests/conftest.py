@@ -5,6 +5,7 @@ import os
 # Before Qt is imported anywhere: without a display Qt would abort the whole pytest process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,6 +30,19 @@ DR_NG = StaffMember(uuid.UUID(int=1), "Dr Ng", Role.CLINICIAN)
 DR_OKAFOR = StaffMember(uuid.UUID(int=2), "Dr Okafor", Role.CLINICIAN)
 CLERK = StaffMember(uuid.UUID(int=3), "Sam Clerk", Role.CLERK)
 ST_MARYS = Location(uuid.UUID(int=10), "St Mary's Hospital", "1 Praed Street, London W2 1NY")
+
+
+@pytest.fixture(autouse=True)
+def free_qt_objects_here(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a Qt test, free its leftover Qt objects on this (the GUI) thread: left to Python's
+    collector they may be freed on whichever thread allocates next (a store worker), and a Qt
+    object with timers must not die on another thread (a warning, or a crash)."""
+    yield
+    if {"qapp", "qtbot"} & set(request.fixturenames):
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState
+from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import Appointment, Participant, Patient
 from app.views.schedule_columns import Column, Role
 from app.views.schedule_filter import ScheduleFilter, ScheduleFilterProxy
@@ -140,10 +140,23 @@ def test_status_change_repaints_one_row_only(clock: FixedClock) -> None:
     model.upsert(rows[1].with_status(AppointmentStatus.TAKEN))
     assert model.index(1, Column.STATUS).data(Role.STATE) == DisplayState.TAKEN
     assert recorder.events == [("dataChanged", (1, 1, 0, len(Column) - 1))]
-    # A late, older answer does not undo it.
-    model.upsert(rows[1])
-    assert model.index(1, Column.STATUS).data(Role.STATE) == DisplayState.TAKEN
     assert "modelReset" not in recorder.kinds() and "layoutChanged" not in recorder.kinds()
+
+
+def test_the_newest_write_wins_even_when_the_server_renumbers_versions(
+    clock: FixedClock,
+) -> None:
+    """Writes reach the model in commit order; a pulled record may carry a lower version than
+    this desktop's optimistic count, and must still be shown."""
+    model = ScheduleModel(clock)
+    rows = day_of_appointments()
+    model.set_range(DAY_START, DAY_END, rows, show_date=False)
+    local = replace(rows[1], version=7, sync_state=SyncState.PENDING)
+    model.upsert(local)
+    pulled = replace(rows[1], version=2, notes="from the server")
+    model.upsert(pulled)
+    assert model.appointment_at(1) == pulled
+    assert model.index(1, Column.PATIENT).data(Qt.ItemDataRole.DecorationRole) is None
 
 
 def test_upsert_inserts_and_removes_by_range(clock: FixedClock) -> None:

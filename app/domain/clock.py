@@ -26,3 +26,25 @@ class FixedClock(Clock):
 
     def advance(self, seconds: float) -> None:
         self._at = self._at + timedelta(seconds=seconds)
+
+
+class ServerClock(Clock):
+    """The workstation's clock corrected to the server's: every timestamp is server time, and
+    a workstation an hour off must still show the right waiting times and accept bookings."""
+
+    #: Differences below this are network delay, not a wrong clock: ignored.
+    TOLERANCE = timedelta(seconds=2)
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return (datetime.now(UTC) + self.offset).replace(microsecond=0)
+
+    def observe(self, server_time: datetime) -> bool:
+        """The server said it is `server_time` (just now); True if the offset changed."""
+        offset = server_time - datetime.now(UTC)
+        if abs(offset - self.offset) < self.TOLERANCE:
+            return False
+        self.offset = offset
+        return True

@@ -34,3 +34,9 @@ class PresenceService(QObject):
         elif isinstance(event, PatientLeft):
             if self._arrivals.pop(event.appointment_id, None) is not None:
                 self.presenceChanged.emit(event.appointment_id, None)
+
+    def clear(self) -> None:
+        """Forget every arrival (the realtime connection went: presence is unknown)."""
+        for appointment_id in list(self._arrivals):
+            del self._arrivals[appointment_id]
+            self.presenceChanged.emit(appointment_id, None)

@@ -21,6 +21,8 @@ from app.domain.records import Appointment, Location, Patient, StaffMember
 from app.services.future_relay import FutureRelay
 from app.services.message_bridge import MessageBridge
 from app.store.local_store import LocalStore
+from app.store.pull_apply import Applied
+from app.store.sync_facts import RejectedRecord
 
 log = logging.getLogger("clinicdesk.schedule")
 T = TypeVar("T")
@@ -40,6 +42,10 @@ class ScheduleService(QObject):
     appointmentChanged = Signal(object)
     #: (list[StaffMember], list[Location])
     directoryLoaded = Signal(object, object)
+    #: The sync changed records: (appointments now in the shown range, ids to drop from it)
+    appointmentsSynced = Signal(object, object)
+    #: (Applied) from the store thread; handled on the GUI thread
+    _synced = Signal(object)
 
     def __init__(self, store: LocalStore, bridge: MessageBridge, parent: QObject | None = None):
         super().__init__(parent)
@@ -52,10 +58,37 @@ class ScheduleService(QObject):
         # Called on the store thread; the signal is queued onto the GUI thread.
         self._listener = self.appointmentChanged.emit
         store.add_listener(self._listener)
+        self._range: tuple[datetime, datetime] | None = None
+        self._change_listener = self._synced.emit
+        self._synced.connect(self._records_synced)
+        store.add_change_listener(self._change_listener)
 
     def close(self) -> None:
         """Stop hearing the store (before this object goes away while the store lives on)."""
         self.store.remove_listener(self._listener)
+        self.store.remove_change_listener(self._change_listener)
+
+    def _records_synced(self, applied: Applied) -> None:
+        """Records the sync changed: fetch those in the shown range, drop the rest from it."""
+        if applied.unknown_directory or applied.changed.get("patient"):
+            self.load_directory()
+        if self._range is None:
+            return
+        changed = applied.changed.get("appointment", set())
+        removed = applied.removed.get("appointment", set())
+        start, end = self._range
+
+        def loaded(future: Future[list[Appointment]]) -> None:
+            try:
+                found = future.result()
+            except KnownError as error:
+                self._bridge.error.emit(str(error))
+                return
+            gone = (changed - {a.id for a in found}) | removed
+            if found or gone:
+                self.appointmentsSynced.emit(found, gone)
+
+        self._relay.then(self.store.appointments_in_range_by_ids(changed, start, end), loaded)
 
     def now(self) -> datetime:
         return self.store.clock.now()
@@ -79,6 +112,7 @@ class ScheduleService(QObject):
         """Load [start, end); only the latest request's answer is emitted (fast day flipping)."""
         self._range_request += 1
         request = self._range_request
+        self._range = (start, end)
 
         def loaded(future: Future[list[Appointment]]) -> None:
             if request != self._range_request:
@@ -116,6 +150,22 @@ class ScheduleService(QObject):
             done(result or [])
 
         self._relay.then(self.store.search_patients(text), self._outcome(found))
+
+    def rejected(self, done: Callable[[list[RejectedRecord]], None]) -> None:
+        """The changes the server refused (the "needs attention" list)."""
+        def found(result: list[RejectedRecord] | None, error: KnownError | None) -> None:
+            if error is not None:
+                self._bridge.warning.emit(str(error))
+            done(result or [])
+
+        self._relay.then(self.store.rejected(), self._outcome(found))
+
+    def discard(self, entity_type: str, entity_id: UUID, done: Outcome[Applied]) -> None:
+        """Give up a refused change: back to the server's copy (or gone if it never had it)."""
+        self._relay.then(self.store.discard(entity_type, entity_id), self._outcome(done))
+
+    def get_appointment(self, appointment_id: UUID, done: Outcome[Appointment]) -> None:
+        self._relay.then(self.store.get_appointment(appointment_id), self._outcome(done))
 
     def _outcome(self, done: Outcome[T]) -> Callable[[Future[T]], None]:
         def deliver(future: Future[T]) -> None:

@@ -153,6 +153,25 @@ def appointments_by_ids(session: Session, ids: set[UUID]) -> list[Appointment]:
     return _build(session, list(session.execute(query)))
 
 
+def appointment_ids_of_patients(session: Session, patient_ids: set[UUID]) -> set[UUID]:
+    query = select(AppointmentRow.id).where(col(AppointmentRow.patient_id).in_(patient_ids))
+    return set(session.exec(query).all())
+
+
+def appointments_in_range_by_ids(
+    session: Session, ids: set[UUID], start: datetime, end: datetime
+) -> list[Appointment]:
+    """Of `ids`, the appointments that start in [start, end)."""
+    if not ids:
+        return []
+    query = _base_query().where(
+        col(AppointmentRow.id).in_(ids),
+        col(AppointmentRow.start) >= start,
+        col(AppointmentRow.start) < end,
+    )
+    return _build(session, list(session.execute(query)))
+
+
 def get_appointment(session: Session, appointment_id: UUID) -> Appointment:
     query = _base_query().where(col(AppointmentRow.id) == appointment_id)
     found = _build(session, list(session.execute(query)))

@@ -40,10 +40,11 @@ T = TypeVar("T")
 
 
 class LocalStore:
-    def __init__(self, path: Path, clock: Clock) -> None:
+    def __init__(self, path: Path, clock: Clock, local_only: bool = False) -> None:
+        """`local_only`: a store no server will ever hear of (the demo): no outbox."""
         self.path = path
         self.clock = clock
-        self._worker = StoreWorker(open_engine(path))
+        self._worker = StoreWorker(open_engine(path), local_only)
         self._listeners: list[AppointmentListener] = []
         self._change_listeners: list[ChangeListener] = []
         self._lock = threading.Lock()
@@ -186,13 +187,25 @@ class LocalStore:
     def appointments_by_ids(self, ids: set[UUID]) -> "Future[list[Appointment]]":
         return self._worker.submit(lambda s: appointments.appointments_by_ids(s, ids))
 
+    def appointments_in_range_by_ids(
+        self, ids: set[UUID], start: datetime, end: datetime
+    ) -> "Future[list[Appointment]]":
+        return self._worker.submit(
+            lambda s: appointments.appointments_in_range_by_ids(s, ids, start, end)
+        )
+
     def replace_directory(
         self, staff: list[StaffMember], locations: list[Location]
     ) -> "Future[None]":
         return self._worker.submit(lambda s: directory.replace_directory(s, staff, locations))
 
     def _after_commit(self, session: Session, applied: Applied) -> None:
-        """Tell the change listeners once the job's transaction has committed."""
+        """Tell the change listeners once the job's transaction has committed. A patient's
+        change shows on each of their appointments: those count as changed too."""
+        patients_changed = applied.changed.get("patient", set())
+        if patients_changed:
+            ids = appointments.appointment_ids_of_patients(session, patients_changed)
+            applied.changed.setdefault("appointment", set()).update(ids)
         event.listen(session, "after_commit", lambda _s: self._synced(applied), once=True)
 
     def run(self, job: Callable[[Session], T]) -> "Future[T]":

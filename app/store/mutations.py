@@ -24,6 +24,8 @@ from app.store.wire_records import (
 
 
 def patient_saved(session: Session, row: PatientRow, before: Fields | None, now: datetime) -> None:
+    if session.info.get("local_only"):
+        return
     after = patient_row_fields(row)
     if not outbox.on_server(session, "patient", row.id):
         outbox.enqueue(session, Intent.PATIENT_UPSERT, "patient", row.id, after, now)
@@ -40,6 +42,8 @@ def patient_saved(session: Session, row: PatientRow, before: Fields | None, now:
 def appointment_saved(
     session: Session, row: AppointmentRow, before: Fields | None, now: datetime
 ) -> None:
+    if session.info.get("local_only"):
+        return
     after = appointment_row_fields(session, row)
     if not outbox.on_server(session, "appointment", row.id):
         payload = after | {"external_ids": {}}
@@ -57,6 +61,8 @@ def appointment_saved(
 def status_changed(
     session: Session, row: AppointmentRow, status: AppointmentStatus, reason: str, now: datetime
 ) -> None:
+    if session.info.get("local_only"):
+        return
     if not outbox.on_server(session, "appointment", row.id):
         # A booking the server refused, now cancelled or marked here: nothing to tell it.
         record = outbox.sync_record(session, "appointment", row.id)

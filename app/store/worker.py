@@ -19,8 +19,9 @@ class StoreWorker:
     is set on the returned future.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, local_only: bool = False) -> None:
         self._engine = engine
+        self._local_only = local_only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinicdesk-store")
 
     def submit(self, job: Callable[[Session], T]) -> "Future[T]":
@@ -28,6 +29,8 @@ class StoreWorker:
 
     def _run(self, job: Callable[[Session], T]) -> T:
         with Session(self._engine, expire_on_commit=False) as session:
+            # A store with no server (the demo) keeps no outbox: see mutations.py.
+            session.info["local_only"] = self._local_only
             try:
                 result = job(session)
                 session.commit()

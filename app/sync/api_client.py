@@ -85,7 +85,8 @@ class ApiClient:
         return self._tokens.load(self.server_url, self.username) is not None
 
     async def close(self) -> None:
-        await self._http.aclose()
+        # A request cancelled midway can hold its connection until the timeout: do not wait.
+        await asyncio.wait({asyncio.ensure_future(self._http.aclose())}, timeout=2.0)
 
     # --- session ---------------------------------------------------------------------------
     async def login(self, password: str) -> None:
@@ -102,24 +103,26 @@ class ApiClient:
         async with self._refresh_lock:
             if self._access is not None and self._access != stale:
                 return self._access
-            token = await asyncio.to_thread(self._tokens.load, self.server_url, self.username)
+            token = self._tokens.load(self.server_url, self.username)
             if token is None:
                 raise SignInRequired("Please sign in to continue syncing.")
             response = await self._send("POST", "/auth/refresh", json={"refresh_token": token})
             if response.status_code in (401, 403, 422):
                 self._access = None
-                await asyncio.to_thread(self._tokens.clear, self.server_url, self.username)
-                message, _code = _message(response, "Your session has ended.")
-                raise SignInRequired(f"{message} Please sign in again.")
+                self._tokens.clear(self.server_url, self.username)
+                raise SignInRequired(
+                    "Your session has ended: it expired, you signed out on another computer, "
+                    "or an administrator ended it. Please sign in again."
+                )
             self._check(response)
             self._take(response.json())
             assert self._access is not None
             return self._access
 
     async def logout(self) -> None:
-        token = await asyncio.to_thread(self._tokens.load, self.server_url, self.username)
+        token = self._tokens.load(self.server_url, self.username)
         self._access = None
-        await asyncio.to_thread(self._tokens.clear, self.server_url, self.username)
+        self._tokens.clear(self.server_url, self.username)
         if token is not None:
             try:
                 await self._send("POST", "/auth/logout", json={"refresh_token": token})

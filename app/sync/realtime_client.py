@@ -29,6 +29,7 @@ from app.domain.realtime_protocol import (
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.errors import Offline, ServerBusy, SignInRequired
+from app.sync.stop_task import stop_task
 
 log = logging.getLogger("clinicdesk.sync.realtime")
 
@@ -70,11 +71,7 @@ class RealtimeClient:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await stop_task(self._task)
             self._task = None
         self._set_connected(False)
 

@@ -18,6 +18,7 @@ from app.sync import fault_points
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInRequired
+from app.sync.stop_task import stop_task
 from app.sync.sync_status import Connection, SyncStatus
 
 log = logging.getLogger("clinicdesk.sync")
@@ -71,11 +72,7 @@ class SyncEngine:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await stop_task(self._task)
             self._task = None
 
     async def sync_now(self) -> None:

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -43,6 +43,9 @@ def local_day_start(day: date) -> datetime:
 
 
 class MainWindow(QMainWindow):
+    #: the window was closed (the user quits)
+    closed = Signal()
+
     def __init__(
         self,
         schedule: ScheduleService,
@@ -358,3 +361,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         super().closeEvent(event)
+        if event.isAccepted():
+            self.closed.emit()

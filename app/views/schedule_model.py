@@ -18,15 +18,16 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from app.domain.clock import Clock
-from app.domain.enums import AppointmentKind, DisplayState
+from app.domain.enums import AppointmentKind, DisplayState, SyncState
 from app.domain.records import Appointment
 from app.domain.status import display_state, format_waiting, waiting_seconds
-from app.ui.icons import kind_icon, status_icon
+from app.ui.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
 
 _Index = QModelIndex | QPersistentModelIndex
 _GREYED = QColor("#8a949e")
 _WAITING_BACKGROUND = QColor("#e6f5ec")
+_REJECTED_BACKGROUND = QColor("#fdecea")
 _STATE_ORDER = {state: order for order, state in enumerate(DisplayState)}
 _INACTIVE = frozenset({DisplayState.TAKEN, DisplayState.CANCELLED, DisplayState.NO_SHOW})
 _ANSWERED_ROLES = frozenset(
@@ -42,6 +43,19 @@ _ANSWERED_ROLES = frozenset(
         *Role,
     }
 )
+
+
+_SYNC_ICONS = {SyncState.PENDING: "pending", SyncState.REJECTED: "sync-rejected"}
+
+
+def _sync_note(appointment: Appointment) -> str:
+    """What the row's sync marker means, for its tooltip and screen readers."""
+    if appointment.sync_state is SyncState.PENDING:
+        return "\nSaved on this computer; not yet sent to the server."
+    if appointment.sync_state is SyncState.REJECTED:
+        return ("\nThe server refused this change: " + appointment.sync_message
+                + "\nEdit it to try again, or discard it (Needs attention).")
+    return ""
 
 
 def _local(at: datetime) -> datetime:
@@ -104,6 +118,8 @@ class ScheduleModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             return _GREYED if state in _INACTIVE else None
         if role == Qt.ItemDataRole.BackgroundRole:
+            if appointment.sync_state is SyncState.REJECTED:
+                return _REJECTED_BACKGROUND
             return _WAITING_BACKGROUND if state is DisplayState.WAITING else None
         if role == Qt.ItemDataRole.FontRole:
             if state is DisplayState.CANCELLED and column in (Column.TIME, Column.PATIENT):
@@ -128,7 +144,13 @@ class ScheduleModel(QAbstractTableModel):
             if display:
                 return appointment.patient.name
             if role == Qt.ItemDataRole.ToolTipRole:
-                return self._patient_tooltip(appointment)
+                return self._patient_tooltip(appointment) + _sync_note(appointment)
+            if role == Qt.ItemDataRole.DecorationRole:
+                name = _SYNC_ICONS.get(appointment.sync_state)
+                return icon(name) if name else None
+            if role == Qt.ItemDataRole.AccessibleTextRole and appointment.sync_state is not \
+                    SyncState.SYNCED:
+                return appointment.patient.name + _sync_note(appointment)
         elif column is Column.KIND:
             text = self._kind_text(appointment)
             if display or role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -323,8 +345,8 @@ class ScheduleModel(QAbstractTableModel):
         if row is not None and not in_range:
             self._remove_row(row)
         elif row is not None:
-            if self._rows[row].version > appointment.version:
-                return  # an older answer arrived late
+            # Writes reach the model in commit order (one store thread, queued signals), so
+            # the newest always wins; versions cannot decide (the server renumbers them).
             self._rows[row] = appointment
             self._track_state(appointment)
             self._emit_row(row)
@@ -336,6 +358,19 @@ class ScheduleModel(QAbstractTableModel):
                 self._row_of[self._rows[later].id] = later
             self._track_state(appointment)
             self.endInsertRows()
+
+    def remove(self, appointment_id: UUID) -> None:
+        """The appointment is gone from the store (or from what this user may see)."""
+        row = self._row_of.get(appointment_id)
+        if row is not None:
+            self._remove_row(row)
+
+    def apply_sync(self, appointments: list[Appointment], gone: set[UUID]) -> None:
+        """The sync changed records: update or add those in range, drop the `gone` ones."""
+        for appointment in appointments:
+            self.upsert(appointment)
+        for appointment_id in gone:
+            self.remove(appointment_id)
 
     def waiting_count(self) -> int:
         """Rows shown green now; only patients online can be waiting, so only they are counted."""

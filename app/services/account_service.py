@@ -1,0 +1,92 @@
+"""Who is signed in on this desktop: sign in, remember the account, sign out.
+
+The refresh token lives in the OS keychain (app/sync/token_store.py); QSettings keeps only the
+account's public facts (server, username, id, name, role) so that the app can start offline.
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from PySide6.QtCore import QSettings
+
+from app.domain.enums import Role
+from app.sync.api_client import ApiClient, SignedInUser
+from app.sync.errors import SignInFailed
+from app.sync.token_store import TokenStore
+
+log = logging.getLogger("clinicdesk.sync")
+
+GROUP = "account"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    server_url: str
+    user: SignedInUser
+
+    def store_path(self, data_dir: Path) -> Path:
+        """Each account has its own local store: one user's unsent work never mixes with
+        another's on a shared workstation."""
+        return data_dir / "accounts" / f"{self.user.id}.sqlite3"
+
+    @property
+    def label(self) -> str:
+        return f"{self.user.full_name} ({self.user.role.value}) on {self.server_url}"
+
+
+class AccountService:
+    def __init__(self, settings: QSettings, tokens: TokenStore | None = None) -> None:
+        self._settings = settings
+        self.tokens = tokens or TokenStore()
+
+    def remembered(self) -> Account | None:
+        """The last account, when its session is still in the keychain (start offline)."""
+        values = {key: self._settings.value(f"{GROUP}/{key}") for key in
+                  ("server_url", "username", "user_id", "full_name", "role")}
+        if not all(isinstance(value, str) and value for value in values.values()):
+            return None
+        try:
+            user = SignedInUser(UUID(str(values["user_id"])), str(values["username"]),
+                                str(values["full_name"]), Role(str(values["role"])))
+        except ValueError:
+            return None
+        server_url = str(values["server_url"])
+        if self.tokens.load(server_url, user.username) is None:
+            return None
+        return Account(server_url, user)
+
+    def last_username(self) -> str:
+        return str(self._settings.value(f"{GROUP}/username", "") or "")
+
+    def client(self, account: Account) -> ApiClient:
+        return ApiClient(account.server_url, account.user.username, self.tokens)
+
+    async def sign_in(self, server_url: str, username: str, password: str) -> tuple[
+            Account, ApiClient]:
+        """Sign in (raises SignInFailed, Offline, ServerRefused); remember the account."""
+        api = ApiClient(server_url, username.strip(), self.tokens)
+        try:
+            await api.login(password)
+            user = await api.me()
+        except BaseException:
+            await api.close()
+            raise
+        if user.role is Role.ADMIN:
+            await api.logout()
+            await api.close()
+            raise SignInFailed("Administrator accounts manage the server; sign in to the "
+                               "schedule as a clinician or clerk.")
+        account = Account(api.server_url, user)
+        for key, value in (("server_url", account.server_url), ("username", user.username),
+                           ("user_id", str(user.id)), ("full_name", user.full_name),
+                           ("role", user.role.value)):
+            self._settings.setValue(f"{GROUP}/{key}", value)
+        self._settings.sync()
+        return account, api
+
+    async def sign_out(self, api: ApiClient) -> None:
+        await api.logout()
+        self._settings.remove(f"{GROUP}/user_id")
+        self._settings.sync()

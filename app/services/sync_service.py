@@ -1,0 +1,115 @@
+"""The sync as the widgets see it: status, sign-in state and presence as Qt signals.
+
+Owns the sync engine and the realtime connection (asyncio tasks on the qasync loop) for one
+signed-in account. Local writes wake the engine; "changes" hints make it pull; presence
+events go to the presence service; a session the server ended asks the user to sign in.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QObject, Signal
+
+from app.domain.clock import ServerClock
+from app.domain.events import PatientArrived, PatientLeft
+from app.domain.realtime_protocol import PresenceEvent, PresenceState
+from app.domain.records import Appointment
+from app.services.presence_service import PresenceService
+from app.store.local_store import LocalStore
+from app.sync.api_client import ApiClient
+from app.sync.realtime_client import RealtimeClient
+from app.sync.sync_engine import SyncEngine
+from app.sync.sync_status import SyncStatus
+
+log = logging.getLogger("clinicdesk.sync")
+
+
+class SyncService(QObject):
+    #: SyncStatus, after every step of the sync
+    statusChanged = Signal(object)
+    #: the server ended the session (sentence for the user): ask them to sign in again
+    signInRequired = Signal(str)
+    #: the realtime connection came up (True) or went (False)
+    realtimeChanged = Signal(bool)
+
+    def __init__(
+        self,
+        store: LocalStore,
+        api: ApiClient,
+        presence: PresenceService,
+        clock: ServerClock | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.api = api
+        self._presence = presence
+        self._clock = clock
+        self.status = SyncStatus()
+        self.engine = SyncEngine(store, api, self._on_status,
+                                 on_server_time=self._on_server_time)
+        self.realtime = RealtimeClient(
+            api,
+            on_changes=self.engine.announce_head,
+            on_presence=self._on_presence,
+            on_connected=self._on_connected,
+            on_signed_out=self._on_signed_out,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listener = self._local_write
+        self._running = False
+
+    # --- life ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._loop = asyncio.get_event_loop()
+        self.store.add_listener(self._listener)
+        self._running = True
+        self.engine.start()
+        self.realtime.start()
+
+    async def stop(self) -> None:
+        self._running = False
+        self.store.remove_listener(self._listener)
+        await self.realtime.stop()
+        await self.engine.stop()
+
+    def resume(self) -> None:
+        """After the user signed in again: sync and listen again."""
+        if self._running:
+            self.engine.start()
+            self.realtime.start()
+
+    def sync_now(self) -> None:
+        self.engine.wake()
+
+    # --- from the store thread and the sync tasks --------------------------------------------
+    def _local_write(self, _appointment: Appointment) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.engine.wake)
+
+    def _on_status(self, status: SyncStatus) -> None:
+        self.status = status
+        self.statusChanged.emit(status)
+
+    def _on_server_time(self, server_time: datetime) -> None:
+        if self._clock is not None and self._clock.observe(server_time):
+            log.info("workstation clock differs from the server's by %s; using server time",
+                     self._clock.offset)
+
+    def _on_presence(self, event: PresenceEvent) -> None:
+        if event.state is PresenceState.ENTERED:
+            self._presence.apply(PatientArrived(event.appointment_id, event.at))
+        else:
+            self._presence.apply(PatientLeft(event.appointment_id))
+
+    def _on_connected(self, connected: bool) -> None:
+        self.realtimeChanged.emit(connected)
+        if not connected:
+            # Nobody is known to be waiting while we cannot hear: the snapshot on reconnect
+            # brings back those still there.
+            self._presence.clear()
+
+    def _on_signed_out(self, message: str) -> None:
+        self.signInRequired.emit(message)
