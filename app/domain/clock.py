@@ -38,12 +38,16 @@ class ServerClock(Clock):
     def __init__(self) -> None:
         self.offset = timedelta(0)
 
+    def workstation_now(self) -> datetime:
+        """The workstation's own idea of the time (tests make it wrong on purpose)."""
+        return datetime.now(UTC)
+
     def now(self) -> datetime:
-        return (datetime.now(UTC) + self.offset).replace(microsecond=0)
+        return (self.workstation_now() + self.offset).replace(microsecond=0)
 
     def observe(self, server_time: datetime) -> bool:
         """The server said it is `server_time` (just now); True if the offset changed."""
-        offset = server_time - datetime.now(UTC)
+        offset = server_time - self.workstation_now()
         if abs(offset - self.offset) < self.TOLERANCE:
             return False
         self.offset = offset

@@ -15,6 +15,7 @@ from sqlalchemy import Table, tuple_
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, delete, select
 
+from app import fault_points
 from app.domain.enums import Role, SyncState
 from app.domain.sync_protocol import ChangeOut, PullResponse
 from app.store import sync_meta
@@ -238,6 +239,7 @@ def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -
 def apply_page(session: Session, page: PullResponse, generation: int) -> Applied:
     """One pull page: the changes, then the cursor (saved last, in the same transaction)."""
     applied = apply_changes(session, page.changes, generation)
+    fault_points.reached("pull-before-cursor")  # inside the transaction: nothing commits
     sync_meta.put(session, sync_meta.CURSOR, str(page.cursor))
     sync_meta.put(session, sync_meta.LAST_SYNC, page.server_time.isoformat())
     session.flush()

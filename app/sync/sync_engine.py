@@ -12,9 +12,9 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import TypeVar
 
+from app import fault_points
 from app.domain.sync_protocol import MAX_PULL, MAX_PUSH, PROTOCOL_VERSION, PushRequest, RejectReason
 from app.store.local_store import LocalStore
-from app.sync import fault_points
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInRequired
@@ -38,7 +38,7 @@ class SyncEngine:
         store: LocalStore,
         api: ApiClient,
         on_status: Callable[[SyncStatus], None],
-        on_server_time: Callable[[datetime], None] | None = None,
+        on_server_time: Callable[[datetime], object] | None = None,
         on_directory: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
     ) -> None:

@@ -1,13 +1,14 @@
 """A desktop's sync stack without Qt (store + API client + engine), as the tests drive it."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from app.domain.clock import Clock
+from app.domain.clock import Clock, ServerClock
 from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind
 from app.domain.records import Appointment
@@ -39,7 +40,9 @@ class Desk:
         self.store = LocalStore(path, clock or Clock())
         self.api = ApiClient(server_url, username, TokenStore())
         self.statuses: list[SyncStatus] = []
+        server_clock = clock if isinstance(clock, ServerClock) else None
         self.engine = SyncEngine(self.store, self.api, self.statuses.append,
+                                 on_server_time=server_clock.observe if server_clock else None,
                                  backoff=Backoff(base=0.05, cap=0.5))
 
     async def sign_in(self) -> None:
@@ -57,6 +60,25 @@ class Desk:
         )
         return await done(self.store.save_appointment(draft))
 
+    async def edit(self, appointment: Appointment, **changes: Any) -> Appointment:
+        """Save `appointment` with `changes` (start, duration_minutes, notes, ...)."""
+        patient = appointment.patient
+        fields: dict[str, Any] = {
+            "patient": PatientDraft(name=patient.name, email=patient.email, id=patient.id,
+                                    phone=patient.phone, mrn=patient.mrn),
+            "clinician_id": appointment.clinician.id,
+            "start": appointment.start,
+            "duration_minutes": appointment.duration_minutes,
+            "kind": appointment.kind,
+            "location_id": appointment.location.id if appointment.location else None,
+            "notes": appointment.notes,
+            "id": appointment.id,
+        } | changes
+        return await done(self.store.save_appointment(AppointmentDraft(**fields)))
+
+    async def appointment(self, appointment_id: UUID) -> Appointment:
+        return await done(self.store.get_appointment(appointment_id))
+
     async def appointments(self) -> list[Appointment]:
         far = timedelta(days=400)
         now = datetime.now(UTC)
@@ -69,3 +91,27 @@ class Desk:
         await self.engine.stop()
         await self.api.close()
         self.store.close()
+
+
+async def server_view(tmp_path: Path, url: str) -> list[list[str]]:
+    """Dr Ng's schedule as the server has it, pulled into a fresh store: [patient, start,
+    state] sorted."""
+    path = tmp_path / "server-view.sqlite3"
+    desk = Desk(path, url, "ng")
+    try:
+        await desk.sign_in()
+        await desk.sync()
+        return sorted([a.patient.name, a.start.isoformat(), a.sync_state.value]
+                      for a in await desk.appointments())
+    finally:
+        await desk.close()
+        for leftover in tmp_path.glob("server-view.sqlite3*"):
+            leftover.unlink()
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        await asyncio.sleep(0.02)

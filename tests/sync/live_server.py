@@ -86,6 +86,10 @@ class LiveServer:
                     raise AssertionError("the server did not answer within 30 s") from None
                 time.sleep(0.05)
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def kill(self) -> None:
         """As a crash would: SIGKILL, no shutdown."""
         if self._process is not None:

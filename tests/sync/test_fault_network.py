@@ -1,0 +1,117 @@
+"""A flaky network and a dying server between the desktop and the server (a real server
+process behind a misbehaving proxy): nothing lost, nothing doubled, the queue drains itself."""
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.domain.enums import SyncState
+from tests.sync.desk import Desk, eventually, server_view, tomorrow_at
+from tests.sync.faulty_proxy import FaultyProxy
+from tests.sync.live_server import LiveClinic, LiveServer
+
+
+@pytest.fixture
+def proxy(live: LiveServer) -> Iterator[FaultyProxy]:
+    flaky = FaultyProxy(live.port)
+    flaky.start()
+    yield flaky
+    flaky.close()
+
+
+async def offline_bookings(desk: Desk, clinic: LiveClinic, count: int) -> None:
+    for number in range(count):
+        start = tomorrow_at(8) + timedelta(minutes=10 * number)
+        await desk.book(clinic.ids["ng"], start, f"Patient {number:04d}", minutes=10)
+
+
+def expected(count: int) -> list[str]:
+    return [f"Patient {number:04d}" for number in range(count)]
+
+
+async def drained(desk: Desk) -> bool:
+    return await desk.pending() == 0
+
+
+async def check_converged(desk: Desk, tmp_path: Path, url: str, count: int) -> None:
+    mine = sorted([a.patient.name, a.start.isoformat(), a.sync_state.value]
+                  for a in await desk.appointments())
+    assert [row[0] for row in mine] == expected(count)
+    assert {row[2] for row in mine} == {SyncState.SYNCED.value}
+    assert await server_view(tmp_path, url) == mine
+
+
+@pytest.mark.asyncio
+async def test_500s_and_503s_for_a_while_then_the_queue_drains_by_itself(
+    tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
+) -> None:
+    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
+    try:
+        await desk.sign_in()
+        await desk.sync()
+        await offline_bookings(desk, clinic, 20)
+        proxy.set_mode("fail", failures=6)
+        desk.engine.start()  # one wake-up; no local write comes after this
+        await eventually(lambda: drained(desk))
+        assert proxy.failures_left == 0
+        await check_converged(desk, tmp_path, live.url, 20)
+    finally:
+        await desk.close()
+
+
+@pytest.mark.asyncio
+async def test_answers_lost_after_the_server_committed_are_not_applied_twice(
+    tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
+) -> None:
+    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
+    try:
+        await desk.sign_in()
+        await desk.sync()
+        await offline_bookings(desk, clinic, 10)
+        proxy.set_mode("drop_push")
+        desk.engine.start()
+
+        async def lost_twice() -> bool:
+            return proxy.dropped_answers >= 2
+
+        await eventually(lost_twice)
+        assert await desk.pending() > 0  # the desktop never heard back
+        proxy.set_mode("pass")
+        await eventually(lambda: drained(desk))
+        await check_converged(desk, tmp_path, live.url, 10)
+    finally:
+        await desk.close()
+
+
+@pytest.mark.asyncio
+async def test_server_killed_mid_push_and_restarted(
+    tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
+) -> None:
+    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
+    killed = threading.Event()
+
+    def kill_soon() -> None:
+        if not killed.is_set():
+            killed.set()
+            threading.Timer(0.02, live.kill).start()  # while it works through the batch
+
+    try:
+        await desk.sign_in()
+        await desk.sync()
+        await offline_bookings(desk, clinic, 60)  # 120 mutations: two pushes
+        proxy.on_push = kill_soon
+        desk.engine.start()
+
+        async def dead() -> bool:
+            return killed.is_set() and not live.running
+
+        await eventually(dead)
+        assert await desk.pending() > 0
+        live.start()
+        await eventually(lambda: drained(desk), timeout=30)
+        await check_converged(desk, tmp_path, live.url, 60)
+    finally:
+        await desk.close()
