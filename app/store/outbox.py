@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, delete, select
 
 from app.domain.enums import SyncState
@@ -157,25 +157,43 @@ def resolve(session: Session, results: list[MutationResult]) -> Resolved:
     """Apply the server's answers: drop answered mutations, move versions, mark rejections.
 
     A `conflict` answer is not stored by the server (a concurrent write it could not decide):
-    the mutation stays queued and is sent again.
+    the mutation stays queued and is sent again. A batch's answers are applied in a few
+    queries, not a few per answer: this runs once per push of up to a hundred.
     """
+    answers = {
+        result.id: result for result in results
+        if not (result.status == "rejected" and result.reason is RejectReason.CONFLICT)
+    }
+    if not answers:
+        return Resolved({}, 0)
+    rows = session.exec(select(OutboxRow).where(col(OutboxRow.id).in_(list(answers)))).all()
+    session.execute(delete(OutboxRow).where(col(OutboxRow.id).in_(list(answers))))
+    keys = {(row.entity_type, row.entity_id) for row in rows}
+    still_queued = set(session.exec(
+        select(OutboxRow.entity_type, OutboxRow.entity_id).where(
+            tuple_(col(OutboxRow.entity_type), col(OutboxRow.entity_id)).in_(list(keys))
+        )
+    ).all()) if keys else set()
+    records = {
+        (r.entity_type, r.entity_id): r for r in session.exec(
+            select(SyncRecordRow).where(
+                tuple_(col(SyncRecordRow.entity_type), col(SyncRecordRow.entity_id)).in_(
+                    list(keys))
+            )
+        ).all()
+    } if keys else {}
     touched: dict[str, set[UUID]] = {}
     rejected = 0
-    for result in results:
-        row = session.exec(select(OutboxRow).where(col(OutboxRow.id) == result.id)).first()
-        if row is None:
-            continue  # answered before (a repeat of a push whose answer was lost)
-        if result.status == "rejected" and result.reason is RejectReason.CONFLICT:
-            continue
-        session.delete(row)
-        session.flush()
-        record = sync_record(session, row.entity_type, row.entity_id)
+    for row in sorted(rows, key=lambda r: r.seq or 0):
+        result = answers[row.id]
+        key = (row.entity_type, row.entity_id)
+        record = records.get(key)
+        if record is None:
+            record = records[key] = SyncRecordRow(entity_type=key[0], entity_id=key[1])
         if result.status == "applied":
             if result.version is not None and (record.server_version or 0) < result.version:
                 record.server_version = result.version
-            if record.state != SyncState.REJECTED.value and not queued_for(
-                session, row.entity_type, row.entity_id
-            ):
+            if record.state != SyncState.REJECTED.value and key not in still_queued:
                 record.state = SyncState.SYNCED.value
         else:
             rejected += 1

@@ -6,8 +6,10 @@ raises SignInRequired and the caller asks the user to sign in again (nothing is 
 """
 
 import asyncio
+import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -28,6 +30,8 @@ from app.sync.token_store import TokenStore
 
 log = logging.getLogger("clinicdesk.sync")
 
+#: Parses pull pages (one at a time: pages are applied in order anyway).
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinicdesk-parse")
 #: Connect quickly (a hospital LAN answers fast or not at all); allow a long initial pull.
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -162,10 +166,17 @@ class ApiClient:
 
     async def pull(self, cursor: int, limit: int) -> PullResponse:
         params = {"protocol": PROTOCOL_VERSION, "cursor": cursor, "limit": limit}
-        return PullResponse.model_validate(await self._json("GET", "/sync/pull", params=params))
+        content = await self._body("GET", "/sync/pull", params=params)
+        # A page is up to a thousand records: parse it off the GUI thread.
+        return await asyncio.get_running_loop().run_in_executor(
+            _PARSER, PullResponse.model_validate_json, content
+        )
 
     # --- plumbing --------------------------------------------------------------------------
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return json.loads(await self._body(method, path, **kwargs))
+
+    async def _body(self, method: str, path: str, **kwargs: Any) -> bytes:
         """An authenticated request; one transparent refresh when the access token is refused."""
         token = self._access or await self.refresh()
         response = await self._send(method, path, token=token, **kwargs)
@@ -175,7 +186,7 @@ class ApiClient:
             if response.status_code == 401:
                 raise SignInRequired("The server no longer accepts this session. Sign in again.")
         self._check(response)
-        return response.json()
+        return response.content
 
     async def _send(self, method: str, path: str, token: str | None = None,
                     **kwargs: Any) -> httpx.Response:
