@@ -110,3 +110,6 @@ class PullResponse(BaseModel):
     #: drop the local records that do not come back.
     scope: str
     changes: list[ChangeOut]
+    #: The head of the server's change log when the page was read: how far there is to go
+    #: (the desktop's progress bar during a long initial sync).
+    head: int | None = None

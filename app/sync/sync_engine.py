@@ -41,8 +41,10 @@ class SyncEngine:
         on_server_time: Callable[[datetime], object] | None = None,
         on_directory: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
+        page_size: int = MAX_PULL,
     ) -> None:
         self.store = store
+        self.page_size = page_size
         self.api = api
         self._on_status = on_status
         self._on_server_time = on_server_time
@@ -140,7 +142,7 @@ class SyncEngine:
         cursor, generation, scope = facts.cursor, facts.generation, facts.scope
         resyncing = facts.resyncing
         while True:
-            page = await self.api.pull(cursor, MAX_PULL)
+            page = await self.api.pull(cursor, self.page_size)
             if self._on_server_time is not None:
                 self._on_server_time(page.server_time)
             if page.scope != scope:
@@ -154,7 +156,7 @@ class SyncEngine:
             applied = await _done(self.store.apply_page(page, generation))
             fault_points.reached("pull-after-apply")
             cursor = page.cursor
-            self.head = max(self.head, cursor)
+            self.head = max(self.head, cursor, page.head or 0)
             if page.has_more:
                 self.status = self.status.but(progress=(cursor, self.head))
                 await self._publish(Connection.SYNCING)

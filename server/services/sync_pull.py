@@ -92,7 +92,8 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         has_more = len(rows) > limit
         rows = rows[:limit]
         # Nothing visible is left after this page: jump to the head of the log (same snapshot).
-        next_cursor = rows[-1].seq if has_more else max(changes.head(snap), cursor)
+        head = changes.head(snap)
+        next_cursor = rows[-1].seq if has_more else max(head, cursor)
         latest: dict[tuple[str, UUID], Change] = {}
         for row in rows:
             latest.pop((row.entity_type, row.entity_id), None)
@@ -128,4 +129,5 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         server_time=caller.now,
         scope=scope,
         changes=out,
+        head=max(head, next_cursor),
     )

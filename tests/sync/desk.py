@@ -12,6 +12,7 @@ from app.domain.clock import Clock, ServerClock
 from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind
 from app.domain.records import Appointment
+from app.domain.sync_protocol import MAX_PULL
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
@@ -36,14 +37,14 @@ class Desk:
     """One desktop: its own store file, signed in as `username` on `server_url`."""
 
     def __init__(self, path: Path, server_url: str, username: str,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, page_size: int = MAX_PULL) -> None:
         self.store = LocalStore(path, clock or Clock())
         self.api = ApiClient(server_url, username, TokenStore())
         self.statuses: list[SyncStatus] = []
         server_clock = clock if isinstance(clock, ServerClock) else None
         self.engine = SyncEngine(self.store, self.api, self.statuses.append,
                                  on_server_time=server_clock.observe if server_clock else None,
-                                 backoff=Backoff(base=0.05, cap=0.5))
+                                 backoff=Backoff(base=0.05, cap=0.5), page_size=page_size)
 
     async def sign_in(self) -> None:
         await self.api.login(PASSWORD)

@@ -103,3 +103,29 @@ async def test_fixing_a_refused_booking_and_retrying_books_it(
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.asyncio
+async def test_a_long_initial_sync_reports_its_progress(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    clerk = Desk(tmp_path / "clerk.sqlite3", live.url, "clerk")
+    newcomer = Desk(tmp_path / "ng.sqlite3", live.url, "ng", page_size=2)
+    try:
+        await clerk.sign_in()
+        await clerk.sync()
+        for number in range(6):
+            await clerk.book(clinic.ids["ng"], tomorrow_at(9, 10 * number), f"Patient {number}",
+                             minutes=10)
+        await clerk.sync()
+        await newcomer.sign_in()
+        await newcomer.sync()  # 12 records (6 patients, 6 appointments), 2 a page
+        progress = [s.progress for s in newcomer.statuses if s.progress is not None]
+        assert len(progress) >= 4
+        assert all(0 < done < total for done, total in progress)
+        assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+        assert newcomer.statuses[-1].progress is None  # done: the bar goes away
+        assert len(await newcomer.appointments()) == 6
+    finally:
+        await clerk.close()
+        await newcomer.close()
