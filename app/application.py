@@ -92,6 +92,8 @@ class Application(QObject):
             )
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
+        if signed_in is not None:
+            self.idle_lock.require_password(self._check_unlock)
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
@@ -135,9 +137,14 @@ class Application(QObject):
         gc.collect()
         gc.freeze()
 
+    def _check_unlock(self, password: str) -> bool:
+        assert self.signed_in is not None
+        return self.signed_in.accounts.check_unlock(self.signed_in.account, password)
+
     async def _sign_in_again(self, password: str) -> None:
         assert self.signed_in is not None and self.sync is not None
         await self.signed_in.api.login(password)
+        self.signed_in.accounts.remember_unlock(self.signed_in.account, password)
         self.sync.resume()
 
     def _sign_out(self) -> None:

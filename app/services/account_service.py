@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from PySide6.QtCore import QSettings
 
 from app.domain.enums import Role
 from app.sync.api_client import ApiClient, SignedInUser
 from app.sync.errors import SignInFailed
-from app.sync.token_store import TokenStore
+from app.sync.token_store import UNLOCK_SERVICE, TokenStore
 
 log = logging.getLogger("clinicdesk.sync")
 
@@ -79,6 +81,7 @@ class AccountService:
             raise SignInFailed("Administrator accounts manage the server; sign in to the "
                                "schedule as a clinician or clerk.")
         account = Account(api.server_url, user)
+        self.remember_unlock(account, password)
         for key, value in (("server_url", account.server_url), ("username", user.username),
                            ("user_id", str(user.id)), ("full_name", user.full_name),
                            ("role", user.role.value)):
@@ -86,7 +89,24 @@ class AccountService:
         self._settings.sync()
         return account, api
 
+    def remember_unlock(self, account: Account, password: str) -> None:
+        """Keep an argon2 hash of the password in the keychain: the idle lock checks it, also
+        offline. Never the password itself."""
+        verifier = PasswordHasher().hash(password)
+        self.tokens.save(account.server_url, account.user.username, verifier, UNLOCK_SERVICE)
+
+    def check_unlock(self, account: Account, password: str) -> bool:
+        verifier = self.tokens.load(account.server_url, account.user.username, UNLOCK_SERVICE)
+        if verifier is None:
+            log.warning("no unlock verifier in the keychain: the lock opens without a password")
+            return True
+        try:
+            return PasswordHasher().verify(verifier, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
     async def sign_out(self, api: ApiClient) -> None:
         await api.logout()
+        self.tokens.clear(api.server_url, api.username, UNLOCK_SERVICE)
         self._settings.remove(f"{GROUP}/user_id")
         self._settings.sync()

@@ -12,6 +12,8 @@ from keyring.errors import KeyringError
 log = logging.getLogger("clinicdesk.sync")
 
 SERVICE = "Clinic Desk"
+#: The keychain entry that unlocks the idle lock offline: an argon2 hash, never the password.
+UNLOCK_SERVICE = "Clinic Desk unlock"
 
 
 def _account(server_url: str, username: str) -> str:
@@ -19,35 +21,38 @@ def _account(server_url: str, username: str) -> str:
 
 
 class TokenStore:
+    """Secrets of an account in the keychain: the refresh token (`SERVICE`) and the unlock
+    verifier (`UNLOCK_SERVICE`)."""
+
     def __init__(self) -> None:
-        self._memory: dict[str, str] = {}
+        self._memory: dict[tuple[str, str], str] = {}
         self.persistent = True
 
-    def load(self, server_url: str, username: str) -> str | None:
-        account = _account(server_url, username)
-        if account in self._memory:
-            return self._memory[account]
+    def load(self, server_url: str, username: str, service: str = SERVICE) -> str | None:
+        key = (service, _account(server_url, username))
+        if key in self._memory:
+            return self._memory[key]
         try:
-            return keyring.get_password(SERVICE, account)
+            return keyring.get_password(*key)
         except (KeyringError, RuntimeError) as error:
             log.warning("the keychain cannot be read (%s): sign-in is needed", type(error).__name__)
             return None
 
-    def save(self, server_url: str, username: str, token: str) -> None:
-        account = _account(server_url, username)
+    def save(self, server_url: str, username: str, secret: str, service: str = SERVICE) -> None:
+        key = (service, _account(server_url, username))
         try:
-            keyring.set_password(SERVICE, account, token)
-            self._memory.pop(account, None)
+            keyring.set_password(*key, secret)
+            self._memory.pop(key, None)
         except (KeyringError, RuntimeError) as error:
             log.warning("no usable keychain (%s): the session is kept in memory only",
                         type(error).__name__)
             self.persistent = False
-            self._memory[account] = token
+            self._memory[key] = secret
 
-    def clear(self, server_url: str, username: str) -> None:
-        account = _account(server_url, username)
-        self._memory.pop(account, None)
+    def clear(self, server_url: str, username: str, service: str = SERVICE) -> None:
+        key = (service, _account(server_url, username))
+        self._memory.pop(key, None)
         try:
-            keyring.delete_password(SERVICE, account)
+            keyring.delete_password(*key)
         except (KeyringError, RuntimeError):
             pass  # nothing stored, or no keychain: nothing to clear

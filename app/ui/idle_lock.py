@@ -5,6 +5,7 @@ input of every window; a timer compares the last input with the injectable clock
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import shiboken6
@@ -13,6 +14,7 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QKeyEvent, QMouseEvent, QPa
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QToolTip,
@@ -87,6 +89,18 @@ class LockOverlay(QWidget):
         self.unlock_button.setAccessibleName("Unlock")
         self.unlock_button.setAccessibleDescription(LOCKED_TITLE)
         self.unlock_button.clicked.connect(self.unlockRequested)
+        # Shown when a password is needed (signed in to a server): the account's password.
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Your password")
+        self.password.setAccessibleName("Password to unlock")
+        self.password.setMinimumWidth(260)
+        self.password.returnPressed.connect(self.unlockRequested)
+        self.password.hide()
+        self.refusal = QLabel(self)
+        self.refusal.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.refusal.setStyleSheet("color: #b3261e; font-weight: 600;")
+        self.refusal.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 48, 48, 48)
@@ -96,6 +110,8 @@ class LockOverlay(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
         layout.addSpacing(10)
+        layout.addWidget(self.password, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.refusal)
         layout.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
 
@@ -104,12 +120,17 @@ class LockOverlay(QWidget):
         window.installEventFilter(self)  # follow the window's size
         self.hide()
 
-    def cover(self, locked_at: datetime, minutes: int) -> None:
+    def cover(self, locked_at: datetime, minutes: int, needs_password: bool = False) -> None:
         """Show over the whole window and take the keyboard focus."""
         unit = "minute" if minutes == 1 else "minutes"
+        how = ("Enter your password to carry on where you left off." if needs_password
+               else "Press Enter or select Unlock to carry on where you left off.")
         self.detail.setText(
             f"Locked at {locked_at.astimezone():%H:%M} after {minutes} {unit} without use.\n"
-            "Press Enter or select Unlock to carry on where you left off.")
+            + how)
+        self.password.setVisible(needs_password)
+        self.password.clear()
+        self.refusal.hide()
         self.setAccessibleDescription(
             f"{LOCKED_TITLE}. {self.detail.text().replace(chr(10), ' ')}")
         parent = self.parentWidget()
@@ -117,7 +138,14 @@ class LockOverlay(QWidget):
             self.setGeometry(parent.rect())
         self.show()
         self.raise_()
-        self.unlock_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        focus = self.password if needs_password else self.unlock_button
+        focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def refuse(self, message: str) -> None:
+        self.refusal.setText(message)
+        self.refusal.show()
+        self.password.selectAll()
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         parent = self.parentWidget()
@@ -126,7 +154,10 @@ class LockOverlay(QWidget):
         return False
 
     def focusNextPrevChild(self, next: bool) -> bool:
-        return True  # Tab stays on Unlock: the widgets beneath are out of reach
+        if self.password.isVisible():  # Tab moves between the password and Unlock only
+            target = self.unlock_button if self.password.hasFocus() else self.password
+            target.setFocus(Qt.FocusReason.TabFocusReason)
+        return True  # the widgets beneath are out of reach
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
@@ -170,6 +201,7 @@ class IdleLock(QObject):
         self._hidden: list[QWidget] = []
         self._active: QWidget | None = None
         self._focus: QWidget | None = None
+        self._check_password: Callable[[str], bool] | None = None
         self.overlay = LockOverlay(window)
         self.overlay.unlockRequested.connect(self.unlock)
         self.timer = QTimer(self)
@@ -275,17 +307,28 @@ class IdleLock(QObject):
         if content is not None:
             content.hide()  # not only covered: out of the keyboard's and screen readers' reach
         self._window.statusBar().clearMessage()  # "Saved <patient> at 09:15"
-        self.overlay.cover(self._clock.now(), self._minutes)
+        self.overlay.cover(self._clock.now(), self._minutes,
+                           needs_password=self._check_password is not None)
         if self._window.isVisible():
             self._window.activateWindow()
         log.info("locked after %d min without input", self._minutes)
         self.lockedChanged.emit(True)
 
+    def require_password(self, check: Callable[[str], bool] | None) -> None:
+        """Signed in: unlocking needs the account's password, checked by `check`."""
+        self._check_password = check
+
     def unlock(self) -> None:
-        # Sign-in does not exist yet (see the sync issue), so there is no password to ask
-        # for: Unlock only lifts the cover. Once sign-in lands, ask for it here.
         if not self._locked:
             return
+        if self._check_password is not None:
+            typed = self.overlay.password.text()
+            if not typed or not self._check_password(typed):
+                log.info("unlock refused: wrong password")
+                self.overlay.refuse("That is not your password. Try again." if typed
+                                    else "Enter your password to unlock.")
+                return
+            self.overlay.password.clear()
         self._locked = False
         self._last_input = self._clock.now()
         content = self._window.centralWidget()

@@ -193,3 +193,24 @@ def test_a_revoked_session_asks_to_sign_in_and_keeps_unsent_work(
         assert saved[0].id in server
     finally:
         close_window(qloop, window)
+
+
+def test_signed_in_the_idle_lock_asks_for_the_password(
+    tmp_path: Path, qtbot: QtBot, qloop: QtLoop, live: LiveServer, screenshot_dir: Path | None,
+) -> None:
+    window = open_window(tmp_path, qloop, live.url, "clerk")
+    try:
+        lock = window.idle_lock
+        lock.lock()
+        overlay = lock.overlay
+        assert lock.locked and overlay.password.isVisible()
+        overlay.password.setText("not my password")
+        overlay.unlock_button.click()
+        assert lock.locked and "not your password" in overlay.refusal.text()
+        shoot(window.window, screenshot_dir, "idle-lock-password.png")
+        overlay.password.setText(PASSWORD)
+        qtbot.keyClick(overlay.password, Qt.Key.Key_Return)
+        assert not lock.locked
+        assert overlay.password.text() == ""
+    finally:
+        close_window(qloop, window)
