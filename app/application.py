@@ -152,9 +152,13 @@ class Application(QObject):
 
     async def _signing_out(self) -> None:
         assert self.signed_in is not None
-        await self.stop_sync()
-        await self.signed_in.accounts.sign_out(self.signed_in.api)
-        self.signedOut.emit()
+        if self.sync is not None:
+            await self.sync.stop()
+        try:
+            await self.signed_in.accounts.sign_out(self.signed_in.api)
+        finally:
+            await self.stop_sync()
+            self.signedOut.emit()
 
     async def stop_sync(self) -> None:
         """Stop the sync tasks and close the HTTP client (before shutdown)."""

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from PySide6.QtCore import QSettings
 
 from app.domain.enums import Role
+from app.domain.errors import KnownError
 from app.sync.api_client import ApiClient, SignedInUser
 from app.sync.errors import SignInFailed
 from app.sync.token_store import UNLOCK_SERVICE, TokenStore
@@ -106,7 +107,12 @@ class AccountService:
             return False
 
     async def sign_out(self, api: ApiClient) -> None:
-        await api.logout()
+        """End the session here whatever the server says (it may be gone or refuse a token
+        that is already revoked): the keychain and the remembered account are cleared."""
+        try:
+            await api.logout()
+        except KnownError as error:
+            log.info("the server did not confirm the sign-out (%s)", type(error).__name__)
         self.tokens.clear(api.server_url, api.username, UNLOCK_SERVICE)
         self._settings.remove(f"{GROUP}/user_id")
         self._settings.sync()

@@ -1,6 +1,7 @@
 """The desktop window against a real server: sign in, book, see it sent, see others' changes
 arrive by the realtime hint, refusals listed with the server's reason."""
 
+import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -9,6 +10,7 @@ from uuid import UUID
 import httpx
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.application import AppConfig, Application, SignedIn
@@ -16,6 +18,7 @@ from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, SyncState
 from app.domain.records import Appointment
 from app.services.account_service import AccountService
+from app.startup import Startup
 from app.sync.sync_status import Connection
 from app.ui.login_dialog import LoginDialog
 from app.views.schedule_columns import Column
@@ -214,3 +217,45 @@ def test_signed_in_the_idle_lock_asks_for_the_password(
         assert overlay.password.text() == ""
     finally:
         close_window(qloop, window)
+
+
+def test_startup_signs_in_remembers_the_session_and_signs_out(
+    tmp_path: Path, qtbot: QtBot, qloop: QtLoop, live: LiveServer, screenshot_dir: Path | None,
+) -> None:
+    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    config = AppConfig(tmp_path / "data", False, settings)
+    quit_event = asyncio.Event()
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    qapp.setQuitOnLastWindowClosed(False)  # as main() does: the startup decides when to end
+    startup = Startup(config, quit_event)
+    running = asyncio.ensure_future(startup.run(), loop=qloop.loop)
+    qloop.wait_until(lambda: startup.dialog is not None and startup.dialog.isVisible())
+    dialog = startup.dialog
+    assert dialog is not None
+    shoot(dialog, screenshot_dir, "sign-in.png")
+    dialog.server.setText(live.url)
+    dialog.username.setText("clerk")
+    dialog.password.setText(PASSWORD)
+    dialog.submit()
+    qloop.wait_until(lambda: startup.application is not None
+                     and startup.application.window.isVisible())
+    application = startup.application
+    assert application is not None and application.sync_controls is not None
+    assert application.signed_in is not None
+    assert application.store.path.name == f"{application.signed_in.account.user.id}.sqlite3"
+    # The refresh token is in the (test) keychain, not in the settings file.
+    settings.sync()
+    assert "refresh" not in (tmp_path / "app.ini").read_text().lower()
+    assert AccountService(settings).remembered() is not None
+
+    application.sync_controls.confirm_sign_out()  # nothing pending: no question asked
+    qloop.wait_until(lambda: startup.dialog is not None and startup.dialog.isVisible()
+                     and startup.application is None)
+    assert AccountService(settings).remembered() is None  # signed out: sign in next time
+    second = startup.dialog
+    assert second is not None
+    second.reject()  # the user closes the sign-in: the app ends
+    qloop.run(asyncio.wait_for(running, 10))
+    assert running.done() and running.exception() is None
+    qapp.setQuitOnLastWindowClosed(True)
