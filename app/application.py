@@ -15,6 +15,7 @@ from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
 from app.services.message_bridge import MessageBridge
+from app.services.patient_contact import PatientContactService
 from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
@@ -22,6 +23,7 @@ from app.services.sync_service import SyncService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
+from app.ui.arrival_notifier import ArrivalNotifier
 from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
 from app.ui.sync_controls import SyncControls
@@ -78,8 +80,10 @@ class Application(QObject):
             user = f"Signed in as {CLINICIAN.name} (demo clinic, this computer only)"
         else:
             user = "Local store"
+        self.contact = None if signed_in is None else \
+            PatientContactService(signed_in.api, self.bridge, self)
         self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user,
-                                 settings_service=self.settings_service)
+                                 settings_service=self.settings_service, contact=self.contact)
         self.sync: SyncService | None = None
         self.sync_controls: SyncControls | None = None
         if signed_in is not None:
@@ -109,6 +113,12 @@ class Application(QObject):
             # Seeding is quick and happens once, before the first window paints.
             for arrival in arrivals.result():
                 self.presence.apply(PatientArrived(arrival.appointment_id, arrival.at))
+        # After the demo's arrivals: those were there before the window opened.
+        self.notifier = ArrivalNotifier(self.model, self.window, config.settings, self.clock,
+                                        self)
+        self.presence.presenceChanged.connect(self.notifier.presence_changed)
+        if self.sync_controls is not None:
+            self.sync_controls.add_sound_toggle(self.notifier)
 
     def _apply_settings(self, settings: dict[str, EffectiveSetting]) -> None:
         """Settings that act while the app runs take effect at once (policy > user > default)."""

@@ -176,9 +176,12 @@ def test_actions_menu_says_why_actions_are_disabled(
     assert isinstance(menu, QMenu)
     actions = {action.objectName(): action for action in menu.actions() if action.objectName()}
     assert set(actions) == {
-        "video_call", "phone_call", "resend_invite", "copy_link", "edit", "cancel", "no_show",
-        "create_task",
+        "video_call", "phone_call", "resend_invite", "copy_link", "message_patient", "edit",
+        "cancel", "no_show", "create_task",
     }
+    # This desktop is not signed in to a server: invites say so instead of failing later.
+    assert not actions["resend_invite"].isEnabled()
+    assert "not signed in" in actions["copy_link"].toolTip()
     assert actions["edit"].isEnabled() and actions["cancel"].isEnabled()
     assert not actions["video_call"].isEnabled()
     assert "not available" in actions["video_call"].toolTip()

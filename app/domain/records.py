@@ -67,6 +67,10 @@ class Appointment:
     sync_state: SyncState = SyncState.SYNCED
     #: The server's reason when rejected ("Dr Ng already has an appointment 10:00-10:20.").
     sync_message: str = ""
+    #: The server's emails to the patient: "" (none), "queued", "sent" or "failed".
+    invite_status: str = ""
+    #: Why the last invite failed (staff see it on the appointment).
+    invite_error: str = ""
 
     @property
     def end(self) -> datetime:

@@ -43,6 +43,8 @@ _COLUMNS: tuple[Any, ...] = (
     AppointmentRow.notes,
     AppointmentRow.cancel_reason,
     AppointmentRow.version,
+    AppointmentRow.invite_status,
+    AppointmentRow.invite_error,
     PatientRow.id,
     PatientRow.name,
     PatientRow.date_of_birth,
@@ -92,13 +94,13 @@ def _participants(session: Session, ids: list[UUID]) -> dict[UUID, tuple[Partici
 
 def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]:
     """Records from the rows of _base_query (one tuple per appointment, columns as _COLUMNS)."""
-    groups = [row[0] for row in rows if row[3] == AppointmentKind.GROUP.value]
+    groups = [row[0] for row in rows if row[3] == AppointmentKind.GROUP.value]  # row[3]: kind
     participants = _participants(session, groups)
     staff_cache: dict[UUID, StaffMember] = {}
     location_cache: dict[UUID, Location] = {}
     result: list[Appointment] = []
     for (
-        a_id, start, duration, kind, status, notes, reason, version,
+        a_id, start, duration, kind, status, notes, reason, version, invite_status, invite_error,
         p_id, p_name, p_dob, p_mrn, p_email, p_phone,
         c_id, c_name, c_role,
         l_id, l_name, l_address,
@@ -128,6 +130,8 @@ def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]
                 version=version,
                 sync_state=SyncState(sync_state or SyncState.SYNCED),
                 sync_message=sync_message or "",
+                invite_status=invite_status,
+                invite_error=invite_error,
             )
         )
     return result

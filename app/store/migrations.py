@@ -90,8 +90,16 @@ def _v2_sync(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
+def _v3_invites(connection: Connection) -> None:
+    # How the server's emails to the patient went: "", queued, sent or failed (and why).
+    connection.execute(text(
+        "ALTER TABLE appointment ADD COLUMN invite_status VARCHAR NOT NULL DEFAULT ''"))
+    connection.execute(text(
+        "ALTER TABLE appointment ADD COLUMN invite_error VARCHAR NOT NULL DEFAULT ''"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync, _v3_invites]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -151,6 +151,8 @@ def write_appointments(session: Session, datas: list[dict[str, Any]], applied: A
             "cancel_reason": d.get("cancel_reason", ""),
             "version": d["version"],
             "updated_at": _aware(d["updated_at"]),
+            "invite_status": d.get("invite_status") or "",
+            "invite_error": d.get("invite_error") or "",
         }
         for d in datas
     ], ["id"])

@@ -49,6 +49,8 @@ class AppointmentRow(SQLModel, table=True):
     cancel_reason: str = ""
     version: int = 1
     updated_at: datetime
+    invite_status: str = ""
+    invite_error: str = ""
 
 
 class ParticipantRow(SQLModel, table=True):

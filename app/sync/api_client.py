@@ -160,6 +160,19 @@ class ApiClient:
              for p in locations],
         )
 
+    async def resend_invites(self, appointment_id: UUID) -> None:
+        await self._json("POST", f"/appointments/{appointment_id}/invites")
+
+    async def patient_link(self, appointment_id: UUID, recipient: int = 0) -> str:
+        """A fresh join link for the patient (or a group's participant `recipient`)."""
+        body = await self._json("POST", f"/appointments/{appointment_id}/patient-link",
+                                json={"recipient": recipient})
+        return str(body["url"])
+
+    async def waiting_message(self, appointment_id: UUID, text: str) -> None:
+        await self._json("POST", f"/appointments/{appointment_id}/waiting-message",
+                         json={"text": text})
+
     async def push(self, request: PushRequest) -> list[MutationResult]:
         body = await self._json("POST", "/sync/push", json=request.model_dump(mode="json"))
         return PushResponse.model_validate(body).results

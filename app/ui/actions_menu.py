@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.domain.enums import AppointmentStatus
+from app.domain.enums import AppointmentStatus, SyncState
 from app.domain.records import Appointment
 
 
@@ -16,6 +16,7 @@ class ActionKey(StrEnum):
     PHONE_CALL = "phone_call"
     RESEND_INVITE = "resend_invite"
     COPY_LINK = "copy_link"
+    MESSAGE_PATIENT = "message_patient"
     EDIT = "edit"
     CANCEL = "cancel"
     NO_SHOW = "no_show"
@@ -25,8 +26,6 @@ class ActionKey(StrEnum):
 _NOT_BUILT = {
     ActionKey.VIDEO_CALL: "In-app video calls are not available in this version yet.",
     ActionKey.PHONE_CALL: "Phone calls are not available in this version yet.",
-    ActionKey.RESEND_INVITE: "Email invites need the Clinic Desk server, not in this version yet.",
-    ActionKey.COPY_LINK: "Patient links need the Clinic Desk server, not in this version yet.",
     ActionKey.CREATE_TASK: "Tasks are not available in this version yet.",
 }
 
@@ -40,8 +39,17 @@ class ActionState:
     reason: str  # why it is disabled; empty when enabled
 
 
-def action_states(appointment: Appointment, now: datetime) -> list[ActionState]:
-    """Which actions this appointment offers now, and why the others are greyed."""
+#: What needs the server: invites, links and messages go out from it.
+_NEEDS_SERVER = frozenset({ActionKey.RESEND_INVITE, ActionKey.COPY_LINK, ActionKey.MESSAGE_PATIENT})
+NO_SERVER = ("Invites, patient links and waiting-room messages go out from the Clinic Desk "
+             "server; this desktop is not signed in to one (the demo runs on this computer only).")
+
+
+def action_states(
+    appointment: Appointment, now: datetime, server: bool = False
+) -> list[ActionState]:
+    """Which actions this appointment offers now, and why the others are greyed. `server`:
+    signed in to a Clinic Desk server (invites, links and messages need it)."""
     scheduled = appointment.status is AppointmentStatus.SCHEDULED
     not_scheduled = f"This appointment is {appointment.status.value.replace('_', '-')}."
     rows = [
@@ -49,6 +57,7 @@ def action_states(appointment: Appointment, now: datetime) -> list[ActionState]:
         (ActionKey.PHONE_CALL, "Start &phone call", ""),
         (ActionKey.RESEND_INVITE, "&Resend invite", ""),
         (ActionKey.COPY_LINK, "Copy patient &link", ""),
+        (ActionKey.MESSAGE_PATIENT, "&Message the waiting patient…", ""),
         (ActionKey.EDIT, "&Edit…", "Enter"),
         (ActionKey.CANCEL, "&Cancel appointment…", "Delete"),
         (ActionKey.NO_SHOW, "Mark &no-show", ""),
@@ -59,6 +68,11 @@ def action_states(appointment: Appointment, now: datetime) -> list[ActionState]:
         reason = _NOT_BUILT.get(key, "")
         if not reason and not scheduled:
             reason = not_scheduled
+        if not reason and key in _NEEDS_SERVER:
+            if not server:
+                reason = NO_SERVER
+            elif appointment.sync_state is not SyncState.SYNCED:
+                reason = "This booking has not reached the server yet; try again once it has."
         if not reason and key is ActionKey.NO_SHOW and appointment.start > now:
             reason = "The appointment has not started yet."
         states.append(ActionState(key, text, shortcut, not reason, reason))
@@ -70,12 +84,13 @@ def build_actions_menu(
     now: datetime,
     trigger: Callable[[ActionKey, Appointment], None],
     parent: QWidget,
+    server: bool = False,
 ) -> QMenu:
     menu = QMenu(parent)
     menu.setToolTipsVisible(True)
     menu.setTitle(f"Actions for {appointment.patient.name}")
-    for number, state in enumerate(action_states(appointment, now)):
-        if number in (2, 4):
+    for number, state in enumerate(action_states(appointment, now, server)):
+        if number in (2, 5):
             menu.addSeparator()
         action = menu.addAction(state.text)
         action.setObjectName(state.key.value)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -20,6 +20,7 @@ from app.domain.enums import AppointmentStatus, Role
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember
 from app.services.message_bridge import MessageBridge
+from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.ui.actions_menu import ActionKey, action_states, build_actions_menu
@@ -31,6 +32,7 @@ from app.ui.filter_bar import FilterBar
 from app.ui.icons import icon
 from app.ui.schedule_view import ScheduleView
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.waiting_message_dialog import WaitingMessageDialog
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
 
@@ -56,9 +58,12 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         settings_service: SettingsService | None = None,
+        contact: PatientContactService | None = None,
     ) -> None:
         super().__init__(parent)
         self.schedule = schedule
+        #: Invites, links and waiting-room messages (None: not signed in to a server).
+        self.contact = contact
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -265,7 +270,8 @@ class MainWindow(QMainWindow):
             self._show_actions(appointment, self.view.viewport().mapToGlobal(rect.center()))
 
     def _show_actions(self, appointment: Appointment, where: QPoint) -> None:
-        menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self)
+        menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self,
+                                  server=self.contact is not None)
         menu.popup(where)
 
     def trigger(self, key: ActionKey, appointment: Appointment) -> None:
@@ -276,6 +282,42 @@ class MainWindow(QMainWindow):
             self.cancel_appointment(appointment)
         elif key is ActionKey.NO_SHOW:
             self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
+        elif self.contact is not None:
+            if key is ActionKey.RESEND_INVITE:
+                self.contact.resend_invite(appointment)
+            elif key is ActionKey.COPY_LINK:
+                self.contact.patient_link(appointment, self._link_ready)
+            elif key is ActionKey.MESSAGE_PATIENT:
+                self.message_patient(appointment)
+
+    def _link_ready(self, url: str | None, error: KnownError | None) -> None:
+        if url is None:
+            self.banner.show_message("warning", str(error or "No link came back."))
+            return
+        QGuiApplication.clipboard().setText(url)
+        self.statusBar().showMessage(
+            "Patient link copied: paste it into your message to the patient", 8000)
+
+    def message_patient(self, appointment: Appointment) -> WaitingMessageDialog | None:
+        if self.contact is None:
+            return None
+        dialog = WaitingMessageDialog(appointment, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        contact = self.contact
+
+        def chosen(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                contact.send_message(appointment, dialog.text(), self._message_sent)
+
+        dialog.finished.connect(chosen)
+        dialog.open()
+        return dialog
+
+    def _message_sent(self, _result: None, error: KnownError | None) -> None:
+        if error is not None:
+            self.banner.show_message("warning", str(error))
+        else:
+            self.statusBar().showMessage("Message sent to the waiting room", 5000)
 
     def new_appointment(self) -> AppointmentDialog:
         start = None

@@ -11,6 +11,7 @@ from app.domain.errors import KnownError
 from app.domain.records import Appointment
 from app.services.sync_service import SyncService
 from app.sync.sync_status import Connection, SyncStatus
+from app.ui.arrival_notifier import ArrivalNotifier
 from app.ui.attention_dialog import AttentionDialog
 from app.ui.login_dialog import LoginDialog
 from app.ui.main_window import MainWindow
@@ -46,7 +47,7 @@ class SyncControls(QObject):
         self.attention_action.triggered.connect(self.show_attention)
         self.sign_out_action = QAction("Sign out", self)
         self.sign_out_action.triggered.connect(self.confirm_sign_out)
-        menu = QMenu(window)
+        self.menu = menu = QMenu(window)
         for action in (self.sync_now_action, self.attention_action):
             menu.addAction(action)
         menu.addSeparator()
@@ -61,6 +62,15 @@ class SyncControls(QObject):
 
         sync.statusChanged.connect(self.show_status)
         sync.signInRequired.connect(self.ask_sign_in)
+
+    def add_sound_toggle(self, notifier: ArrivalNotifier) -> None:
+        """"Sound when a patient arrives", on the Account menu (remembered)."""
+        self.sound_action = QAction("Sound when a patient arrives", self)
+        self.sound_action.setCheckable(True)
+        self.sound_action.setChecked(notifier.sound)
+        self.sound_action.toggled.connect(notifier.set_sound)
+        self.menu.insertAction(self.sign_out_action, self.sound_action)
+        self.menu.insertSeparator(self.sign_out_action)
 
     def show_status(self, status: SyncStatus) -> None:
         self.bar.show_status(status)

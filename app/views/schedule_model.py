@@ -18,7 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from app.domain.clock import Clock
-from app.domain.enums import AppointmentKind, DisplayState, SyncState
+from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import Appointment
 from app.domain.status import display_state, format_waiting, waiting_seconds
 from app.ui.icons import icon, kind_icon, status_icon
@@ -45,6 +45,11 @@ _ANSWERED_ROLES = frozenset(
 )
 
 
+_INVITE_WORDS = {
+    "queued": "being sent",
+    "sent": "sent",
+    "failed": "could not be sent — resend it or copy the patient link",
+}
 _SYNC_ICONS = {SyncState.PENDING: "pending", SyncState.REJECTED: "sync-rejected"}
 
 
@@ -147,6 +152,9 @@ class ScheduleModel(QAbstractTableModel):
                 return self._patient_tooltip(appointment) + _sync_note(appointment)
             if role == Qt.ItemDataRole.DecorationRole:
                 name = _SYNC_ICONS.get(appointment.sync_state)
+                if name is None and appointment.invite_status == "failed" \
+                        and appointment.status is AppointmentStatus.SCHEDULED:
+                    name = "invite-failed"
                 return icon(name) if name else None
             if role == Qt.ItemDataRole.AccessibleTextRole and appointment.sync_state is not \
                     SyncState.SYNCED:
@@ -302,7 +310,13 @@ class ScheduleModel(QAbstractTableModel):
     def _patient_tooltip(appointment: Appointment) -> str:
         patient = appointment.patient
         born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "not recorded"
-        return f"{patient.name}\nDate of birth: {born}\nMRN: {patient.mrn or 'not recorded'}"
+        text = f"{patient.name}\nDate of birth: {born}\nMRN: {patient.mrn or 'not recorded'}"
+        invite = _INVITE_WORDS.get(appointment.invite_status)
+        if invite:
+            text += f"\nEmail invite: {invite}"
+            if appointment.invite_status == "failed" and appointment.invite_error:
+                text += f" ({appointment.invite_error})"
+        return text
 
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
         arrived = self._arrivals.get(appointment.id)
