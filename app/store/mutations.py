@@ -5,6 +5,7 @@ record the server does not have yet is sent whole, as a create; a record with no
 is compared with the server's newest copy, so a retry after a rejection is judged afresh.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -24,38 +25,45 @@ from app.store.wire_records import (
 
 
 def patient_saved(session: Session, row: PatientRow, before: Fields | None, now: datetime) -> None:
-    if session.info.get("local_only"):
-        return
-    after = patient_row_fields(row)
-    if not outbox.on_server(session, "patient", row.id):
-        outbox.enqueue(session, Intent.PATIENT_UPSERT, "patient", row.id, after, now)
-        return
-    server_copy = outbox.rebase(session, "patient", row.id)
-    reference = patient_fields(server_copy) if server_copy is not None else before or {}
-    diff = changed(reference, after)
-    if diff:
-        outbox.enqueue(session, Intent.PATIENT_UPSERT, "patient", row.id, diff, now)
-    elif server_copy is not None:
-        _settled(session, "patient", row)
+    _saved(session, "patient", row, patient_row_fields(row), before, patient_fields, now)
 
 
 def appointment_saved(
     session: Session, row: AppointmentRow, before: Fields | None, now: datetime
 ) -> None:
+    after = appointment_row_fields(session, row)
+    _saved(session, "appointment", row, after, before, appointment_fields, now)
+
+
+#: entity type -> (the intent that creates it, the intent that changes it, extra create fields)
+_INTENTS: dict[str, tuple[Intent, Intent, Fields]] = {
+    "patient": (Intent.PATIENT_UPSERT, Intent.PATIENT_UPSERT, {}),
+    "appointment": (Intent.APPOINTMENT_CREATE, Intent.APPOINTMENT_UPDATE, {"external_ids": {}}),
+}
+
+
+def _saved(
+    session: Session,
+    entity_type: str,
+    row: AppointmentRow | PatientRow,
+    after: Fields,
+    before: Fields | None,
+    normal_form: Callable[[Fields], Fields],
+    now: datetime,
+) -> None:
     if session.info.get("local_only"):
         return
-    after = appointment_row_fields(session, row)
-    if not outbox.on_server(session, "appointment", row.id):
-        payload = after | {"external_ids": {}}
-        outbox.enqueue(session, Intent.APPOINTMENT_CREATE, "appointment", row.id, payload, now)
+    create, update, extra = _INTENTS[entity_type]
+    if not outbox.on_server(session, entity_type, row.id):
+        outbox.enqueue(session, create, entity_type, row.id, after | extra, now)
         return
-    server_copy = outbox.rebase(session, "appointment", row.id)
-    reference = appointment_fields(server_copy) if server_copy is not None else before or {}
+    server_copy = outbox.rebase(session, entity_type, row.id)
+    reference = normal_form(server_copy) if server_copy is not None else before or {}
     diff = changed(reference, after)
     if diff:
-        outbox.enqueue(session, Intent.APPOINTMENT_UPDATE, "appointment", row.id, diff, now)
+        outbox.enqueue(session, update, entity_type, row.id, diff, now)
     elif server_copy is not None:
-        _settled(session, "appointment", row)
+        _settled(session, entity_type, row)
 
 
 def status_changed(

@@ -1,8 +1,9 @@
 """A desktop's sync stack without Qt (store + API client + engine), as the tests drive it."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -116,3 +117,19 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the condition did not come true in time")
         await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def signed_in_desks(
+    tmp_path: Path, url: str, *usernames: str
+) -> AsyncIterator[list[Desk]]:
+    """One desktop per username, each signed in and synced once; closed afterwards."""
+    desks = [Desk(tmp_path / f"{n}-{name}.sqlite3", url, name) for n, name in enumerate(usernames)]
+    try:
+        for desk in desks:
+            await desk.sign_in()
+            await desk.sync()
+        yield desks
+    finally:
+        for desk in desks:
+            await desk.close()

@@ -11,7 +11,7 @@ import pytest
 from app.domain.clock import ServerClock
 from app.domain.enums import SyncState
 from app.domain.errors import ValidationFailed
-from tests.sync.desk import Desk, done, server_view, tomorrow_at
+from tests.sync.desk import Desk, done, server_view, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic, LiveServer
 
 
@@ -19,12 +19,7 @@ from tests.sync.live_server import LiveClinic, LiveServer
 async def test_two_desktops_edit_one_appointment(
     tmp_path: Path, live: LiveServer, clinic: LiveClinic
 ) -> None:
-    clerk = Desk(tmp_path / "clerk.sqlite3", live.url, "clerk")
-    doctor = Desk(tmp_path / "ng.sqlite3", live.url, "ng")
-    try:
-        for desk in (clerk, doctor):
-            await desk.sign_in()
-            await desk.sync()
+    async with signed_in_desks(tmp_path, live.url, "clerk", "ng") as (clerk, doctor):
         booked = await clerk.book(clinic.ids["ng"], tomorrow_at(9), "Ada Lovelace")
         await clerk.sync()
         await doctor.sync()
@@ -56,9 +51,6 @@ async def test_two_desktops_edit_one_appointment(
         assert await server_view(tmp_path, live.url) == [
             ["Ada Lovelace", tomorrow_at(14).isoformat(), "synced"]
         ]
-    finally:
-        await clerk.close()
-        await doctor.close()
 
 
 class WrongClock(ServerClock):

@@ -6,7 +6,7 @@ import pytest
 
 from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, SyncState
-from tests.sync.desk import Desk, done, tomorrow_at
+from tests.sync.desk import Desk, done, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic, LiveServer
 
 
@@ -40,12 +40,7 @@ async def test_a_booking_reaches_the_clinicians_desktop(
 async def test_two_desktops_book_one_slot_offline_exactly_one_wins(
     tmp_path: Path, live: LiveServer, clinic: LiveClinic
 ) -> None:
-    first = Desk(tmp_path / "a.sqlite3", live.url, "clerk")
-    second = Desk(tmp_path / "b.sqlite3", live.url, "ng")
-    try:
-        for desk in (first, second):
-            await desk.sign_in()
-            await desk.sync()
+    async with signed_in_desks(tmp_path, live.url, "clerk", "ng") as (first, second):
         # Both book 10:00 with Dr Ng while "offline" (nothing pushed yet).
         mine = await first.book(clinic.ids["ng"], tomorrow_at(10), "Ada Lovelace")
         theirs = await second.book(clinic.ids["ng"], tomorrow_at(10, 5), "Alan Turing")
@@ -65,21 +60,13 @@ async def test_two_desktops_book_one_slot_offline_exactly_one_wins(
             found = await desk.appointments()
             assert [a.id for a in found] == [mine.id]
             assert found[0].sync_state is SyncState.SYNCED
-    finally:
-        await first.close()
-        await second.close()
 
 
 @pytest.mark.asyncio
 async def test_fixing_a_refused_booking_and_retrying_books_it(
     tmp_path: Path, live: LiveServer, clinic: LiveClinic
 ) -> None:
-    first = Desk(tmp_path / "a.sqlite3", live.url, "clerk")
-    second = Desk(tmp_path / "b.sqlite3", live.url, "ng")
-    try:
-        for desk in (first, second):
-            await desk.sign_in()
-            await desk.sync()
+    async with signed_in_desks(tmp_path, live.url, "clerk", "ng") as (first, second):
         await first.book(clinic.ids["ng"], tomorrow_at(11), "Ada Lovelace")
         refused = await second.book(clinic.ids["ng"], tomorrow_at(11), "Alan Turing")
         await first.sync()
@@ -100,9 +87,6 @@ async def test_fixing_a_refused_booking_and_retrying_books_it(
             assert found[refused.id].start == tomorrow_at(11, 30)
             assert found[refused.id].sync_state is SyncState.SYNCED
             assert len(found) == 2
-    finally:
-        await first.close()
-        await second.close()
 
 
 @pytest.mark.asyncio
