@@ -1,0 +1,286 @@
+"""The call window over a real CallService, calling an in-process patient peer on loopback."""
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from app.domain.errors import KnownError
+from app.media.call_session import CallRole
+from app.media.call_state import CallState, EndReason
+from app.media.capture import CaptureProfile
+from app.media.signalling import InMemorySignalling
+from app.media.stats import QualityLevel
+from app.services.call_audio_output import AudioOutput
+from app.services.call_service import CallConfig, CallService
+from app.ui.call_window import CallWindow, format_elapsed
+from tests.media_peers import Peer, drop_network, quick_options, wait_until
+
+PATIENT = "Alice Example"
+
+
+@pytest.fixture
+def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.run_until_complete(asyncio.sleep(0.05))  # let closing transports finish
+    event_loop.close()  # joins its executor's threads (else the process never exits)
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def service(loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[CallService]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    config = CallConfig(options=quick_options(), profile=CaptureProfile(320, 240, 30),
+                        qt_screen_grab=True)
+    call_service = CallService(config, settings)
+    yield call_service
+    if call_service.in_call:  # a failed test: end the call on the loop first
+        loop.run_until_complete(asyncio.wait_for(call_service.hang_up(), 10))
+    call_service.close()
+    call_service.deleteLater()
+
+
+def run(loop: qasync.QEventLoop, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    loop.run_until_complete(asyncio.wait_for(scenario(), 60))
+
+
+def save(window: CallWindow, folder: Path | None, name: str) -> None:
+    if folder is not None:
+        window.grab().save(str(folder / name))
+
+
+def press(window: CallWindow, key: Qt.Key) -> None:
+    QTest.keyClick(window, key,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
+
+def test_a_video_call_in_the_window(
+    qtbot: Any, loop: qasync.QEventLoop, service: CallService, screenshot_dir: Path | None
+) -> None:
+    window = CallWindow(service, PATIENT)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitExposed(window)
+    ours, theirs = InMemorySignalling.pair()
+    patient = Peer(theirs, CallRole.CALLEE, quick_options(), size="640x480")
+
+    async def scenario() -> None:
+        await patient.session.start()
+        await service.start_call(ours, PATIENT)
+        await wait_until(lambda: service.state is CallState.CONNECTED)
+        assert window.state_label.text() == "Connected"
+        await wait_until(lambda: window.remote_view.has_image and window.self_view.has_image)
+        await wait_until(lambda: window.quality.level is not QualityLevel.UNKNOWN)
+        assert "round trip" in window.quality.toolTip()
+        # frames arrive at the size of the widget, converted off the GUI thread
+        await wait_until(lambda: window.remote_view.frames_painted > 5)
+        assert service.first_remote_frame_at is not None and service.started_at is not None
+        assert service.first_remote_frame_at - service.started_at < 2.0
+
+        # the timer counts from the connection
+        assert service.connected_at is not None
+        service.connected_at -= 65
+        window.update_timer()
+        assert window.timer_label.text() == "01:05"
+
+        # chat both ways
+        qtbot.keyClicks(window.chat.entry, "Hello Alice")
+        qtbot.keyClick(window.chat.entry, Qt.Key.Key_Return)
+        await asyncio.wait_for(patient.listener.chat_arrived.wait(), 5)
+        assert patient.listener.chat == ["Hello Alice"]
+        assert patient.session.send_chat("Hello doctor")
+        await wait_until(lambda: any("Hello doctor" in m for m in window.chat.messages()))
+        save(window, screenshot_dir, "call-window-video.png")
+
+        # shortcuts: mute, camera off, then both back
+        received = patient.listener.received
+        press(window, Qt.Key.Key_M)
+        assert service.muted and window.mute_button.isChecked()
+        assert window.mute_button.text() == "Unmute"
+        press(window, Qt.Key.Key_O)
+        assert not service.camera_enabled and window.camera_button.text() == "Start camera"
+        assert window.self_view.placeholder == "Camera off"
+        await asyncio.sleep(0.3)
+        loud, frames = received.loud_audio_frames, received.video_frames
+        count = received.audio_frames
+        await wait_until(lambda: received.audio_frames > count + 20)
+        assert received.loud_audio_frames == loud and received.video_frames <= frames + 1
+        save(window, screenshot_dir, "call-window-muted-camera-off.png")
+        window.mute_button.click()
+        window.camera_button.click()
+        assert not service.muted and service.camera_enabled
+        await wait_until(lambda: received.loud_audio_frames > loud + 5)
+        await wait_until(lambda: received.video_frames > frames + 5)
+
+        # screen sharing: the patient sees the screen (Qt's grab offscreen) instead of the camera
+        window.share_button.click()
+        await wait_until(lambda: service.sharing_screen)
+        await wait_until(lambda: received.last_video is not None
+                         and received.last_video.width == 800)  # the offscreen screen
+        assert window.share_button.text() == "Stop sharing"
+        window.share_button.click()
+        await wait_until(lambda: received.last_video is not None
+                         and received.last_video.width == 320)  # the camera again
+
+        # hang up from the keyboard: both sides end
+        press(window, Qt.Key.Key_H)
+        await asyncio.wait_for(patient.session.wait_ended(), 5)
+        await wait_until(lambda: service.state is CallState.ENDED)
+        assert patient.session.end_reason is EndReason.REMOTE_HUNG_UP
+        assert window.state_label.text() == "Call ended"
+        assert window.hang_up_button.text() == "Close" and window.hang_up_button.isEnabled()
+        assert not window.mute_button.isEnabled()
+        assert service.media is None
+        save(window, screenshot_dir, "call-window-ended.png")
+        await patient.close()
+
+    run(loop, scenario)
+
+
+def test_the_window_shows_reconnecting_then_a_clean_end(
+    qtbot: Any, loop: qasync.QEventLoop, service: CallService, screenshot_dir: Path | None
+) -> None:
+    window = CallWindow(service, PATIENT)
+    qtbot.addWidget(window)
+    window.show()
+    ours, theirs = InMemorySignalling.pair()
+    patient = Peer(theirs, CallRole.CALLEE, quick_options())
+    ended: list[str] = []
+    service.ended.connect(ended.append)
+
+    async def scenario() -> None:
+        await patient.session.start()
+        await service.start_call(ours, PATIENT)
+        await wait_until(lambda: window.remote_view.has_image)
+        theirs.cut = True
+        await drop_network(patient)
+        await wait_until(lambda: service.state is CallState.RECONNECTING)
+        assert window.state_label.text() == "Reconnecting…"
+        assert window.notice.isVisible() and "Reconnecting" in window.notice.text()
+        save(window, screenshot_dir, "call-window-reconnecting.png")
+        await wait_until(lambda: service.state is CallState.ENDED, timeout=15)
+        assert ended == [EndReason.CONNECTION_LOST.value]
+        assert "could not be restored" in window.notice.text()
+        await patient.close()
+
+    run(loop, scenario)
+
+
+def test_a_phone_call_window_has_no_video_controls(
+    qtbot: Any, loop: qasync.QEventLoop, service: CallService, screenshot_dir: Path | None
+) -> None:
+    window = CallWindow(service, PATIENT, audio_only=True)
+    qtbot.addWidget(window)
+    window.show()
+    ours, theirs = InMemorySignalling.pair()
+    patient = Peer(theirs, CallRole.CALLEE, quick_options(audio_only=True))
+
+    async def scenario() -> None:
+        await patient.session.start()
+        await service.start_call(ours, PATIENT, audio_only=True)
+        await wait_until(lambda: service.state is CallState.CONNECTED)
+        await wait_until(lambda: patient.listener.received.loud_audio_frames > 5)
+        assert not window.camera_button.isVisible() and not window.share_button.isVisible()
+        assert not window.self_view.isVisible()
+        assert window.remote_view.placeholder == f"Phone call with {PATIENT}"
+        window._fill_devices_menu()
+        names = [a.text() for a in window.devices_menu.actions()]
+        assert "Test tone" in names and "Test pattern" not in names
+        assert "No speaker found" in names  # no sound system here: said, not a crash
+        refreshed: list[bool] = []
+        service.devicesChanged.connect(lambda: refreshed.append(True))
+        window.devices_menu.aboutToShow.emit()  # opening the menu looks for new devices
+        await wait_until(lambda: bool(refreshed))
+        save(window, screenshot_dir, "call-window-phone.png")
+        window.hang_up_button.click()
+        await asyncio.wait_for(patient.session.wait_ended(), 5)
+        await patient.close()
+
+    run(loop, scenario)
+
+
+def test_device_choice_is_remembered(
+    loop: qasync.QEventLoop, service: CallService
+) -> None:
+    async def scenario() -> None:
+        await service.refresh_devices()
+        camera = service.cameras()[-1]
+        await service.use_camera(camera.id)
+        await service.use_microphone(service.microphones()[-1].id)
+        assert service.remembered("camera") == camera.id
+        assert service.remembered("microphone") == "test-tone"
+
+    run(loop, scenario)
+
+
+def test_audio_output_degrades_without_a_sound_system(qapp: QApplication) -> None:
+    output = AudioOutput()
+    assert AudioOutput.outputs() == []
+    assert output.start() is False
+    output.write(b"\0" * 3840)  # dropped, no crash
+    assert not output.playing
+    output.deleteLater()
+
+
+def test_elapsed_time_format() -> None:
+    assert format_elapsed(0) == "00:00"
+    assert format_elapsed(65.7) == "01:05"
+    assert format_elapsed(3600 + 62) == "1:01:02"
+
+
+def test_settings_give_the_call_config() -> None:
+    config = CallConfig.from_settings(
+        {"ice_interfaces": ["lo"], "turn_servers": ["turns:127.0.0.1:5349"],
+         "disable_test_pattern": True},
+        options=quick_options(),
+    )
+    assert config.options.ice.interfaces == ("lo",)
+    assert [s.urls for s in config.options.ice.servers] == [("turns:127.0.0.1:5349",)]
+    assert not config.allow_test_sources
+    assert config.options.stall_timeout == quick_options().stall_timeout
+
+
+def test_one_service_calls_twice_and_switches_camera_from_the_menu(
+    qtbot: Any, loop: qasync.QEventLoop, service: CallService
+) -> None:
+    async def call_once(name: str) -> None:
+        window = CallWindow(service, name)
+        qtbot.addWidget(window)
+        window.show()
+        ours, theirs = InMemorySignalling.pair()
+        patient = Peer(theirs, CallRole.CALLEE, quick_options())
+        await patient.session.start()
+        await service.start_call(ours, name)
+        with pytest.raises(KnownError, match="already in progress"):
+            await service.start_call(ours, name)
+        await wait_until(lambda: window.remote_view.has_image)
+        received = patient.listener.received
+        await wait_until(lambda: received.last_video is not None)
+        # the Devices menu lists the cameras; choosing one switches mid-call and is remembered
+        window._fill_devices_menu()
+        pattern = next(a for a in window.devices_menu.actions() if a.text() == "Test pattern")
+        assert pattern.isChecked()
+        pattern.trigger()
+        await wait_until(lambda: service.remembered("camera") == "test-pattern")
+        frames = received.video_frames
+        await wait_until(lambda: received.video_frames > frames + 5)
+        await service.hang_up()
+        await asyncio.wait_for(patient.session.wait_ended(), 5)
+        await patient.close()
+
+    async def scenario() -> None:
+        await call_once(PATIENT)
+        assert service.state is CallState.ENDED and service.media is None
+        await call_once("Bob Second")
+        assert service.end_reason is EndReason.HUNG_UP
+
+    run(loop, scenario)
