@@ -14,6 +14,7 @@ from app.domain.events import PatientArrived
 from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
+from app.services.call_service import CallConfig, CallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.presence_service import PresenceService
@@ -24,6 +25,7 @@ from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.ui.arrival_notifier import ArrivalNotifier
+from app.ui.call_controller import CallController
 from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
 from app.ui.sync_controls import SyncControls
@@ -96,8 +98,16 @@ class Application(QObject):
             )
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
+        self.calls: CallService | None = None
         if signed_in is not None:
             self.idle_lock.require_password(self._check_unlock)
+            assert self.sync is not None
+            values = {k: v.value for k, v in self.settings_service.effective().items()}
+            self.calls = CallService(CallConfig.from_settings(values), config.settings,
+                                     self.bridge, self)
+            self.window.calls = CallController(self.window, self.calls, self.sync,
+                                               self.schedule, self.idle_lock)
+            self.model.calls_enabled = True
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
@@ -123,6 +133,9 @@ class Application(QObject):
     def _apply_settings(self, settings: dict[str, EffectiveSetting]) -> None:
         """Settings that act while the app runs take effect at once (policy > user > default)."""
         self.idle_lock.set_minutes(int(settings["idle_lock_minutes"].value))
+        if self.calls is not None:
+            values = {k: v.value for k, v in settings.items()}
+            self.calls.config = CallConfig.from_settings(values)
 
     def _tick(self) -> None:
         self.model.tick()
@@ -189,5 +202,7 @@ class Application(QObject):
         self.window.close()
         self.window.deleteLater()
         self.schedule.close()
+        if self.calls is not None:
+            self.calls.close()
         self.store.close()
         log.info("shut down cleanly")

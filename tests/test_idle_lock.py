@@ -16,7 +16,7 @@ from app.domain.events import PatientArrived
 from app.policy.linux_file import PATH_VARIABLE
 from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.idle_lock import LOCKED_TITLE
-from app.ui.settings_dialog import CALLS_NOT_AVAILABLE, SettingsDialog
+from app.ui.settings_dialog import CALLS_NOTE, SettingsDialog
 from app.views.schedule_columns import Column, Role
 from tests.test_main_window import book, cell, make_app, open_dialog
 
@@ -252,15 +252,12 @@ def test_a_policy_forced_value_applies(
         desk.shutdown()
 
 
-def test_the_calls_settings_say_calls_are_not_available_yet(
-    qtbot: QtBot, desk: Application
-) -> None:
+def test_the_calls_settings_say_what_they_do(qtbot: QtBot, desk: Application) -> None:
     dialog = desk.window.open_settings()
     assert isinstance(dialog, SettingsDialog)
     qtbot.waitExposed(dialog)
-    assert dialog.calls_note.text() == CALLS_NOT_AVAILABLE
-    assert "not available in this version" in CALLS_NOT_AVAILABLE
+    assert dialog.calls_note.text() == CALLS_NOTE
     assert dialog.calls_note.isVisible()
     for field in (dialog.ice_edit, dialog.turn_edit, dialog.test_pattern_check):
-        assert field.isEnabled()  # kept for when calls arrive
+        assert field.isEnabled()
     dialog.reject()

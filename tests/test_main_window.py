@@ -184,7 +184,7 @@ def test_actions_menu_says_why_actions_are_disabled(
     assert "not signed in" in actions["copy_link"].toolTip()
     assert actions["edit"].isEnabled() and actions["cancel"].isEnabled()
     assert not actions["video_call"].isEnabled()
-    assert "not available" in actions["video_call"].toolTip()
+    assert "not signed in" in actions["video_call"].toolTip()
     assert not actions["no_show"].isEnabled()  # it has not started yet
     assert "not started" in actions["no_show"].toolTip()
 

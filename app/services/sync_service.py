@@ -8,16 +8,18 @@ events go to the presence service; a session the server ended asks the user to s
 import asyncio
 import logging
 from datetime import datetime
+from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.clock import ServerClock
 from app.domain.events import PatientArrived, PatientLeft
-from app.domain.realtime_protocol import PresenceEvent, PresenceState
+from app.domain.realtime_protocol import ErrorEvent, PresenceEvent, PresenceState, SignalEvent
 from app.domain.records import Appointment
 from app.services.presence_service import PresenceService
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
+from app.sync.hub_signalling import HubSignalling
 from app.sync.realtime_client import RealtimeClient
 from app.sync.sync_engine import SyncEngine
 from app.sync.sync_status import SyncStatus
@@ -55,7 +57,10 @@ class SyncService(QObject):
             on_presence=self._on_presence,
             on_connected=self._on_connected,
             on_signed_out=self._on_signed_out,
+            on_signal=self._on_signal,
+            on_error=self._on_socket_error,
         )
+        self._calls: dict[UUID, HubSignalling] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener = self._local_write
         self._running = False
@@ -82,6 +87,30 @@ class SyncService(QObject):
 
     def sync_now(self) -> None:
         self.engine.wake()
+
+    # --- calls ------------------------------------------------------------------------------
+    def call_signalling(self, appointment_id: UUID) -> HubSignalling:
+        """The signalling of a call for `appointment_id` over this desktop's realtime socket."""
+        signalling = HubSignalling(appointment_id, self.realtime.send_signal,
+                                   self._call_closed)
+        self._calls[appointment_id] = signalling
+        return signalling
+
+    def _call_closed(self, signalling: HubSignalling) -> None:
+        if self._calls.get(signalling.appointment_id) is signalling:
+            del self._calls[signalling.appointment_id]
+
+    def _on_signal(self, event: SignalEvent) -> None:
+        signalling = self._calls.get(event.appointment_id)
+        if signalling is not None:
+            signalling.deliver(event)
+
+    def _on_socket_error(self, event: ErrorEvent) -> None:
+        """The server refused a message: a refused call offer ends that call with the reason."""
+        if event.refused == "signal":
+            for signalling in list(self._calls.values()):
+                if event.code in ("call_taken", "forbidden", "not_found"):
+                    signalling.refuse(event.message)
 
     # --- from the store thread and the sync tasks --------------------------------------------
     def _local_write(self, _appointment: Appointment) -> None:

@@ -21,6 +21,7 @@ from app.domain.realtime_protocol import (
     CLOSE_TOKEN_EXPIRED,
     CLOSE_UNAUTHENTICATED,
     ChangesEvent,
+    ErrorEvent,
     HelloEvent,
     PresenceEvent,
     SignalEvent,
@@ -50,6 +51,7 @@ class RealtimeClient:
         on_connected: Callable[[bool], None],
         on_signed_out: Callable[[str], None],
         on_signal: Callable[[SignalEvent], None] | None = None,
+        on_error: Callable[[ErrorEvent], None] | None = None,
         backoff: Backoff | None = None,
         renew_before_seconds: float = 60.0,
     ) -> None:
@@ -59,6 +61,7 @@ class RealtimeClient:
         self._on_connected = on_connected
         self._on_signed_out = on_signed_out
         self._on_signal = on_signal
+        self._on_error = on_error
         self._backoff = backoff or Backoff(base=0.25, cap=15.0)
         self._renew_before = renew_before_seconds
         self._socket: ClientConnection | None = None
@@ -168,6 +171,9 @@ class RealtimeClient:
             elif kind == "signal" and self._on_signal is not None:
                 self._on_signal(SignalEvent.model_validate(message))
             elif kind == "error":
-                log.warning("the server refused a realtime message: %s", message.get("code"))
+                error = ErrorEvent.model_validate(message)
+                log.warning("the server refused a realtime message: %s", error.code)
+                if self._on_error is not None:
+                    self._on_error(error)
         except (ValueError, ValidationError, AttributeError):
             log.warning("ignoring a realtime message that does not parse")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.domain.enums import AppointmentStatus, SyncState
+from app.domain.enums import AppointmentKind, AppointmentStatus, SyncState
 from app.domain.records import Appointment
 
 
@@ -24,8 +24,6 @@ class ActionKey(StrEnum):
 
 
 _NOT_BUILT = {
-    ActionKey.VIDEO_CALL: "In-app video calls are not available in this version yet.",
-    ActionKey.PHONE_CALL: "Phone calls are not available in this version yet.",
     ActionKey.CREATE_TASK: "Tasks are not available in this version yet.",
 }
 
@@ -40,9 +38,27 @@ class ActionState:
 
 
 #: What needs the server: invites, links and messages go out from it.
-_NEEDS_SERVER = frozenset({ActionKey.RESEND_INVITE, ActionKey.COPY_LINK, ActionKey.MESSAGE_PATIENT})
-NO_SERVER = ("Invites, patient links and waiting-room messages go out from the Clinic Desk "
-             "server; this desktop is not signed in to one (the demo runs on this computer only).")
+_NEEDS_SERVER = frozenset({
+    ActionKey.RESEND_INVITE, ActionKey.COPY_LINK, ActionKey.MESSAGE_PATIENT,
+    ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL,
+})
+NO_SERVER = ("Calls, invites, patient links and waiting-room messages go through the Clinic "
+             "Desk server; this desktop is not signed in to one (the demo runs on this "
+             "computer only).")
+GROUP_CALLS = "Group calls (through the SFU) are not available in this version yet."
+
+
+def _kind_reason(key: ActionKey, appointment: Appointment) -> str:
+    """Why this kind of call does not fit this appointment ("" when it does)."""
+    kind = appointment.kind
+    if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.GROUP:
+        return GROUP_CALLS
+    if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.PHONE:
+        return "A phone appointment: start the phone call (the patient joins with audio only)."
+    if key is ActionKey.PHONE_CALL and kind is not AppointmentKind.PHONE:
+        return ("Dial-out to a telephone number comes in a later version; this is a "
+                f"{kind.label.lower()} appointment.")
+    return ""
 
 
 def action_states(
@@ -68,6 +84,8 @@ def action_states(
         reason = _NOT_BUILT.get(key, "")
         if not reason and not scheduled:
             reason = not_scheduled
+        if not reason and key in (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL):
+            reason = _kind_reason(key, appointment)
         if not reason and key in _NEEDS_SERVER:
             if not server:
                 reason = NO_SERVER

@@ -202,6 +202,7 @@ class IdleLock(QObject):
         self._active: QWidget | None = None
         self._focus: QWidget | None = None
         self._check_password: Callable[[str], bool] | None = None
+        self._held = False
         self.overlay = LockOverlay(window)
         self.overlay.unlockRequested.connect(self.unlock)
         self.timer = QTimer(self)
@@ -274,9 +275,9 @@ class IdleLock(QObject):
     # --- locking ---------------------------------------------------------------------------
     def check(self) -> bool:
         """Lock when the last input is older than the idle time; True when locked now."""
-        # Calls do not exist yet; once they do, a call in progress must hold the lock off
-        # (a clinician on video touches neither mouse nor keyboard).
-        if self._locked or self._minutes <= 0:
+        # A call in progress holds the lock off: a clinician on video touches neither mouse
+        # nor keyboard.
+        if self._locked or self._minutes <= 0 or self._held:
             return False
         if self._clock.now() - self._last_input < timedelta(minutes=self._minutes):
             return False
@@ -313,6 +314,12 @@ class IdleLock(QObject):
             self._window.activateWindow()
         log.info("locked after %d min without input", self._minutes)
         self.lockedChanged.emit(True)
+
+    def hold(self, held: bool) -> None:
+        """While held (a call is on), the app never locks; the idle time restarts after."""
+        self._held = held
+        if not held:
+            self._last_input = self._clock.now()
 
     def require_password(self, check: Callable[[str], bool] | None) -> None:
         """Signed in: unlocking needs the account's password, checked by `check`."""

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -23,7 +24,7 @@ from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
-from app.ui.actions_menu import ActionKey, action_states, build_actions_menu
+from app.ui.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
 from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.banner import Banner
 from app.ui.cancel_dialog import CancelDialog
@@ -37,6 +38,15 @@ from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.ui")
+
+
+_CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
+
+
+class CallStarter(Protocol):
+    """What the window needs of the call controller (app/ui/call_controller.py)."""
+
+    def start(self, appointment: Appointment) -> object: ...
 
 
 def local_day_start(day: date) -> datetime:
@@ -64,6 +74,8 @@ class MainWindow(QMainWindow):
         self.schedule = schedule
         #: Invites, links and waiting-room messages (None: not signed in to a server).
         self.contact = contact
+        #: Starts calls (set by the application when signed in; see call_controller.py).
+        self.calls: CallStarter | None = None
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -116,6 +128,7 @@ class MainWindow(QMainWindow):
         self.view.actionsRequested.connect(self._show_actions)
         self.view.openRequested.connect(self.edit_appointment)
         self.view.cancelRequested.connect(self.cancel_appointment)
+        self.view.callRequested.connect(self.start_call)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
 
         self.filter_bar.restore(settings)
@@ -145,7 +158,7 @@ class MainWindow(QMainWindow):
         self.cancel_action.triggered.connect(lambda: self._on_selected(self.cancel_appointment))
         self.call_action = QAction(icon("kind-video"), "Start call", self)
         self.call_action.setEnabled(False)
-        self.call_action.setToolTip("In-app video calls are not available in this version yet.")
+        self.call_action.triggered.connect(lambda: self._on_selected(self.start_call))
         self.more_action = QAction(icon("actions"), "Actions", self)
         self.more_action.setToolTip("All actions for the selected appointment")
         self.more_action.triggered.connect(self._show_actions_for_selected)
@@ -242,6 +255,16 @@ class MainWindow(QMainWindow):
         self.edit_action.setEnabled(scheduled)
         self.cancel_action.setEnabled(scheduled)
         self.more_action.setEnabled(appointment is not None)
+        call = None
+        if appointment is not None:
+            states = action_states(appointment, self.schedule.now(), self.contact is not None)
+            call = next((s for s in states if s.enabled and s.key in _CALL_KEYS), None) or \
+                next(s for s in states if s.key is ActionKey.VIDEO_CALL)
+        self.call_action.setEnabled(self.calls is not None and call is not None and call.enabled)
+        self.call_action.setToolTip(
+            "Start the call with the selected patient" if self.call_action.isEnabled()
+            else (call.reason if call is not None and call.reason
+                  else "Select an appointment to call its patient"))
 
     def _focus_filter(self) -> None:
         self.filter_bar.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -282,6 +305,8 @@ class MainWindow(QMainWindow):
             self.cancel_appointment(appointment)
         elif key is ActionKey.NO_SHOW:
             self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
+        elif key in _CALL_KEYS:
+            self.start_call(appointment)
         elif self.contact is not None:
             if key is ActionKey.RESEND_INVITE:
                 self.contact.resend_invite(appointment)
@@ -289,6 +314,13 @@ class MainWindow(QMainWindow):
                 self.contact.patient_link(appointment, self._link_ready)
             elif key is ActionKey.MESSAGE_PATIENT:
                 self.message_patient(appointment)
+
+    def start_call(self, appointment: Appointment) -> object:
+        """The row's call button, Enter on a waiting row, the toolbar or the menu."""
+        if self.calls is None:
+            self.banner.show_message("info", NO_SERVER)
+            return None
+        return self.calls.start(appointment)
 
     def _link_ready(self, url: str | None, error: KnownError | None) -> None:
         if url is None:

@@ -13,6 +13,8 @@ class ScheduleView(QTableView):
     actionsRequested = Signal(object, QPoint)
     openRequested = Signal(object)
     cancelRequested = Signal(object)
+    #: start the call (the row's call button, or Enter on a waiting row)
+    callRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,12 +41,13 @@ class ScheduleView(QTableView):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         widths = {
             Column.TIME: 110, Column.PATIENT: 200, Column.KIND: 110, Column.CLINICIAN: 140,
-            Column.STATUS: 120, Column.WAITING: 80, Column.ACTIONS: 40,
+            Column.STATUS: 120, Column.WAITING: 80, Column.CALL: 40, Column.ACTIONS: 40,
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(column, width)
         header.setSectionResizeMode(Column.NOTES, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.CALL, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(Column.ACTIONS, QHeaderView.ResizeMode.Fixed)
         self.sortByColumn(Column.TIME, Qt.SortOrder.AscendingOrder)
 
@@ -64,7 +67,16 @@ class ScheduleView(QTableView):
         if appointment is not None:
             self.actionsRequested.emit(appointment, self.viewport().mapToGlobal(position))
 
+    def _callable(self, index: QModelIndex) -> bool:
+        """The row shows a call button (its patient is waiting and calls are possible)."""
+        return index.isValid() and index.siblingAtColumn(Column.CALL).data(
+            Qt.ItemDataRole.DecorationRole) is not None
+
     def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == Column.CALL and self._callable(index):
+            appointment = self._appointment_at(index)
+            if appointment is not None:
+                self.callRequested.emit(appointment)
         if index.column() == Column.ACTIONS:
             appointment = self._appointment_at(index)
             if appointment is not None:
@@ -75,14 +87,17 @@ class ScheduleView(QTableView):
 
     def _double_clicked(self, index: QModelIndex) -> None:
         appointment = self._appointment_at(index)
-        if appointment is not None and index.column() != Column.ACTIONS:
+        if appointment is not None and index.column() not in (Column.CALL, Column.ACTIONS):
             self.openRequested.emit(appointment)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         appointment = self.current_appointment()
         key = event.key()
         if appointment is not None and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.openRequested.emit(appointment)
+            if self._callable(self.currentIndex()):
+                self.callRequested.emit(appointment)  # a waiting patient: Enter calls
+            else:
+                self.openRequested.emit(appointment)
             return
         if appointment is not None and key == Qt.Key.Key_Delete:
             self.cancelRequested.emit(appointment)

@@ -32,10 +32,11 @@ from app.ui.icons import icon
 ERROR_PREFIX = "Error: "
 #: The longest idle lock a user may choose; a policy may set more (up to a day).
 MAX_USER_IDLE_LOCK_MINUTES = 240
-#: Shown under "Calls": the fields below are kept, but nothing uses them yet.
-CALLS_NOT_AVAILABLE = (
-    "In-app calls are not available in this version yet; these settings are kept for them "
-    "and have no effect until then."
+#: Shown under "Calls": what the fields below do.
+CALLS_NOTE = (
+    "Calls use these from the next call on: the network interfaces the call may use (empty: "
+    "all), your hospital's TURN servers, and whether a test picture and tone may stand in for "
+    "a missing camera or microphone."
 )
 _LIST_SEPARATORS = re.compile(r"[,\n]")
 _SERVER_EXAMPLE = "https://clinicdesk.example-hospital.org"
@@ -143,7 +144,7 @@ class SettingsDialog(QDialog):
         self._row("Server &URL", "server_url", self.server_edit,
                   "The Clinic Desk server of your hospital (https://).")
         self._section("Calls")
-        self.calls_note = QLabel(CALLS_NOT_AVAILABLE, self)
+        self.calls_note = QLabel(CALLS_NOTE, self)
         self.calls_note.setWordWrap(True)
         self._form.addRow(self.calls_note)
         self._row("Network &interfaces", "ice_interfaces", self.ice_edit,

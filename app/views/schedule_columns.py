@@ -13,7 +13,8 @@ class Column(IntEnum):
     STATUS = 4
     WAITING = 5
     NOTES = 6
-    ACTIONS = 7
+    CALL = 7
+    ACTIONS = 8
 
 
 HEADERS: dict[Column, str] = {
@@ -24,6 +25,7 @@ HEADERS: dict[Column, str] = {
     Column.STATUS: "Status",
     Column.WAITING: "Waiting",
     Column.NOTES: "Notes",
+    Column.CALL: "",
     Column.ACTIONS: "",
 }
 

@@ -80,6 +80,8 @@ class ScheduleModel(QAbstractTableModel):
         self._now = clock.now()
         self._sort_column = Column.TIME
         self._descending = False
+        #: Signed in to a server: waiting rows show a call button.
+        self.calls_enabled = False
 
     # --- what the view asks ------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -133,7 +135,7 @@ class ScheduleModel(QAbstractTableModel):
                 return font
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in (Column.WAITING, Column.ACTIONS):
+            if column in (Column.WAITING, Column.CALL, Column.ACTIONS):
                 return Qt.AlignmentFlag.AlignCenter
             return None
         return self._column_data(appointment, column, state, role)
@@ -193,6 +195,13 @@ class ScheduleModel(QAbstractTableModel):
                 return notes.splitlines()[0] if notes else ""
             if role == Qt.ItemDataRole.ToolTipRole:
                 return notes or None
+        elif column is Column.CALL:
+            if state is DisplayState.WAITING and self.calls_enabled:
+                if role == Qt.ItemDataRole.DecorationRole:
+                    return icon("call-start")
+                if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                    kind = "phone" if appointment.kind is AppointmentKind.PHONE else "video"
+                    return f"Start the {kind} call with {appointment.patient.name} (Enter)"
         elif column is Column.ACTIONS:
             if display:
                 return "⋯"

@@ -1,0 +1,100 @@
+"""Starting a call from the schedule: the call window, the signalling over the server's realtime
+hub, the appointment marked taken once connected, the idle lock held off meanwhile."""
+
+import asyncio
+import logging
+
+from PySide6.QtCore import QObject, Qt
+
+from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.errors import KnownError
+from app.domain.records import Appointment
+from app.media.call_state import CallState
+from app.services.call_service import CallService
+from app.services.schedule_service import ScheduleService, report_unexpected
+from app.services.sync_service import SyncService
+from app.sync.hub_signalling import HubSignalling
+from app.ui.call_window import CallWindow
+from app.ui.idle_lock import IdleLock
+from app.ui.main_window import MainWindow
+
+log = logging.getLogger("clinicdesk.media")
+
+
+class CallController(QObject):
+    def __init__(self, window: MainWindow, calls: CallService, sync: SyncService,
+                 schedule: ScheduleService, idle_lock: IdleLock) -> None:
+        super().__init__(window)
+        self.window = window
+        self.calls = calls
+        self.sync = sync
+        self.schedule = schedule
+        self.idle_lock = idle_lock
+        self.call_window: CallWindow | None = None
+        self.appointment: Appointment | None = None
+        self._signalling: HubSignalling | None = None
+        self._task: asyncio.Future[None] | None = None
+        self._marked_taken = False
+        calls.stateChanged.connect(self._state_changed)
+        calls.ended.connect(self._ended)
+
+    def start(self, appointment: Appointment) -> CallWindow | None:
+        """Call the patient of `appointment` (one click on the row, or Enter on a green row)."""
+        if self.calls.in_call:
+            self.window.banner.show_message(
+                "info", "A call is already in progress: hang up before starting another.")
+            return None
+        if appointment.status is not AppointmentStatus.SCHEDULED:
+            self.window.banner.show_message(
+                "info", f"This appointment is {appointment.status.value.replace('_', '-')}.")
+            return None
+        if not self.sync.realtime.connected:
+            self.window.banner.show_message(
+                "warning", "Calls need the connection to the Clinic Desk server, which is down "
+                "just now. Try again when the status bar says Online.")
+            return None
+        audio_only = appointment.kind is AppointmentKind.PHONE
+        window = CallWindow(self.calls, appointment.patient.name, audio_only, self.window)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(self._window_closed)
+        window.show()
+        self.call_window = window
+        self.appointment = appointment
+        self._marked_taken = False
+        self._signalling = self.sync.call_signalling(appointment.id)
+        self.idle_lock.hold(True)
+        log.info("starting a %s call", "phone" if audio_only else "video")
+        self._task = asyncio.ensure_future(
+            self._start(self._signalling, appointment.patient.name, audio_only))
+        return window
+
+    async def _start(self, signalling: HubSignalling, name: str, audio_only: bool) -> None:
+        try:
+            await self.calls.start_call(signalling, name, audio_only)
+        except KnownError as error:
+            self.window.banner.show_message("warning", str(error))
+            await self._finish()
+            if self.call_window is not None:
+                self.call_window.close()
+        except Exception as error:  # an unexpected failure goes to the crash handler
+            report_unexpected(error)
+            await self._finish()
+
+    def _state_changed(self, state: str) -> None:
+        if state == CallState.CONNECTED.value and not self._marked_taken \
+                and self.appointment is not None:
+            # Taken on every desktop within a second: the status travels through the outbox.
+            self._marked_taken = True
+            self.schedule.set_status(self.appointment.id, AppointmentStatus.TAKEN)
+
+    def _ended(self, _reason: str) -> None:
+        asyncio.ensure_future(self._finish())
+
+    async def _finish(self) -> None:
+        self.idle_lock.hold(False)
+        if self._signalling is not None:
+            await self._signalling.close()
+            self._signalling = None
+
+    def _window_closed(self) -> None:
+        self.call_window = None
