@@ -21,6 +21,7 @@ from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.services.sync_service import SyncService
+from app.services.task_service import TaskService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
@@ -29,6 +30,7 @@ from app.ui.call_controller import CallController
 from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
 from app.ui.sync_controls import SyncControls
+from app.ui.tasks_controller import TasksController
 from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.app")
@@ -99,14 +101,18 @@ class Application(QObject):
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
         self.calls: CallService | None = None
+        self.tasks: TaskService | None = None
         if signed_in is not None:
             self.idle_lock.require_password(self._check_unlock)
             assert self.sync is not None
             values = {k: v.value for k, v in self.settings_service.effective().items()}
             self.calls = CallService(CallConfig.from_settings(values), config.settings,
                                      self.bridge, self)
+            self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
+            tasks = TasksController(self.window, self.tasks, self.schedule)
+            self.window.task_maker = tasks
             self.window.calls = CallController(self.window, self.calls, self.sync,
-                                               self.schedule, self.idle_lock)
+                                               self.schedule, self.idle_lock, tasks.new_task)
             self.model.calls_enabled = True
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
@@ -204,5 +210,7 @@ class Application(QObject):
         self.schedule.close()
         if self.calls is not None:
             self.calls.close()
+        if self.tasks is not None:
+            self.tasks.close()
         self.store.close()
         log.info("shut down cleanly")

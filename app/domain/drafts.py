@@ -33,3 +33,15 @@ class AppointmentDraft:
     notes: str = ""
     participants: list[Participant] = field(default_factory=list)
     id: UUID | None = None
+
+
+@dataclass(slots=True)
+class TaskDraft:
+    """A task as typed in the task dialog; `id` set when editing one."""
+
+    assignee_id: UUID | None
+    text: str
+    due_date: date | None = None
+    done: bool = False
+    appointment_id: UUID | None = None
+    id: UUID | None = None

@@ -78,3 +78,19 @@ class Appointment:
 
     def with_status(self, status: AppointmentStatus) -> "Appointment":
         return replace(self, status=status, version=self.version + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A follow-up: who does it, by when, what; done or open."""
+
+    id: UUID
+    assignee: StaffMember
+    text: str
+    due_date: date | None = None
+    done: bool = False
+    appointment_id: UUID | None = None
+    created_by_id: UUID | None = None
+    version: int = 1
+    sync_state: SyncState = SyncState.SYNCED
+    sync_message: str = ""

@@ -59,6 +59,7 @@ class ScheduleService(QObject):
         self._listener = self.appointmentChanged.emit
         store.add_listener(self._listener)
         self._range: tuple[datetime, datetime] | None = None
+        self._closed = False
         self._change_listener = self._synced.emit
         self._synced.connect(self._records_synced)
         store.add_change_listener(self._change_listener)
@@ -67,9 +68,12 @@ class ScheduleService(QObject):
         """Stop hearing the store (before this object goes away while the store lives on)."""
         self.store.remove_listener(self._listener)
         self.store.remove_change_listener(self._change_listener)
+        self._closed = True
 
     def _records_synced(self, applied: Applied) -> None:
         """Records the sync changed: fetch those in the shown range, drop the rest from it."""
+        if self._closed:
+            return  # heard from the store thread just before closing; the store is gone
         if applied.unknown_directory or applied.changed.get("patient"):
             self.load_directory()
         if self._range is None:

@@ -15,7 +15,6 @@ from PySide6.QtCore import QObject, Signal
 from app.domain.clock import ServerClock
 from app.domain.events import PatientArrived, PatientLeft
 from app.domain.realtime_protocol import ErrorEvent, PresenceEvent, PresenceState, SignalEvent
-from app.domain.records import Appointment
 from app.services.presence_service import PresenceService
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
@@ -68,14 +67,14 @@ class SyncService(QObject):
     # --- life ------------------------------------------------------------------------------
     def start(self) -> None:
         self._loop = asyncio.get_event_loop()
-        self.store.add_listener(self._listener)
+        self.store.add_write_listener(self._listener)
         self._running = True
         self.engine.start()
         self.realtime.start()
 
     async def stop(self) -> None:
         self._running = False
-        self.store.remove_listener(self._listener)
+        self.store.remove_write_listener(self._listener)
         await self.realtime.stop()
         await self.engine.stop()
 
@@ -113,7 +112,7 @@ class SyncService(QObject):
                     signalling.refuse(event.message)
 
     # --- from the store thread and the sync tasks --------------------------------------------
-    def _local_write(self, _appointment: Appointment) -> None:
+    def _local_write(self) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.engine.wake)

@@ -16,11 +16,11 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from app.domain.clock import Clock
-from app.domain.drafts import AppointmentDraft
+from app.domain.drafts import AppointmentDraft, TaskDraft
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import Appointment, Location, Patient, StaffMember
+from app.domain.records import Appointment, Location, Patient, StaffMember, Task
 from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
-from app.store import appointments, directory, outbox, patients, pull_apply, sync_meta
+from app.store import appointments, directory, outbox, patients, pull_apply, sync_meta, tasks
 from app.store.database import open_engine
 from app.store.outbox import Resolved
 from app.store.pull_apply import Applied
@@ -47,6 +47,7 @@ class LocalStore:
         self._worker = StoreWorker(open_engine(path), local_only)
         self._listeners: list[AppointmentListener] = []
         self._change_listeners: list[ChangeListener] = []
+        self._write_listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
     # --- listeners -------------------------------------------------------------------------
@@ -70,6 +71,23 @@ class LocalStore:
             if listener in self._change_listeners:
                 self._change_listeners.remove(listener)
 
+    def add_write_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` (on the store thread) after every local write: something new is
+        in the outbox."""
+        with self._lock:
+            self._write_listeners.append(listener)
+
+    def remove_write_listener(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            if listener in self._write_listeners:
+                self._write_listeners.remove(listener)
+
+    def _wrote(self) -> None:
+        with self._lock:
+            listeners = list(self._write_listeners)
+        for listener in listeners:
+            listener()
+
     def _synced(self, applied: Applied) -> Applied:
         with self._lock:
             listeners = list(self._change_listeners)
@@ -83,6 +101,7 @@ class LocalStore:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(appointment)
+        self._wrote()
         return appointment
 
     # --- reads -----------------------------------------------------------------------------
@@ -207,6 +226,21 @@ class LocalStore:
             ids = appointments.appointment_ids_of_patients(session, patients_changed)
             applied.changed.setdefault("appointment", set()).update(ids)
         event.listen(session, "after_commit", lambda _s: self._synced(applied), once=True)
+
+    # --- tasks ------------------------------------------------------------------------------
+    def tasks(self) -> "Future[list[Task]]":
+        return self._worker.submit(tasks.list_tasks)
+
+    def save_task(self, draft: TaskDraft, creator_id: UUID | None) -> "Future[Task]":
+        def job(session: Session) -> Task:
+            saved = tasks.save_task(session, draft, self.clock.now(), creator_id)
+            applied = Applied()
+            applied.add(applied.changed, "task", saved.id)
+            self._after_commit(session, applied)
+            event.listen(session, "after_commit", lambda _s: self._wrote(), once=True)
+            return saved
+
+        return self._worker.submit(job)
 
     def run(self, job: Callable[[Session], T]) -> "Future[T]":
         """Run any job on the store worker (seeding the demo, benchmarks)."""

@@ -98,8 +98,22 @@ def _v3_invites(connection: Connection) -> None:
         "ALTER TABLE appointment ADD COLUMN invite_error VARCHAR NOT NULL DEFAULT ''"))
 
 
+def _v4_tasks(connection: Connection) -> None:
+    connection.execute(text("""CREATE TABLE task (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        appointment_id CHAR(32),
+        assignee_id CHAR(32) NOT NULL,
+        created_by_id CHAR(32),
+        due_date DATE,
+        text VARCHAR NOT NULL,
+        done BOOLEAN NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 1,
+        updated_at DATETIME NOT NULL)"""))
+    connection.execute(text("CREATE INDEX ix_task_assignee ON task (assignee_id, done)"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync, _v3_invites]
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync, _v3_invites, _v4_tasks]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.domain.enums import AppointmentStatus, SyncState
 from app.domain.sync_protocol import Intent
 from app.store import outbox
-from app.store.tables import AppointmentRow, PatientRow
+from app.store.tables import AppointmentRow, PatientRow, TaskRow
 from app.store.wire_records import (
     Fields,
     appointment_fields,
@@ -21,6 +21,8 @@ from app.store.wire_records import (
     changed,
     patient_fields,
     patient_row_fields,
+    task_fields,
+    task_row_fields,
 )
 
 
@@ -35,17 +37,22 @@ def appointment_saved(
     _saved(session, "appointment", row, after, before, appointment_fields, now)
 
 
+def task_saved(session: Session, row: TaskRow, before: Fields | None, now: datetime) -> None:
+    _saved(session, "task", row, task_row_fields(row), before, task_fields, now)
+
+
 #: entity type -> (the intent that creates it, the intent that changes it, extra create fields)
 _INTENTS: dict[str, tuple[Intent, Intent, Fields]] = {
     "patient": (Intent.PATIENT_UPSERT, Intent.PATIENT_UPSERT, {}),
     "appointment": (Intent.APPOINTMENT_CREATE, Intent.APPOINTMENT_UPDATE, {"external_ids": {}}),
+    "task": (Intent.TASK_UPSERT, Intent.TASK_UPSERT, {}),
 }
 
 
 def _saved(
     session: Session,
     entity_type: str,
-    row: AppointmentRow | PatientRow,
+    row: AppointmentRow | PatientRow | TaskRow,
     after: Fields,
     before: Fields | None,
     normal_form: Callable[[Fields], Fields],
@@ -86,7 +93,9 @@ def status_changed(
         outbox.enqueue(session, Intent.APPOINTMENT_STATUS, "appointment", row.id, payload, now)
 
 
-def _settled(session: Session, entity_type: str, row: AppointmentRow | PatientRow) -> None:
+def _settled(
+    session: Session, entity_type: str, row: AppointmentRow | PatientRow | TaskRow
+) -> None:
     """Saved with the server's values: nothing to send, and nothing to be rejected any more."""
     record = outbox.sync_record(session, entity_type, row.id)
     record.state, record.message = SyncState.SYNCED.value, ""

@@ -27,6 +27,7 @@ from app.store.tables import (
     PatientRow,
     StaffRow,
     SyncRecordRow,
+    TaskRow,
 )
 
 #: Shown until the directory (staff, locations) or a later page brings the real record.
@@ -168,6 +169,23 @@ def write_appointments(session: Session, datas: list[dict[str, Any]], applied: A
         session.execute(insert(_table(ParticipantRow)), participants)
 
 
+def write_tasks(session: Session, datas: list[dict[str, Any]]) -> None:
+    _upsert(session, TaskRow, [
+        {
+            "id": UUID(d["id"]),
+            "appointment_id": UUID(d["appointment_id"]) if d.get("appointment_id") else None,
+            "assignee_id": UUID(d["assignee_id"]),
+            "created_by_id": UUID(d["created_by_id"]) if d.get("created_by_id") else None,
+            "due_date": date.fromisoformat(d["due_date"]) if d.get("due_date") else None,
+            "text": d["text"],
+            "done": bool(d.get("done")),
+            "version": d["version"],
+            "updated_at": _aware(d["updated_at"]),
+        }
+        for d in datas
+    ], ["id"])
+
+
 def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID]:
     """Delete local records (appointments; patients only when no appointment names them)."""
     if not ids:
@@ -182,6 +200,9 @@ def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID
         ).all())
         session.execute(delete(PatientRow).where(col(PatientRow.id).in_(ids - used)))
         return ids - used
+    if entity_type == "task":
+        session.execute(delete(TaskRow).where(col(TaskRow.id).in_(ids)))
+        return ids
     return set()
 
 
@@ -191,7 +212,8 @@ def _write(session: Session, entity_type: str, datas: list[dict[str, Any]],
         write_patients(session, datas)
     elif entity_type == "appointment":
         write_appointments(session, datas, applied)
-    # Tasks are kept as their server copy until the tasks view exists.
+    elif entity_type == "task":
+        write_tasks(session, datas)
 
 
 def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -> Applied:

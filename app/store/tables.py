@@ -103,3 +103,19 @@ class SyncMetaRow(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str
+
+
+class TaskRow(SQLModel, table=True):
+    """A follow-up after a consultation (or any to-do), given to a clinician or clerk."""
+
+    __tablename__ = "task"
+
+    id: UUID = Field(primary_key=True)
+    appointment_id: UUID | None = None
+    assignee_id: UUID
+    created_by_id: UUID | None = None
+    due_date: date | None = None
+    text: str
+    done: bool = False
+    version: int = 1
+    updated_at: datetime

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.schemas import AppointmentCreate, PatientCreate
-from app.store.tables import AppointmentRow, ParticipantRow, PatientRow
+from app.domain.schemas import AppointmentCreate, PatientCreate, TaskCreate
+from app.store.tables import AppointmentRow, ParticipantRow, PatientRow, TaskRow
 
 Fields = dict[str, Any]
 
@@ -20,6 +20,7 @@ APPOINTMENT_FIELDS = (
     "participants",
 )
 PATIENT_FIELDS = ("name", "date_of_birth", "mrn", "email", "phone")
+TASK_FIELDS = ("appointment_id", "assignee_id", "due_date", "text", "done")
 
 
 def appointment_fields(source: Fields) -> Fields:
@@ -33,6 +34,19 @@ def patient_fields(source: Fields) -> Fields:
     model = PatientCreate.model_validate({key: source.get(key) for key in PATIENT_FIELDS
                                           if source.get(key) is not None})
     return model.model_dump(mode="json", include=set(PATIENT_FIELDS))
+
+
+def task_fields(source: Fields) -> Fields:
+    model = TaskCreate.model_validate({key: source.get(key) for key in TASK_FIELDS
+                                       if source.get(key) is not None})
+    return model.model_dump(mode="json", include=set(TASK_FIELDS))
+
+
+def task_row_fields(row: TaskRow) -> Fields:
+    return task_fields({
+        "appointment_id": row.appointment_id, "assignee_id": row.assignee_id,
+        "due_date": row.due_date, "text": row.text, "done": row.done,
+    })
 
 
 def participants_of(session: Session, appointment_id: UUID) -> list[Fields]:

@@ -23,9 +23,7 @@ class ActionKey(StrEnum):
     CREATE_TASK = "create_task"
 
 
-_NOT_BUILT = {
-    ActionKey.CREATE_TASK: "Tasks are not available in this version yet.",
-}
+_NOT_BUILT: dict[ActionKey, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +38,10 @@ class ActionState:
 #: What needs the server: invites, links and messages go out from it.
 _NEEDS_SERVER = frozenset({
     ActionKey.RESEND_INVITE, ActionKey.COPY_LINK, ActionKey.MESSAGE_PATIENT,
-    ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL,
+    ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL, ActionKey.CREATE_TASK,
 })
-NO_SERVER = ("Calls, invites, patient links and waiting-room messages go through the Clinic "
-             "Desk server; this desktop is not signed in to one (the demo runs on this "
+NO_SERVER = ("Calls, invites, patient links, waiting-room messages and tasks go through the "
+             "Clinic Desk server; this desktop is not signed in to one (the demo runs on this "
              "computer only).")
 GROUP_CALLS = "Group calls (through the SFU) are not available in this version yet."
 
@@ -82,8 +80,8 @@ def action_states(
     states: list[ActionState] = []
     for key, text, shortcut in rows:
         reason = _NOT_BUILT.get(key, "")
-        if not reason and not scheduled:
-            reason = not_scheduled
+        if not reason and not scheduled and key is not ActionKey.CREATE_TASK:
+            reason = not_scheduled  # a follow-up task suits a finished appointment too
         if not reason and key in (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL):
             reason = _kind_reason(key, appointment)
         if not reason and key in _NEEDS_SERVER:

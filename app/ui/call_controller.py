@@ -3,6 +3,7 @@ hub, the appointment marked taken once connected, the idle lock held off meanwhi
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt
 
@@ -23,13 +24,15 @@ log = logging.getLogger("clinicdesk.media")
 
 class CallController(QObject):
     def __init__(self, window: MainWindow, calls: CallService, sync: SyncService,
-                 schedule: ScheduleService, idle_lock: IdleLock) -> None:
+                 schedule: ScheduleService, idle_lock: IdleLock,
+                 follow_up: Callable[[Appointment], object] | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.calls = calls
         self.sync = sync
         self.schedule = schedule
         self.idle_lock = idle_lock
+        self._follow_up = follow_up
         self.call_window: CallWindow | None = None
         self.appointment: Appointment | None = None
         self._signalling: HubSignalling | None = None
@@ -57,6 +60,9 @@ class CallController(QObject):
         window = CallWindow(self.calls, appointment.patient.name, audio_only, self.window)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.destroyed.connect(self._window_closed)
+        if self._follow_up is not None:
+            window.offers_follow_up = True
+            window.follow_up_button.clicked.connect(self._create_follow_up)
         window.show()
         self.call_window = window
         self.appointment = appointment
@@ -95,6 +101,10 @@ class CallController(QObject):
         if self._signalling is not None:
             await self._signalling.close()
             self._signalling = None
+
+    def _create_follow_up(self) -> None:
+        if self._follow_up is not None and self.appointment is not None:
+            self._follow_up(self.appointment)
 
     def _window_closed(self) -> None:
         self.call_window = None

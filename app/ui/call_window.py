@@ -65,6 +65,8 @@ class CallWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.service = service
         self.audio_only = audio_only
+        #: Offer "Create related task…" when the call ends (set by whoever can create tasks).
+        self.offers_follow_up = False
         self._tasks: set[asyncio.Task[Any]] = set()
         kind = "Phone call" if audio_only else "Video call"
         self.setWindowTitle(f"{kind} with {patient_name} — Clinic Desk")
@@ -116,6 +118,10 @@ class CallWindow(QWidget):
         self.devices_button.setMenu(self.devices_menu)
         self.chat_button = self._toggle("Chat", f"Show or hide the chat ({_text(CHAT_KEYS)})")
         self.chat_button.setChecked(True)
+        #: Shown once the call has ended: the follow-up task for this consultation.
+        self.follow_up_button = QPushButton("Create related task…", self)
+        self.follow_up_button.setToolTip("A follow-up for this consultation (who, by when, what)")
+        self.follow_up_button.hide()
         self.hang_up_button = QPushButton("Hang up", self)
         self.hang_up_button.setToolTip(f"End the call ({_text(HANG_UP_KEYS)})")
         self.hang_up_button.setStyleSheet(_HANG_UP_STYLE)
@@ -126,6 +132,7 @@ class CallWindow(QWidget):
                        self.devices_button, self.chat_button):
             controls.addWidget(button)
         controls.addStretch(1)
+        controls.addWidget(self.follow_up_button)
         controls.addWidget(self.hang_up_button)
 
         layout = QVBoxLayout(self)
@@ -207,6 +214,9 @@ class CallWindow(QWidget):
         self.hang_up_button.setToolTip("Close this window")
         self.remote_view.show_text("The call has ended.")
         self.self_view.hide()
+        if self.offers_follow_up:
+            self.follow_up_button.show()
+            self.follow_up_button.setFocus()
         self._clock.stop()
         self.update_timer()
 

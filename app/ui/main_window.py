@@ -43,6 +43,12 @@ log = logging.getLogger("clinicdesk.ui")
 _CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
 
 
+class TaskMaker(Protocol):
+    """What the window needs of the tasks controller (app/ui/tasks_controller.py)."""
+
+    def new_task(self, appointment: Appointment) -> object: ...
+
+
 class CallStarter(Protocol):
     """What the window needs of the call controller (app/ui/call_controller.py)."""
 
@@ -76,6 +82,8 @@ class MainWindow(QMainWindow):
         self.contact = contact
         #: Starts calls (set by the application when signed in; see call_controller.py).
         self.calls: CallStarter | None = None
+        #: Creates tasks (set by the application when signed in; see tasks_controller.py).
+        self.task_maker: TaskMaker | None = None
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -190,7 +198,13 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
         toolbar.addAction(self.settings_action)
+        self.toolbar = toolbar
         self._update_actions()
+
+    def add_toolbar_action(self, action: QAction) -> None:
+        """An action of a feature that exists only when signed in (Tasks), before Settings."""
+        self.toolbar.insertAction(self.settings_action, action)
+        self.addAction(action)
 
     def _build_status_bar(self, user_label: str) -> None:
         self.counts = QLabel(self)
@@ -307,6 +321,8 @@ class MainWindow(QMainWindow):
             self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
         elif key in _CALL_KEYS:
             self.start_call(appointment)
+        elif key is ActionKey.CREATE_TASK and self.task_maker is not None:
+            self.task_maker.new_task(appointment)
         elif self.contact is not None:
             if key is ActionKey.RESEND_INVITE:
                 self.contact.resend_invite(appointment)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
+from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
 from app.domain.enums import AppointmentKind, SyncState
 from tests.sync.desk import Desk, done, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic, LiveServer
@@ -113,3 +113,29 @@ async def test_a_long_initial_sync_reports_its_progress(
     finally:
         await clerk.close()
         await newcomer.close()
+
+
+@pytest.mark.asyncio
+async def test_a_task_goes_through_the_outbox_to_its_assignee(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    async with signed_in_desks(tmp_path, live.url, "ng", "clerk") as (doctor, clerk):
+        booked = await doctor.book(clinic.ids["ng"], tomorrow_at(9), "Ada Lovelace")
+        draft = TaskDraft(assignee_id=clinic.ids["clerk"], text="Book a follow-up in 6 weeks",
+                          due_date=tomorrow_at(9).date(), appointment_id=booked.id)
+        task = await done(doctor.store.save_task(draft, clinic.ids["ng"]))
+        assert task.sync_state is SyncState.PENDING
+        await doctor.sync()
+        [sent] = await done(doctor.store.tasks())
+        assert sent.sync_state is SyncState.SYNCED
+        await clerk.sync()
+        [theirs] = await done(clerk.store.tasks())
+        assert theirs.id == task.id and theirs.text == "Book a follow-up in 6 weeks"
+        assert theirs.assignee.name == "Sam Clerk" and not theirs.done
+        # The clerk ticks it off; the doctor sees it done.
+        draft.id, draft.done = task.id, True
+        await done(clerk.store.save_task(draft, None))
+        await clerk.sync()
+        await doctor.sync()
+        [mine] = await done(doctor.store.tasks())
+        assert mine.done and mine.sync_state is SyncState.SYNCED
