@@ -108,6 +108,7 @@ class Application(QObject):
             values = {k: v.value for k, v in self.settings_service.effective().items()}
             self.calls = CallService(CallConfig.from_settings(values), config.settings,
                                      self.bridge, self)
+            self.window.call_service = self.calls
             self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
             tasks = TasksController(self.window, self.tasks, self.schedule)
             self.window.task_maker = tasks

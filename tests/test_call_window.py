@@ -10,6 +10,7 @@ import qasync
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from app.domain.errors import KnownError
 from app.media.call_session import CallRole
@@ -17,9 +18,12 @@ from app.media.call_state import CallState, EndReason
 from app.media.capture import CaptureProfile
 from app.media.signalling import InMemorySignalling
 from app.media.stats import QualityLevel
+from app.policy.machine_policy import MachinePolicy
 from app.services.call_audio_output import AudioOutput
 from app.services.call_service import CallConfig, CallService
+from app.services.settings_service import SettingsService
 from app.ui.call_window import CallWindow, format_elapsed
+from app.ui.settings_dialog import SettingsDialog
 from tests.media_peers import Peer, drop_network, quick_options, wait_until
 
 PATIENT = "Alice Example"
@@ -284,3 +288,29 @@ def test_one_service_calls_twice_and_switches_camera_from_the_menu(
         assert service.end_reason is EndReason.HUNG_UP
 
     run(loop, scenario)
+
+
+def test_settings_list_the_devices_and_remember_the_choice(
+    loop: qasync.QEventLoop, service: CallService, qtbot: QtBot, tmp_path: Path,
+    screenshot_dir: Path | None,
+) -> None:
+    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    policy = MachinePolicy(values={}, location="")
+    dialog = SettingsDialog(SettingsService(policy, settings), calls=service)
+    qtbot.addWidget(dialog)
+    devices = dialog.devices
+    assert devices is not None
+
+    async def listed() -> None:
+        while devices.combos["camera"].findText("Test pattern", Qt.MatchFlag.MatchContains) < 0:
+            await asyncio.sleep(0.01)
+
+    run(loop, listed)  # the lists come from a device scan off the GUI thread
+    microphones = devices.combos["microphone"]
+    assert microphones.count() >= 1 and microphones.currentData()
+    camera = devices.combos["camera"]
+    camera.setCurrentIndex(camera.findText("Test pattern", Qt.MatchFlag.MatchContains))
+    if screenshot_dir is not None:
+        dialog.grab().save(str(screenshot_dir / "settings-devices.png"))
+    dialog._save()  # noqa: SLF001 - the Save button's slot
+    assert service.remembered("camera") == camera.currentData()

@@ -173,6 +173,10 @@ class CallService(QObject):
         value = self._settings.value(f"{DEVICES_GROUP}/{kind}")
         return str(value) if value else None
 
+    def remember_device(self, kind: str, device_id: str | None) -> None:
+        """Settings chose `device_id` ("camera", "microphone", "speaker") for the next call."""
+        self._remember(kind, device_id)
+
     def _remember(self, kind: str, device_id: str | None) -> None:
         if device_id is None:
             self._settings.remove(f"{DEVICES_GROUP}/{kind}")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.domain.enums import AppointmentStatus, Role
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember
+from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
         self.contact = contact
         #: Starts calls (set by the application when signed in; see call_controller.py).
         self.calls: CallStarter | None = None
+        #: Calls' devices for Settings (set by the application when signed in).
+        self.call_service: CallService | None = None
         #: Creates tasks (set by the application when signed in; see tasks_controller.py).
         self.task_maker: TaskMaker | None = None
         self.settings_service = settings_service
@@ -293,7 +296,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog | None:
         if self.settings_service is None:
             return None
-        dialog = SettingsDialog(self.settings_service, self)
+        dialog = SettingsDialog(self.settings_service, self, calls=self.call_service)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.settingsSaved.connect(
             lambda _: self.statusBar().showMessage("Settings saved", 5000))

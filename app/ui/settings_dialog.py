@@ -24,7 +24,9 @@ from app.domain.errors import KnownError
 from app.policy.effective import EffectiveSetting
 from app.policy.errors import InvalidPolicyValue
 from app.policy.keys import MAX_LIST_ITEMS, validate
+from app.services.call_service import CallService
 from app.services.settings_service import SettingsService
+from app.ui.devices_section import DevicesSection
 from app.ui.form_section import add_section
 from app.ui.icons import icon
 
@@ -92,9 +94,12 @@ class SettingsDialog(QDialog):
     #: The effective settings after a successful save (dict[str, EffectiveSetting]).
     settingsSaved = Signal(dict)
 
-    def __init__(self, service: SettingsService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: SettingsService, parent: QWidget | None = None,
+                 calls: CallService | None = None) -> None:
         super().__init__(parent)
         self._service = service
+        self._calls = calls
+        self.devices: DevicesSection | None = None
         self._settings = service.effective()
         #: key → (error label, widget to focus); in the form's order
         self._errors: dict[str, tuple[QLabel, QWidget]] = {}
@@ -154,6 +159,8 @@ class SettingsDialog(QDialog):
                   "Relays for calls through firewalls: turn: or turns: addresses, one per line.")
         self._row("Camera", "disable_test_pattern", self.test_pattern_check,
                   "Shows a moving pattern instead of video, so calls still work without a camera.")
+        if self._calls is not None:
+            self.devices = DevicesSection(self._calls, self._form, self)
         self._section("Privacy")
         self._row("&Lock when idle", "idle_lock_minutes", self.idle_spin,
                   f"Minutes without use before Clinic Desk locks (1–{MAX_USER_IDLE_LOCK_MINUTES});"
@@ -323,5 +330,7 @@ class SettingsDialog(QDialog):
             self.general_error.show()
             self._fit_height()
             return
+        if self.devices is not None:
+            self.devices.save()
         self.settingsSaved.emit(self.saved)
         self.accept()
