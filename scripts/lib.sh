@@ -20,8 +20,9 @@ RUNTIME_DEBS=(
 # throwaway PostgreSQL cluster (initdb/pg_ctl from Debian's postgresql; no service is used).
 # The installer tests build the MSI with wixl (its own package), read it with msitools, sign it
 # with osslsigncode and a throwaway openssl certificate, and lint the macOS script (shellcheck).
+# The patient-page tests drive Debian's chromium through Playwright (its own download is not used).
 # shellcheck disable=SC2034
-TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck)
+TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck chromium)
 
 _APT_UPDATED=0
 

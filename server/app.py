@@ -4,11 +4,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime
+from uuid import UUID
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from app.domain.clock import Clock
+from app.domain.realtime_protocol import PresenceState
 from server.api.query_check import reject_unknown_query
 from server.api.routes import (
     appointments,
@@ -17,7 +20,10 @@ from server.api.routes import (
     auth,
     delegations,
     health,
+    invites,
     locations,
+    patient,
+    patient_pages,
     patients,
     realtime,
     sync,
@@ -29,9 +35,13 @@ from server.database import create_db_engine
 from server.errors import install_error_handlers
 from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
+from server.realtime.waiting_room import WaitingRoom
 from server.request_gate import RequestGate
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginLimiter
+from server.services.invite_sender import InviteSender
+from server.services.invites import install_session_events as install_invite_events
+from server.services.presence import publish_committed
 from server.settings import Settings
 
 API_VERSION = "1"
@@ -60,6 +70,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub.attach(asyncio.get_running_loop())
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_expire_tokens(hub, app.state.clock, stop))]
+    sender: InviteSender | None = app.state.invite_sender
+    sending = asyncio.create_task(sender.run(stop)) if sender is not None else None
     if app.state.engine.dialect.name == "postgresql":
         listening = asyncio.Event()
         tasks.append(asyncio.create_task(listen(app.state.engine, hub, stop, listening)))
@@ -72,7 +84,25 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
+        if sending is not None:
+            # An SMTP server that does not answer must not hold up shutdown: a leased invite
+            # is taken again by the next worker once its lease ends.
+            sending.cancel()
+            with suppress(asyncio.CancelledError):
+                await sending
+        await app.state.waiting_room.close()
         await asyncio.gather(*tasks)
+
+
+def _waiting_room(app: FastAPI, settings: Settings) -> WaitingRoom:
+    """Presence of this process's waiting-room pages, announced in a worker thread."""
+
+    async def publish(appointment_id: UUID, state: PresenceState, at: datetime) -> None:
+        await asyncio.to_thread(
+            publish_committed, app.state.engine, app.state.hub, appointment_id, state, at
+        )
+
+    return WaitingRoom(publish, app.state.clock.now, settings.patient_leave_grace_seconds)
 
 
 def create_app(
@@ -99,6 +129,19 @@ def create_app(
         settings.login_failures_per_address,
         settings.login_failure_window_seconds,
     )
+    app.state.join_limiter = LoginLimiter(
+        settings.join_failures_per_address,
+        settings.join_failures_per_address,
+        settings.join_failure_window_seconds,
+    )
+    app.state.waiting_room = _waiting_room(app, settings)
+    # No SMTP server set up: no invite is queued, and no worker runs.
+    app.state.invite_sender = (
+        InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
+        if settings.smtp_host
+        else None
+    )
+    install_invite_events()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestGate)
@@ -115,6 +158,9 @@ def create_app(
         audit_events,
         sync,
         realtime,
+        invites,
+        patient,
+        patient_pages,
     ):
         app.include_router(module.router)
     return app

@@ -1,8 +1,10 @@
 """Server settings from the environment (CLINIC_DESK_*) and an optional TOML file."""
 
 import os
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -25,6 +27,15 @@ def default_database_url() -> str:
     return f"sqlite:///{folder / 'server.sqlite3'}"
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(BaseSettings):
     """Everything the server reads at start; precedence: arguments > environment > file."""
 
@@ -45,6 +56,57 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=4, ge=1)
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    #: Where patients reach this server: the base of the links in invites (scheme://host[:port]).
+    public_url: str = "http://127.0.0.1:8000"
+    #: The SMTP server that sends patient invites; empty: invites are off (nothing is queued).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    #: "starttls" (upgrade after connecting, port 587), "tls" (implicit TLS, port 465), "none".
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    #: The invites' From address, e.g. "St Mary's Clinic <clinic@example.org>".
+    smtp_from: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    #: First retry of a failed invite after this long, doubling each time, at most an hour apart.
+    invite_retry_seconds: float = Field(default=60.0, gt=0, le=3600)
+    invite_max_attempts: int = Field(default=8, ge=1, le=50)
+    #: A patient link stays valid this long after the appointment's end.
+    link_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    #: Failed patient-link look-ups allowed per client address within the window.
+    join_failures_per_address: int = Field(default=20, ge=1)
+    join_failure_window_seconds: int = Field(default=600, ge=1)
+    #: The patient's page pings this often; without a message for the timeout it is gone.
+    patient_heartbeat_seconds: float = Field(default=5.0, gt=0, le=60)
+    patient_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    #: A patient whose socket closes is announced "left" after this pause (a reload is no exit).
+    patient_leave_grace_seconds: float = Field(default=2.0, ge=0, le=30)
+    #: After this long in the waiting room the page shows the clinic's phone number.
+    waiting_threshold_minutes: int = Field(default=15, ge=1, le=240)
+    clinic_phone: str = Field(default="", max_length=64)
+    #: Named in invites of appointments that have no location.
+    clinic_name: str = Field(default="The clinic", min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _patient_side_makes_sense(self) -> "Settings":
+        url = urlsplit(self.public_url)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(
+                "public_url must be http(s)://host[:port][/path], e.g. https://cd.example.org"
+            )
+        local = _loopback(url.hostname)
+        if self.environment == "production" and url.scheme != "https" and not local:
+            raise ValueError("public_url must use https in production (patients' links)")
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise ValueError("smtp_from must be an email address when smtp_host is set")
+        if self.smtp_security == "none" and self.smtp_username and not _loopback(self.smtp_host):
+            raise ValueError("smtp_security 'none' would send the SMTP password in clear text")
+        if self.patient_heartbeat_timeout_seconds <= self.patient_heartbeat_seconds:
+            raise ValueError(
+                "patient_heartbeat_timeout_seconds must exceed patient_heartbeat_seconds"
+            )
+        return self
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":

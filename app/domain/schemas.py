@@ -132,6 +132,10 @@ class AppointmentPublic(AppointmentBase):
     external_ids: dict[str, str]
     version: int
     updated_at: datetime
+    #: Delivery of the newest patient invites: "" (none), "queued", "sent" or "failed".
+    invite_status: str = ""
+    #: Why the newest invites failed (shown to staff), "" otherwise.
+    invite_error: str = ""
 
 
 class TaskBase(SQLModel):

@@ -18,6 +18,7 @@ from server.security.passwords import Passwords
 from server.security.rate_limit import LoginLimiter
 from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
+from server.services.invites import attach_sender
 from server.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
@@ -26,6 +27,9 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/
 def get_session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         attach_hub(session, request.app.state.hub)
+        sender = request.app.state.invite_sender
+        if sender is not None:
+            attach_sender(session, sender.wake)
         yield session
 
 

@@ -3,6 +3,7 @@
 from server.models.access import Assignment, Delegation
 from server.models.appointment import Appointment, AppointmentExternalId, AppointmentParticipant
 from server.models.audit import AuditEvent
+from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.sync import Change, ClientMutation, FieldChange
@@ -20,8 +21,10 @@ __all__ = [
     "ClientMutation",
     "Delegation",
     "FieldChange",
+    "Invite",
     "Location",
     "Patient",
+    "PatientLink",
     "RefreshToken",
     "Task",
     "TokenFamily",

@@ -25,6 +25,9 @@ class Appointment(ServerTable, table=True):
     status: AppointmentStatus = Field(sa_type=String(16))
     notes: str = Field(default="", max_length=5000)
     cancel_reason: str = Field(default="", max_length=500)
+    #: Delivery of the newest invites: "", queued, sent or failed (server/services/invites.py).
+    invite_status: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    invite_error: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     version: int = 1
     created_by_id: UUID = Field(foreign_key="user_account.id")
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -11,7 +11,7 @@ class Delivery:
     """One event, serialized once, for the desktops of `users` (None: every desktop).
 
     `patient_of` also addresses the patient connections of that appointment (the waiting-room
-    page of a later issue); `skip` is the id of a connection that must not get it (the sender).
+    pages); `skip` is the id of a connection that must not get it (the sender).
     """
 
     message: str

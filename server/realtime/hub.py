@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from app.domain.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW
+from server.realtime.call_owners import CallOwners
 from server.realtime.delivery import Delivery, Item, Revocation
 
 log = logging.getLogger("clinicdesk.server.realtime")
@@ -53,6 +54,8 @@ class Hub:
         self._by_user: dict[UUID, set[Connection]] = {}
         self._patients: dict[UUID, set[Connection]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Which desktop has each appointment's call (a second taker is refused).
+        self.call_owners = CallOwners()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -64,13 +67,14 @@ class Hub:
         return connection
 
     def connect_patient(self, appointment_id: UUID) -> Connection:
-        """Hook for the patient's waiting-room page (a later issue): its signalling arrives here."""
+        """A patient's waiting-room page (WS /patient/socket): signals and messages reach it."""
         connection = Connection(None, patient_of=appointment_id)
         self._patients.setdefault(appointment_id, set()).add(connection)
         return connection
 
     def disconnect(self, connection: Connection) -> None:
         self._connections.discard(connection)
+        self.call_owners.forget_connection(connection.id)
         for index, key in (
             (self._by_user, connection.user_id),
             (self._patients, connection.patient_of),

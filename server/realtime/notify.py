@@ -8,6 +8,7 @@ A payload above PostgreSQL's NOTIFY limit travels in numbered parts within one t
 
 import asyncio
 import logging
+from contextlib import suppress
 from uuid import uuid4
 
 import psycopg
@@ -156,17 +157,26 @@ async def listen(
                 delay = 0.5
                 parts = _Parts()
                 generator = connection.notifies()
-                while not stop.is_set():
-                    waiter = asyncio.ensure_future(anext(generator))
-                    stopper = asyncio.ensure_future(stop.wait())
-                    done, _ = await asyncio.wait(
-                        {waiter, stopper}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    if waiter not in done:
-                        waiter.cancel()
-                        break
-                    stopper.cancel()
-                    _forward(hub, parts, waiter.result().payload or "")
+                try:
+                    while not stop.is_set():
+                        waiter = asyncio.ensure_future(anext(generator))
+                        stopper = asyncio.ensure_future(stop.wait())
+                        done, _ = await asyncio.wait(
+                            {waiter, stopper}, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        if waiter not in done:
+                            waiter.cancel()
+                            with suppress(asyncio.CancelledError, Exception):
+                                await waiter
+                            break
+                        stopper.cancel()
+                        _forward(hub, parts, waiter.result().payload or "")
+                finally:
+                    # notifies() holds the connection's lock while it is suspended (also after
+                    # yielding a notification): close it, or leaving the connection waits for
+                    # that lock forever (a NOTIFY arriving just as the server stops).
+                    with suppress(Exception):
+                        await generator.aclose()
         except (psycopg.Error, OSError) as error:
             log.warning("realtime listener lost the database (%s); retrying", error)
             try:

@@ -46,6 +46,8 @@ def public_appointments(session: Session, rows: Sequence[Appointment]) -> list[A
             external_ids=external_ids[row.id],
             version=row.version,
             updated_at=row.updated_at,
+            invite_status=row.invite_status,
+            invite_error=row.invite_error,
         )
         for row in rows
     ]

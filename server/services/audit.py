@@ -46,3 +46,19 @@ def record_anonymous(
     session.add(
         AuditEvent(at=at, action=action, entity_type="auth", address=address, detail=detail[:2000])
     )
+
+
+def record_patient(
+    session: Session, at: datetime, address: str, action: str, appointment_id: UUID, detail: str
+) -> None:
+    """An event of a patient's link (no account): opened, or the waiting room entered."""
+    session.add(
+        AuditEvent(
+            at=at,
+            action=action,
+            entity_type="appointment",
+            entity_id=str(appointment_id),
+            address=address,
+            detail=detail[:2000],
+        )
+    )

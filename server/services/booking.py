@@ -29,7 +29,7 @@ from server.models.appointment import (
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.user import User
-from server.services import audit, changes, versions
+from server.services import audit, changes, invites, patient_links, versions
 from server.services.caller import Caller
 from server.services.scope import require_bookable
 
@@ -234,6 +234,7 @@ def create(
     for system, value in body.external_ids.items():
         session.add(AppointmentExternalId(appointment_id=row.id, system=system, value=value))
     audit.record(session, caller, "appointment.create", "appointment", row.id)
+    invites.queue(session, row, invites.BOOKED, now)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()
     return row
@@ -308,6 +309,8 @@ def update(session: Session, caller: Caller, row: Appointment, body: Appointment
     versions.record_fields(session, "appointment", row.id, row.version, changed)
     fields = ",".join(sorted(changed))
     audit.record(session, caller, "appointment.update", "appointment", row.id, f"fields={fields}")
+    if changed & invites.RESCHEDULE_FIELDS:
+        invites.queue(session, row, invites.RESCHEDULED, now)
     changes.record(
         session, "appointment", row.id, [clinician_id], now, gone_from=[previous_clinician]
     )
@@ -329,8 +332,11 @@ def cancel(
     session.add(row)
     versions.record_fields(session, "appointment", row.id, row.version, _CANCEL_FIELDS)
     audit.record(session, caller, "appointment.cancel", "appointment", row.id)
+    patient_links.revoke_all(session, row.id, now)
+    invites.queue(session, row, invites.CANCELLED, now)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()
+
 
 def set_status(
     session: Session, caller: Caller, row: Appointment, status: AppointmentStatus,

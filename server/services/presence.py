@@ -1,18 +1,22 @@
 """Waiting-room presence: a patient entered or left, told to the desktops that see the appointment.
 
-The patient's waiting-room page (a later issue) calls publish_presence; so do the tests and the
-benchmark. The event is serialized once and reaches every server process (notify.send).
+The patient's waiting-room page (server/realtime/waiting_room.py) calls publish_committed; the
+tests and the benchmark call publish_presence. The event is serialized once and reaches every
+server process (notify.send).
 """
 
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.domain.realtime_protocol import PresenceEvent, PresenceState
 from server.errors import not_found
 from server.realtime import notify
 from server.realtime.delivery import Delivery
+from server.realtime.hub import Hub
+from server.realtime.notify import attach_hub
 from server.services.audience import appointment_audience
 
 
@@ -25,3 +29,13 @@ def publish_presence(
         raise not_found("Appointment")
     event = PresenceEvent(appointment_id=appointment_id, state=state, at=at)
     notify.send(session, Delivery(event.model_dump_json(), users=audience))
+
+
+def publish_committed(
+    engine: Engine, hub: Hub, appointment_id: UUID, state: PresenceState, at: datetime
+) -> None:
+    """Publish and commit in a session of its own (the waiting-room page; a worker thread)."""
+    with Session(engine) as session:
+        attach_hub(session, hub)
+        publish_presence(session, appointment_id, state, at)
+        session.commit()

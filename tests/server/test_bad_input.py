@@ -18,6 +18,7 @@ PUBLIC: list[tuple[str, str, Any]] = [
     ("POST", "/auth/login", {"username": "ng", "password": "x"}),
     ("POST", "/auth/refresh", {"refresh_token": "x"}),
     ("POST", "/auth/logout", {"refresh_token": "x"}),
+    ("POST", "/patient/join", {"token": "x"}),
 ]
 _LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", "SELECT ", "INSERT ", 'File "')
 _HUGE = 10**30

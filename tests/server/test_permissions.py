@@ -250,11 +250,44 @@ ROWS = [
     Row("GET", "/audit-events", "audit log", _fixed("/audit-events"), ADMIN),
     Row("POST", "/sync/push", "push changes", _push, STAFF),
     Row("GET", "/sync/pull", "pull changes", _fixed("/sync/pull?protocol=1"), STAFF),
+    # This app has no SMTP server: a permitted resend is refused 409 invites_off (a 202 with
+    # one is tests/server/test_invites.py's).
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/invites",
+        "resend invites of a visible booking",
+        _fixed("/appointments/{okafor_appointment}/invites"),
+        STAFF - {"clerk"},
+        409,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/patient-link",
+        "copy a patient link",
+        _fixed("/appointments/{ng_appointment}/patient-link", {"recipient": 0}),
+        STAFF,
+        201,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/patient-link",
+        "copy a patient link of an unrelated booking",
+        _fixed("/appointments/{lee_appointment}/patient-link", {"recipient": 0}),
+        NOBODY,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/waiting-message",
+        "message the waiting patient",
+        _fixed("/appointments/{ng_appointment}/waiting-message", {"text": "Running late"}),
+        STAFF,
+        202,
+    ),
 ]
 
 
 def test_the_table_covers_every_route(client: TestClient) -> None:
-    public = {"/healthz", "/auth/login", "/auth/refresh", "/auth/logout"}
+    public = {"/healthz", "/auth/login", "/auth/refresh", "/auth/logout", "/patient/join"}
     schema = client.get("/openapi.json").json()
     routes = {
         (method.upper(), path)

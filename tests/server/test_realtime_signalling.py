@@ -117,3 +117,26 @@ def test_a_bad_message_gets_an_error_and_the_socket_stays_open(
         assert error["message"]
         assert "Traceback" not in error["message"] and "SELECT" not in error["message"]
         ping(socket)
+
+
+def test_a_second_taker_is_refused_until_the_call_ends(app: FastAPI, clinic: Clinic) -> None:
+    """Dr Okafor's appointment: Okafor calls first; Dr Ng (a delegate who sees it) is refused,
+    with who has it; after the hangup the call is free again."""
+    appointment = clinic.ids["okafor_appointment"]
+    with TestClient(app) as client, ExitStack() as stack:
+        okafor = stack.enter_context(client.websocket_connect("/realtime"))
+        ng = stack.enter_context(client.websocket_connect("/realtime"))
+        sign_in(okafor, clinic.tokens["okafor"])
+        sign_in(ng, clinic.tokens["ng"])
+        okafor.send_text(_signal(appointment, "offer", sdp="v=0"))
+        assert receive(ng)["kind"] == "offer"  # Ng's desktop sees the call start
+        ng.send_text(_signal(appointment, "offer", sdp="v=0"))
+        refused = receive(ng)
+        assert refused == {
+            "type": "error", "code": "call_taken", "refused": "signal",
+            "message": "Okafor has already started this call.",
+        }
+        okafor.send_text(_signal(appointment, "hangup", reason="done"))
+        assert receive(ng)["kind"] == "hangup"
+        ng.send_text(_signal(appointment, "offer", sdp="v=0"))
+        assert receive(okafor)["kind"] == "offer"  # free again: Ng's call goes through

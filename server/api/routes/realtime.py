@@ -30,6 +30,8 @@ from app.domain.realtime_protocol import (
     ErrorEvent,
     HelloEvent,
     PingMessage,
+    PresenceEvent,
+    PresenceState,
     SignalMessage,
     client_message,
 )
@@ -37,7 +39,9 @@ from server.api.deps import authenticate
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
 from server.realtime.signalling import payload_too_large, relay_from_desktop
+from server.realtime.waiting_room import WaitingRoom
 from server.security.tokens import read_access_token
+from server.services.audience import appointment_audience
 from server.services.changes import head
 from server.settings import Settings
 
@@ -174,6 +178,20 @@ async def _serve(websocket: WebSocket, connection: Connection) -> None:
             task.result()
 
 
+def _waiting_now(websocket: WebSocket, user_id: UUID) -> list[PresenceEvent]:
+    """The patients in this process's waiting room whose appointments the user may see."""
+    room: WaitingRoom = websocket.app.state.waiting_room
+    events = []
+    with Session(websocket.app.state.engine) as session:
+        for appointment_id, since in room.everyone().items():
+            audience = appointment_audience(session, appointment_id)
+            if audience is not None and user_id in audience:
+                events.append(PresenceEvent(appointment_id=appointment_id,
+                                            state=PresenceState.ENTERED, at=since))
+        session.rollback()
+    return events
+
+
 @router.websocket("/realtime")
 async def realtime(websocket: WebSocket) -> None:
     await websocket.accept()
@@ -189,6 +207,9 @@ async def realtime(websocket: WebSocket) -> None:
     connection = hub.connect(signed.user_id, signed.family_id, signed.expires_at)
     try:
         await websocket.send_text(HelloEvent(cursor=signed.cursor).model_dump_json())
+        # Who is waiting now: a desktop that (re)connects must not wait for the next arrival.
+        for event in await asyncio.to_thread(_waiting_now, websocket, signed.user_id):
+            await websocket.send_text(event.model_dump_json())
         await _serve(websocket, connection)
     except WebSocketDisconnect:
         pass

@@ -1,0 +1,79 @@
+"""The patient page's WebSocket messages (browser <-> server); see docs/invites.md.
+
+The page sends auth (the link's token) first, then pong, ping and signal messages; the server
+sends hello, ping, pong, message (from the clinician), signal (relayed from the desktop),
+cancelled and error messages, and closes with the CLOSE_* codes below.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from app.domain.realtime_protocol import SignalKind
+from server.security.link_tokens import MAX_TOKEN_LENGTH
+
+#: Close codes of the patient socket. 4404: the link is not known. 4410: the link has expired.
+#: 4412: the appointment was cancelled. 4408: no auth, or no heartbeat, in time.
+#: 4429: too many wrong links from this address.
+CLOSE_UNKNOWN_LINK = 4404
+CLOSE_LINK_EXPIRED = 4410
+CLOSE_CANCELLED = 4412
+CLOSE_TIMEOUT = 4408
+CLOSE_RATE_LIMITED = 4429
+#: The longest message a clinician may send to the waiting patient.
+MAX_WAITING_MESSAGE = 280
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientAuth(_Message):
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_LENGTH)
+
+
+class PatientPing(_Message):
+    type: Literal["ping"]
+
+
+class PatientPong(_Message):
+    type: Literal["pong"]
+
+
+class PatientSignal(_Message):
+    """The page's answer, ICE candidate or hangup for its appointment's call."""
+
+    type: Literal["signal"]
+    kind: SignalKind
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+PatientMessage = Annotated[
+    PatientAuth | PatientPing | PatientPong | PatientSignal, Field(discriminator="type")
+]
+patient_message = TypeAdapter[PatientAuth | PatientPing | PatientPong | PatientSignal](
+    PatientMessage
+)
+
+
+class PatientHello(BaseModel):
+    type: Literal["hello"] = "hello"
+    #: Seconds the patient has been in the waiting room (across reloads), server time.
+    waited_seconds: int
+    #: The server pings this often; the page answers each ping with a pong.
+    heartbeat_seconds: float
+
+
+class WaitingMessage(BaseModel):
+    """A short message from the clinician ("Running 10 minutes late")."""
+
+    type: Literal["message"] = "message"
+    text: str
+    at: datetime
+
+
+class CancelledEvent(BaseModel):
+    type: Literal["cancelled"] = "cancelled"
+    message: str

@@ -1,0 +1,123 @@
+"""Who is in the waiting room of this server process: presence per appointment, not per tab.
+
+The first page of an appointment to connect announces "entered"; "left" is announced when the
+last one is gone: at once when its heartbeat stopped, after a short grace when it closed (a
+reload closes and reconnects, and must not look like leaving). A second tab or a reload never
+announces "entered" twice. Several server processes each count their own pages (see
+docs/invites.md).
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from app.domain.realtime_protocol import PresenceState
+
+log = logging.getLogger("clinicdesk.server.realtime")
+
+#: Announces presence (publish and commit; the caller runs it off the loop if it blocks).
+Publisher = Callable[[UUID, PresenceState, datetime], Awaitable[None]]
+
+
+@dataclass
+class _Room:
+    pages: int = 0
+    since: datetime | None = None
+    leaving: asyncio.Task[None] | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+class WaitingRoom:
+    """Counts the open pages per appointment and announces entering and leaving in order."""
+
+    #: Messages from the clinician kept for a page that reloads.
+    KEEP_MESSAGES = 10
+
+    def __init__(self, publish: Publisher, now: Callable[[], datetime], grace: float) -> None:
+        self._publish = publish
+        self._now = now
+        self._grace = grace
+        self._rooms: dict[UUID, _Room] = {}
+        self._lock = asyncio.Lock()
+
+    def present(self, appointment_id: UUID) -> bool:
+        room = self._rooms.get(appointment_id)
+        return room is not None and room.since is not None
+
+    def pages(self, appointment_id: UUID) -> int:
+        """How many pages of the appointment are connected to this process."""
+        room = self._rooms.get(appointment_id)
+        return 0 if room is None else room.pages
+
+    def since(self, appointment_id: UUID) -> datetime | None:
+        room = self._rooms.get(appointment_id)
+        return None if room is None else room.since
+
+    def everyone(self) -> dict[UUID, datetime]:
+        """Every appointment whose patient is in the waiting room now, and since when."""
+        return {key: room.since for key, room in self._rooms.items() if room.since is not None}
+
+    def messages(self, appointment_id: UUID) -> list[str]:
+        room = self._rooms.get(appointment_id)
+        return [] if room is None else list(room.messages)
+
+    def remember(self, appointment_id: UUID, message: str) -> None:
+        """Keep a clinician's message (already serialized) for pages that connect later."""
+        room = self._rooms.get(appointment_id)
+        if room is not None:
+            room.messages = [*room.messages, message][-self.KEEP_MESSAGES :]
+
+    async def enter(self, appointment_id: UUID) -> None:
+        """A page connected: "entered" if nobody of the appointment was there."""
+        room = self._rooms.setdefault(appointment_id, _Room())
+        room.pages += 1
+        if room.leaving is not None:
+            room.leaving.cancel()
+            room.leaving = None
+        if room.since is None:
+            room.since = self._now()
+            await self._announce(appointment_id, PresenceState.ENTERED, room.since)
+
+    async def leave(self, appointment_id: UUID, *, at_once: bool) -> None:
+        """A page disconnected: "left" when it was the last, after the grace unless `at_once`."""
+        room = self._rooms.get(appointment_id)
+        if room is None:
+            return
+        room.pages -= 1
+        if room.pages > 0 or room.since is None:
+            return
+        if at_once or self._grace <= 0:
+            await self._gone(appointment_id)
+        elif room.leaving is None:
+            room.leaving = asyncio.ensure_future(self._leave_later(appointment_id))
+
+    async def _leave_later(self, appointment_id: UUID) -> None:
+        await asyncio.sleep(self._grace)
+        room = self._rooms.get(appointment_id)
+        if room is not None and room.leaving is asyncio.current_task():
+            room.leaving = None
+            await self._gone(appointment_id)
+
+    async def _gone(self, appointment_id: UUID) -> None:
+        room = self._rooms.get(appointment_id)
+        if room is None or room.pages > 0 or room.since is None:
+            return
+        del self._rooms[appointment_id]
+        await self._announce(appointment_id, PresenceState.LEFT, self._now())
+
+    async def _announce(self, appointment_id: UUID, state: PresenceState, at: datetime) -> None:
+        # One at a time, in the order decided: "left" never overtakes its "entered".
+        async with self._lock:
+            try:
+                await self._publish(appointment_id, state, at)
+            except Exception:
+                log.exception("could not announce presence")
+
+    async def close(self) -> None:
+        """Server shutdown: stop the pending leaves."""
+        for room in self._rooms.values():
+            if room.leaving is not None:
+                room.leaving.cancel()
