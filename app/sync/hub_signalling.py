@@ -24,6 +24,8 @@ class HubSignalling(Signalling):
         self._on_close = on_close
         self._inbox: asyncio.Queue[IncomingSignal | None] = asyncio.Queue()
         self._closed = False
+        #: Why the server refused this call ("Dr Ng has already started this call."), if so.
+        self.refusal = ""
 
     def deliver(self, event: SignalEvent) -> None:
         """A relayed message for this appointment (only the patient's page is listened to)."""
@@ -33,6 +35,7 @@ class HubSignalling(Signalling):
     def refuse(self, message: str) -> None:
         """The server refused our signalling (the call is someone else's): end it."""
         if not self._closed:
+            self.refusal = message
             self._inbox.put_nowait(IncomingSignal(SignalKind.HANGUP, {"reason": message}))
 
     async def send(self, kind: SignalKind, payload: dict[str, Any]) -> None:

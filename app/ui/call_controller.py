@@ -5,7 +5,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.errors import KnownError
@@ -94,7 +94,20 @@ class CallController(QObject):
             self.schedule.set_status(self.appointment.id, AppointmentStatus.TAKEN)
 
     def _ended(self, _reason: str) -> None:
+        refusal = self._signalling.refusal if self._signalling is not None else ""
+        if refusal:
+            # A second taker: say who has the call, on the schedule and (after the window has
+            # shown its own end) in the call window.
+            self.window.banner.show_message("warning", refusal)
+            if self.call_window is not None:
+                self.call_window.offers_follow_up = False
+            QTimer.singleShot(0, self, lambda: self._show_refusal(refusal))
         asyncio.ensure_future(self._finish())
+
+    def _show_refusal(self, refusal: str) -> None:
+        if self.call_window is not None:
+            self.call_window.remote_view.show_text(refusal)
+            self.call_window.follow_up_button.hide()
 
     async def _finish(self) -> None:
         self.idle_lock.hold(False)
