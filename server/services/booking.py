@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from app.domain import records
@@ -63,13 +64,18 @@ def _check_location(session: Session, location_id: UUID | None) -> None:
 def _neighbours(
     session: Session, clinician: User, start: datetime, end: datetime
 ) -> list[records.Appointment]:
-    """The clinician's booked appointments that could overlap [start, end)."""
+    """The clinician's booked appointments that could overlap [start, end).
+
+    Plain columns, not ORM objects: a busy clinic day has a hundred neighbours per booking,
+    and the overlap rule needs only their times (the patient is not in its message).
+    """
     staff = records.StaffMember(clinician.id, clinician.full_name, Role.CLINICIAN)
-    rows = session.exec(
-        select(Appointment, Patient)
-        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
-        .where(
-            Appointment.clinician_id == clinician.id,
+    rows = session.execute(
+        sa_select(
+            col(Appointment.id), col(Appointment.start), col(Appointment.duration_minutes),
+            col(Appointment.kind), col(Appointment.status), col(Appointment.patient_id),
+        ).where(
+            col(Appointment.clinician_id) == clinician.id,
             col(Appointment.status) != AppointmentStatus.CANCELLED.value,
             col(Appointment.start) < end,
             col(Appointment.start) > start - timedelta(minutes=MAX_DURATION_MINUTES),
@@ -77,15 +83,15 @@ def _neighbours(
     ).all()
     return [
         records.Appointment(
-            id=row.id,
-            patient=_domain_patient(patient),
+            id=row_id,
+            patient=records.Patient(patient_id, ""),
             clinician=staff,
-            start=row.start,
-            duration_minutes=row.duration_minutes,
-            kind=AppointmentKind(row.kind),
-            status=AppointmentStatus(row.status),
+            start=row_start,
+            duration_minutes=duration,
+            kind=AppointmentKind(kind),
+            status=AppointmentStatus(status),
         )
-        for row, patient in rows
+        for row_id, row_start, duration, kind, status, patient_id in rows
     ]
 
 
