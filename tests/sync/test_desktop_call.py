@@ -16,14 +16,16 @@ from app.domain.realtime_protocol import SignalKind
 from app.media.call_state import CallState
 from app.services.call_service import CallConfig
 from app.sync.realtime_client import RealtimeClient
+from app.ui.actions_menu import ActionKey
 from app.ui.call_controller import CallController
 from app.ui.task_dialog import TaskDialog
 from app.ui.tasks_controller import TasksController
+from app.ui.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
 from app.views.schedule_columns import Column, Role
 from tests.media_peers import quick_options
 from tests.sync.desk import Desk
 from tests.sync.live_server import LiveClinic, LiveServer
-from tests.sync.patient_peer import patient_in_waiting_room
+from tests.sync.patient_peer import PatientSocketSignalling, patient_in_waiting_room
 from tests.sync.qt_loop import QtLoop, qt_loop
 from tests.sync.test_desktop_sync import close_window, open_window, rows, shoot, show_day_of
 
@@ -66,6 +68,22 @@ def test_calling_the_waiting_patient_from_the_schedule(
 
         qloop.wait_until(lambda: state() == DisplayState.WAITING)
         assert window.notifier.last_message.startswith("Ada Lovelace is in the waiting room")
+        # The clinician tells the waiting patient they run late (the row's actions menu).
+        appointment = rows(window)[booked.id]
+        window.window.trigger(ActionKey.MESSAGE_PATIENT, appointment)
+        qloop.wait_until(lambda: window.window.findChild(WaitingMessageDialog) is not None)
+        message_dialog = window.window.findChild(WaitingMessageDialog)
+        assert isinstance(message_dialog, WaitingMessageDialog)
+        message_dialog.buttons.accepted.emit()
+        signalling = patient.signalling
+        assert isinstance(signalling, PatientSocketSignalling)
+        qloop.wait_until(lambda: any(m["type"] == "message" for m in signalling.messages))
+        text = next(m["text"] for m in signalling.messages if m["type"] == "message")
+        assert text == COMMON_MESSAGES[0]
+        # Resending the invite on a server without email says what to do instead.
+        window.window.trigger(ActionKey.RESEND_INVITE, appointment)
+        qloop.wait_until(lambda: "copy the patient link" in window.window.banner.label.text())
+
         # A network blip on the desktop's side: while it cannot hear, nobody shows as waiting;
         # on reconnecting the server says who is there (and since when).
         assert window.sync is not None
