@@ -12,19 +12,22 @@ from aiortc import (
 )
 from av import AudioFrame, VideoFrame
 
+from app.media.ice_config import candidate_addresses, confined_to
 from app.selftest.lavfi_sources import (
     CAMERA_HEIGHT,
     CAMERA_WIDTH,
     camera_player,
     microphone_player,
 )
-from app.selftest.loopback_ice import LOOPBACK, candidate_addresses, host_addresses_limited_to
 from app.selftest.report import StepFailed
 from app.selftest.sdp_codecs import negotiated_codec
 
 VIDEO_FRAMES = 10
 AUDIO_FRAMES = 25
 TIMEOUT = 20.0
+
+#: The self-test's call never leaves this machine.
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +125,7 @@ async def call_within(timeout: float) -> CallResult:
 
 def run(scratch: Path) -> str:
     del scratch
-    with host_addresses_limited_to([LOOPBACK]):
+    with confined_to([LOOPBACK]):
         result = asyncio.run(call_within(TIMEOUT))
     return (
         f"{result.video_codec.lower()} {result.video_frames} frames/"
