@@ -18,6 +18,7 @@ from server.api.routes import (
     assignments,
     audit_events,
     auth,
+    calls,
     delegations,
     health,
     invites,
@@ -161,6 +162,7 @@ def create_app(
         invites,
         patient,
         patient_pages,
+        calls,
     ):
         app.include_router(module.router)
     return app

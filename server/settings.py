@@ -7,7 +7,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,20 @@ def _loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class IceServerSetting(BaseModel):
+    urls: list[str] = Field(min_length=1, max_length=5)
+    username: str = Field(default="", max_length=200)
+    credential: str = Field(default="", max_length=500)
+
+    @field_validator("urls")
+    @classmethod
+    def _ice_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise ValueError(f"{url!r} is not a stun:, turn: or turns: URL")
+        return urls
 
 
 class Settings(BaseSettings):
@@ -87,6 +101,10 @@ class Settings(BaseSettings):
     clinic_phone: str = Field(default="", max_length=64)
     #: Named in invites of appointments that have no location.
     clinic_name: str = Field(default="The clinic", min_length=1, max_length=200)
+    #: STUN/TURN servers for calls, given to desktops and patients' pages (RTCIceServer JSON):
+    #: CLINIC_DESK_ICE_SERVERS='[{"urls": ["turn:turn.example.org:3478"], "username": "cd",
+    #: "credential": "..."}]'. Empty: direct connections only (no public STUN is ever used).
+    ice_servers: list[IceServerSetting] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _patient_side_makes_sense(self) -> "Settings":

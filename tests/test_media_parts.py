@@ -116,3 +116,16 @@ def test_quality_meter_works_on_the_difference_between_samples() -> None:
     assert not gone.heard_from_peer
     meter.reset()
     assert meter.sample(_report(5, 0, 0, 0, 0.02), now=14.0).packets_received == 5
+
+
+def test_the_servers_stun_and_turn_come_first_and_reach_the_page_in_the_offer() -> None:
+    from app.services.call_service import CallConfig
+
+    server = IceServer(("turn:turn.hospital.example:3478",), "cd", "secret")
+    own = IceServer(("turns:relay.example.org:5349",))
+    config = CallConfig.from_settings({"turn_servers": ["turns:relay.example.org:5349"],
+                                       "ice_interfaces": ["127.0.0.1"]})
+    merged = config.with_servers([server])
+    assert merged.options.ice.servers == (server, own)
+    assert merged.options.ice.interfaces == ("127.0.0.1",)
+    assert merged.with_servers([server]).options.ice.servers == (server, own)  # stable

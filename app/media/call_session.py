@@ -186,11 +186,19 @@ class CallSession:
         await self._set_local(pc, await pc.createOffer())
         if pc is not self.pc:
             return
-        await self.signalling.send(
-            SignalKind.OFFER,
-            {"type": "offer", "sdp": pc.localDescription.sdp, "generation": self.generation,
-             "restart": restart},
-        )
+        offer: dict[str, object] = {
+            "type": "offer", "sdp": pc.localDescription.sdp, "generation": self.generation,
+            "restart": restart,
+        }
+        if self.options.ice.servers:
+            # The page uses the same STUN/TURN servers (RTCIceServer's JSON).
+            offer["ice_servers"] = [
+                {key: value for key, value in (("urls", list(server.urls)),
+                                               ("username", server.username),
+                                               ("credential", server.credential)) if value}
+                for server in self.options.ice.servers
+            ]
+        await self.signalling.send(SignalKind.OFFER, offer)
 
     async def _answer(self, payload: dict[str, Any]) -> None:
         generation = int(payload.get("generation", self.generation + 1))

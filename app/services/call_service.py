@@ -71,6 +71,14 @@ class CallConfig:
                    allow_test_sources=not values.get("disable_test_pattern", False), **more)
 
 
+    def with_servers(self, ice_servers: Sequence[IceServer]) -> "CallConfig":
+        """This config with the server's STUN/TURN servers first (the settings' ones kept)."""
+        known = {url for server in ice_servers for url in server.urls}
+        own = [s for s in self.options.ice.servers if not set(s.urls) & known]
+        ice = replace(self.options.ice, servers=(*ice_servers, *own))
+        return replace(self, options=replace(self.options, ice=ice))
+
+
 def qimage(image: PaintableImage) -> QImage:
     """A QImage over the converted bytes (it keeps them alive; no copy)."""
     return QImage(image.data, image.width, image.height, image.stride, _QT_FORMAT)

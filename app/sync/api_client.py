@@ -25,6 +25,7 @@ from app.domain.sync_protocol import (
     PushRequest,
     PushResponse,
 )
+from app.media.ice_config import IceServer
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
 from app.sync.token_store import TokenStore
 
@@ -159,6 +160,12 @@ class ApiClient:
             [Location(UUID(p["id"]), p["hospital_name"], p.get("address", ""))
              for p in locations],
         )
+
+    async def ice_servers(self) -> list[IceServer]:
+        """The STUN/TURN servers the hospital's server gives for calls."""
+        body = await self._json("GET", "/calls/ice-servers")
+        return [IceServer(tuple(s["urls"]), s.get("username") or None,
+                          s.get("credential") or None) for s in body]
 
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")

@@ -76,6 +76,14 @@ class CallController(QObject):
 
     async def _start(self, signalling: HubSignalling, name: str, audio_only: bool) -> None:
         try:
+            # The hospital's STUN/TURN servers, as the server says now (for both sides).
+            servers = await self.sync.api.ice_servers()
+        except KnownError as error:
+            log.info("no STUN/TURN list from the server (%s): direct connections only",
+                     type(error).__name__)
+            servers = []
+        self.calls.config = self.calls.config.with_servers(servers)
+        try:
             await self.calls.start_call(signalling, name, audio_only)
         except KnownError as error:
             self.window.banner.show_message("warning", str(error))

@@ -138,6 +138,7 @@ ROWS = [
     Row("GET", "/users/me", "own account", _fixed("/users/me"), ALL),
     Row("GET", "/users", "user list", _fixed("/users"), ADMIN),
     Row("GET", "/users/staff", "staff directory", _fixed("/users/staff"), STAFF),
+    Row("GET", "/calls/ice-servers", "STUN/TURN for calls", _fixed("/calls/ice-servers"), STAFF),
     Row("POST", "/users", "create user", _new_user, ADMIN, 201),
     Row("GET", "/users/{user_id}", "one user", _fixed("/users/{ng}"), ADMIN),
     Row(

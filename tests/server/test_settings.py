@@ -52,3 +52,24 @@ def test_file_mistakes_are_reported(tmp_path: Path) -> None:
         load_settings(typo)
     with pytest.raises(ValidationError):
         Settings(access_token_minutes=0)
+
+
+def test_ice_servers_come_from_the_environment_and_reach_the_desktops(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+    from server.settings import Settings as Configured
+
+    monkeypatch.setenv(
+        "CLINIC_DESK_ICE_SERVERS",
+        '[{"urls": ["turn:turn.hospital.example:3478"], "username": "cd", "credential": "s"}]',
+    )
+    settings = Configured(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert settings.ice_servers[0].urls == ["turn:turn.hospital.example:3478"]
+    monkeypatch.setenv("CLINIC_DESK_ICE_SERVERS", '[{"urls": ["http://example.org"]}]')
+    with pytest.raises(ValidationError, match="not a stun:, turn: or turns: URL"):
+        Configured()
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/calls/ice-servers").status_code == 401  # staff only
