@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.domain.enums import SyncState
 from app.store import outbox, pull_apply, sync_meta
 from app.store.pull_apply import Applied
-from app.store.tables import AppointmentRow, PatientRow, SyncRecordRow
+from app.store.tables import AppointmentRow, PatientRow, SyncRecordRow, TaskRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,11 @@ def rejected_records(session: Session) -> list[RejectedRecord]:
             patient = session.get(PatientRow, row.entity_id)
             if patient is not None:
                 title = f"Patient details of {patient.name}"
+        elif row.entity_type == "task":
+            task = session.get(TaskRow, row.entity_id)
+            if task is not None:
+                first = task.text.splitlines()[0] if task.text else ""
+                title = f"Task: {first[:60]}"
         found.append(RejectedRecord(row.entity_type, row.entity_id, title, start, row.message))
     found.sort(key=lambda r: (r.start is None, r.start or datetime.min.astimezone(), r.title))
     return found
