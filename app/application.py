@@ -94,6 +94,7 @@ class Application(QObject):
             clock_for_sync = self.clock if isinstance(self.clock, ServerClock) else None
             self.sync = SyncService(self.store, signed_in.api, self.presence, clock_for_sync,
                                     self)
+            self.sync.directoryUpdated.connect(self.schedule.load_directory)
             self.sync_controls = SyncControls(
                 self.window, self.sync, signed_in.account.label,
                 self._sign_in_again, self._sign_out,

@@ -74,8 +74,6 @@ class ScheduleService(QObject):
         """Records the sync changed: fetch those in the shown range, drop the rest from it."""
         if self._closed:
             return  # heard from the store thread just before closing; the store is gone
-        if applied.unknown_directory or applied.changed.get("patient"):
-            self.load_directory()
         if self._range is None:
             return
         changed = applied.changed.get("appointment", set())

@@ -31,8 +31,8 @@ class SyncService(QObject):
     statusChanged = Signal(object)
     #: the server ended the session (sentence for the user): ask them to sign in again
     signInRequired = Signal(str)
-    #: the realtime connection came up (True) or went (False)
-    realtimeChanged = Signal(bool)
+    #: the server's staff and locations were written to the store (read them again)
+    directoryUpdated = Signal()
 
     def __init__(
         self,
@@ -49,7 +49,8 @@ class SyncService(QObject):
         self._clock = clock
         self.status = SyncStatus()
         self.engine = SyncEngine(store, api, self._on_status,
-                                 on_server_time=self._on_server_time)
+                                 on_server_time=self._on_server_time,
+                                 on_directory=self.directoryUpdated.emit)
         self.realtime = RealtimeClient(
             api,
             on_changes=self.engine.announce_head,
@@ -133,7 +134,6 @@ class SyncService(QObject):
             self._presence.apply(PatientLeft(event.appointment_id))
 
     def _on_connected(self, connected: bool) -> None:
-        self.realtimeChanged.emit(connected)
         if not connected:
             # Nobody is known to be waiting while we cannot hear: the snapshot on reconnect
             # brings back those still there.

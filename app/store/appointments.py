@@ -150,13 +150,6 @@ def appointments_between(
     return _build(session, list(session.execute(query)))
 
 
-def appointments_by_ids(session: Session, ids: set[UUID]) -> list[Appointment]:
-    if not ids:
-        return []
-    query = _base_query().where(col(AppointmentRow.id).in_(ids))
-    return _build(session, list(session.execute(query)))
-
-
 def appointment_ids_of_patients(session: Session, patient_ids: set[UUID]) -> set[UUID]:
     query = select(AppointmentRow.id).where(col(AppointmentRow.patient_id).in_(patient_ids))
     return set(session.exec(query).all())

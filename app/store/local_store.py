@@ -27,6 +27,7 @@ from app.store.pull_apply import Applied
 from app.store.sync_facts import (
     RejectedRecord,
     SyncFacts,
+    counts,
     discard_change,
     rejected_records,
     sync_facts,
@@ -144,6 +145,10 @@ class LocalStore:
     def pending_count(self) -> "Future[int]":
         return self._worker.submit(outbox.pending_count)
 
+    def sync_counts(self) -> "Future[tuple[int, int]]":
+        """(pending, rejected) in one job: the status bar asks after every sync step."""
+        return self._worker.submit(counts)
+
     def next_batch(self, limit: int) -> "Future[list[Mutation]]":
         """The next mutations to push, frozen as sent (committed before the push goes out)."""
         return self._worker.submit(lambda s: outbox.next_batch(s, limit))
@@ -202,9 +207,6 @@ class LocalStore:
             return applied
 
         return self._worker.submit(job)
-
-    def appointments_by_ids(self, ids: set[UUID]) -> "Future[list[Appointment]]":
-        return self._worker.submit(lambda s: appointments.appointments_by_ids(s, ids))
 
     def appointments_in_range_by_ids(
         self, ids: set[UUID], start: datetime, end: datetime

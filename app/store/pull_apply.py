@@ -48,12 +48,6 @@ class Applied:
     def add(self, bucket: dict[str, set[UUID]], entity_type: str, entity_id: UUID) -> None:
         bucket.setdefault(entity_type, set()).add(entity_id)
 
-    def merge(self, other: "Applied") -> None:
-        for mine, theirs in ((self.changed, other.changed), (self.removed, other.removed)):
-            for entity_type, ids in theirs.items():
-                mine.setdefault(entity_type, set()).update(ids)
-        self.unknown_directory = self.unknown_directory or other.unknown_directory
-
 
 def _table(model: Any) -> Table:
     table: Table = model.__table__

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.domain.enums import SyncState
@@ -48,6 +49,15 @@ def sync_facts(session: Session) -> SyncFacts:
         last_sync=datetime.fromisoformat(last) if last else None,
         pending=outbox.pending_count(session),
     )
+
+
+def counts(session: Session) -> tuple[int, int]:
+    """(changes waiting to be sent, records the server refused): the status bar's numbers."""
+    rejected = session.exec(
+        select(func.count()).select_from(SyncRecordRow)
+        .where(col(SyncRecordRow.state) == SyncState.REJECTED.value)
+    ).one()
+    return outbox.pending_count(session), int(rejected)
 
 
 def rejected_records(session: Session) -> list[RejectedRecord]:

@@ -21,8 +21,9 @@ from app.store.wire_records import task_row_fields
 MAX_TASK_TEXT = 2000
 
 
-def list_tasks(session: Session) -> list[Task]:
-    """Every task on this desktop (the sync brings those given to or made by this user)."""
+def list_tasks(session: Session, task_id: UUID | None = None) -> list[Task]:
+    """Every task on this desktop (the sync brings those given to or made by this user), or
+    the one with `task_id`."""
     columns: tuple[Any, ...] = (TaskRow, StaffRow.name, StaffRow.role, SyncRecordRow.state,
                                 SyncRecordRow.message)
     query = (
@@ -32,6 +33,8 @@ def list_tasks(session: Session) -> list[Task]:
                                        col(SyncRecordRow.entity_id) == col(TaskRow.id)))
         .order_by(col(TaskRow.done), col(TaskRow.due_date), col(TaskRow.updated_at))
     )
+    if task_id is not None:
+        query = query.where(col(TaskRow.id) == task_id)
     found = []
     for row, name, role, state, message in session.execute(query):
         assignee = StaffMember(row.assignee_id, name or "(unknown)", Role(role or "clinician"))
@@ -45,10 +48,10 @@ def list_tasks(session: Session) -> list[Task]:
 
 
 def get_task(session: Session, task_id: UUID) -> Task:
-    for task in list_tasks(session):
-        if task.id == task_id:
-            return task
-    raise NotFound("This task is no longer on this desktop.")
+    found = list_tasks(session, task_id)
+    if not found:
+        raise NotFound("This task is no longer on this desktop.")
+    return found[0]
 
 
 def save_task(

@@ -86,9 +86,6 @@ class ApiClient:
     def access_token(self) -> str | None:
         return self._access
 
-    def has_session(self) -> bool:
-        return self._tokens.load(self.server_url, self.username) is not None
-
     async def close(self) -> None:
         # A request cancelled midway can hold its connection until the timeout: do not wait.
         await asyncio.wait({asyncio.ensure_future(self._http.aclose())}, timeout=2.0)

@@ -189,9 +189,7 @@ class SyncEngine:
                 raise ServerBusy("The server could not decide these changes yet; retrying.")
 
     async def _publish(self, connection: Connection, message: str = "") -> None:
-        pending = await _done(self.store.pending_count())
-        records = await _done(self.store.rejected())
-        rejected = len(records)
+        pending, rejected = await _done(self.store.sync_counts())
         self.status = self.status.but(
             connection=connection, message=message, pending=pending, rejected=rejected
         )

@@ -26,7 +26,6 @@ class TokenStore:
 
     def __init__(self) -> None:
         self._memory: dict[tuple[str, str], str] = {}
-        self.persistent = True
 
     def load(self, server_url: str, username: str, service: str = SERVICE) -> str | None:
         key = (service, _account(server_url, username))
@@ -46,7 +45,6 @@ class TokenStore:
         except (KeyringError, RuntimeError) as error:
             log.warning("no usable keychain (%s): the session is kept in memory only",
                         type(error).__name__)
-            self.persistent = False
             self._memory[key] = secret
 
     def clear(self, server_url: str, username: str, service: str = SERVICE) -> None:

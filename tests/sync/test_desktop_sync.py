@@ -44,6 +44,8 @@ def open_window(tmp_path: Path, qloop: QtLoop, url: str, username: str) -> Appli
     qloop.wait_until(lambda: application.sync is not None
                      and application.sync.status.connection is Connection.ONLINE
                      and application.sync.realtime.connected)
+    # A fresh store: the staff for the dialogs come from the server's directory.
+    qloop.wait_until(lambda: "Dr Ng" in {m.name for m in application.schedule.staff})
     return application
 
 
