@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.domain.enums import SyncState
-from tests.sync.desk import Desk, eventually, server_view, tomorrow_at
+from tests.sync.desk import Desk, eventually, server_view, signed_in_desks, tomorrow_at
 from tests.sync.faulty_proxy import FaultyProxy
 from tests.sync.live_server import LiveClinic, LiveServer
 
@@ -48,28 +48,20 @@ async def check_converged(desk: Desk, tmp_path: Path, url: str, count: int) -> N
 async def test_500s_and_503s_for_a_while_then_the_queue_drains_by_itself(
     tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
 ) -> None:
-    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
-    try:
-        await desk.sign_in()
-        await desk.sync()
+    async with signed_in_desks(tmp_path, proxy.url, "clerk") as [desk]:
         await offline_bookings(desk, clinic, 20)
         proxy.set_mode("fail", failures=6)
         desk.engine.start()  # one wake-up; no local write comes after this
         await eventually(lambda: drained(desk))
         assert proxy.failures_left == 0
         await check_converged(desk, tmp_path, live.url, 20)
-    finally:
-        await desk.close()
 
 
 @pytest.mark.asyncio
 async def test_answers_lost_after_the_server_committed_are_not_applied_twice(
     tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
 ) -> None:
-    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
-    try:
-        await desk.sign_in()
-        await desk.sync()
+    async with signed_in_desks(tmp_path, proxy.url, "clerk") as [desk]:
         await offline_bookings(desk, clinic, 10)
         proxy.set_mode("drop_push")
         desk.engine.start()
@@ -82,15 +74,12 @@ async def test_answers_lost_after_the_server_committed_are_not_applied_twice(
         proxy.set_mode("pass")
         await eventually(lambda: drained(desk))
         await check_converged(desk, tmp_path, live.url, 10)
-    finally:
-        await desk.close()
 
 
 @pytest.mark.asyncio
 async def test_server_killed_mid_push_and_restarted(
     tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
 ) -> None:
-    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk")
     killed = threading.Event()
 
     def kill_soon() -> None:
@@ -98,9 +87,7 @@ async def test_server_killed_mid_push_and_restarted(
             killed.set()
             threading.Timer(0.02, live.kill).start()  # while it works through the batch
 
-    try:
-        await desk.sign_in()
-        await desk.sync()
+    async with signed_in_desks(tmp_path, proxy.url, "clerk") as [desk]:
         await offline_bookings(desk, clinic, 60)  # 120 mutations: two pushes
         proxy.on_push = kill_soon
         desk.engine.start()
@@ -113,5 +100,3 @@ async def test_server_killed_mid_push_and_restarted(
         live.start()
         await eventually(lambda: drained(desk), timeout=30)
         await check_converged(desk, tmp_path, live.url, 60)
-    finally:
-        await desk.close()
