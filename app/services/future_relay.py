@@ -4,6 +4,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
 T = TypeVar("T")
@@ -25,3 +26,20 @@ class FutureRelay(QObject):
     @Slot(object, object)
     def _deliver(self, callback: Callable[[Any], None], future: Any) -> None:
         callback(future)
+
+
+C = TypeVar("C", bound=Callable[..., None])
+
+
+def while_alive(callback: C) -> C:
+    """`callback`, skipped once its widget is gone: an answer that arrives after the dialog
+    that asked was closed (and deleted by Qt) must not touch it."""
+    owner = getattr(callback, "__self__", None)
+    if not isinstance(owner, QObject):
+        return callback
+
+    def call(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            callback(*args)
+
+    return call  # type: ignore[return-value]

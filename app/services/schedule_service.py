@@ -18,7 +18,7 @@ from app.domain.drafts import AppointmentDraft
 from app.domain.enums import AppointmentStatus
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, Location, Patient, StaffMember
-from app.services.future_relay import FutureRelay
+from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.store.local_store import LocalStore
 from app.store.pull_apply import Applied
@@ -127,6 +127,7 @@ class ScheduleService(QObject):
         self._relay.then(self.store.appointments_between(start, end), loaded)
 
     def save_appointment(self, draft: AppointmentDraft, done: Outcome[Appointment]) -> None:
+        done = while_alive(done)
         self._relay.then(self.store.save_appointment(draft), self._outcome(done))
 
     def set_status(
@@ -136,16 +137,19 @@ class ScheduleService(QObject):
         reason: str = "",
         done: Outcome[Appointment] | None = None,
     ) -> None:
+        alive = None if done is None else while_alive(done)
+
         def shown(result: Appointment | None, error: KnownError | None) -> None:
             if error is not None:
                 self._bridge.warning.emit(str(error))
-            if done is not None:
-                done(result, error)
+            if alive is not None:
+                alive(result, error)
 
         future = self.store.set_status(appointment_id, status, reason)
         self._relay.then(future, self._outcome(shown))
 
     def search_patients(self, text: str, done: Callable[[list[Patient]], None]) -> None:
+        done = while_alive(done)
         def found(result: list[Patient] | None, error: KnownError | None) -> None:
             if error is not None:
                 self._bridge.warning.emit(str(error))
@@ -155,6 +159,7 @@ class ScheduleService(QObject):
 
     def rejected(self, done: Callable[[list[RejectedRecord]], None]) -> None:
         """The changes the server refused (the "needs attention" list)."""
+        done = while_alive(done)
         def found(result: list[RejectedRecord] | None, error: KnownError | None) -> None:
             if error is not None:
                 self._bridge.warning.emit(str(error))
@@ -164,9 +169,11 @@ class ScheduleService(QObject):
 
     def discard(self, entity_type: str, entity_id: UUID, done: Outcome[Applied]) -> None:
         """Give up a refused change: back to the server's copy (or gone if it never had it)."""
+        done = while_alive(done)
         self._relay.then(self.store.discard(entity_type, entity_id), self._outcome(done))
 
     def get_appointment(self, appointment_id: UUID, done: Outcome[Appointment]) -> None:
+        done = while_alive(done)
         self._relay.then(self.store.get_appointment(appointment_id), self._outcome(done))
 
     def _outcome(self, done: Outcome[T]) -> Callable[[Future[T]], None]:

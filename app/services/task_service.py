@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from app.domain.drafts import TaskDraft
 from app.domain.errors import KnownError
 from app.domain.records import Task
-from app.services.future_relay import FutureRelay
+from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import report_unexpected
 from app.store.local_store import LocalStore
@@ -50,6 +50,7 @@ class TaskService(QObject):
         self._relay.then(self.store.tasks(), loaded)
 
     def save(self, draft: TaskDraft, done: Outcome) -> None:
+        done = while_alive(done)
         def saved(future: Future[Task]) -> None:
             error = future.exception()
             if error is None:
