@@ -346,7 +346,8 @@ def test_the_api_never_waits_for_the_mail_server(
                 started = time.monotonic()
                 booked = _book(api)
                 api.call("clerk", "POST", f"/appointments/{booked['id']}/invites", expect=202)
-                assert time.monotonic() - started < 1.0
+                # Far below the mail server's 60 s timeout: booking never waits on the mail.
+                assert time.monotonic() - started < 10.0
             assert _appointment(api, booked["id"])["invite_status"] == "queued"
             started = time.monotonic()
         # Shutting down does not wait for the silent server either.
