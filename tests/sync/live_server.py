@@ -3,6 +3,7 @@
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ class LiveServer:
         self._env = cli_env() | (env or {})
         self._process: subprocess.Popen[str] | None = None
         self._log = tempfile.TemporaryFile(mode="w+")
+        # A kill may come from another thread (a timer in the fault tests): while it runs,
+        # `running` waits, so nobody sees a dead process and restarts it under the killer's feet.
+        self._lock = threading.Lock()
 
     def start(self) -> None:
         self._process = subprocess.Popen(
@@ -88,14 +92,16 @@ class LiveServer:
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        with self._lock:
+            return self._process is not None and self._process.poll() is None
 
     def kill(self) -> None:
         """As a crash would: SIGKILL, no shutdown."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            self._process = None
+        with self._lock:
+            if self._process is not None:
+                self._process.kill()
+                self._process.wait(timeout=10)
+                self._process = None
 
     def stop(self) -> None:
         if self._process is not None:
