@@ -25,12 +25,12 @@ from app.services.task_service import TaskService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
-from app.ui.arrival_notifier import ArrivalNotifier
-from app.ui.call_controller import CallController
-from app.ui.idle_lock import IdleLock
-from app.ui.main_window import MainWindow
-from app.ui.sync_controls import SyncControls
-from app.ui.tasks_controller import TasksController
+from app.ui.call.call_controller import CallController
+from app.ui.lock.idle_lock import IdleLock
+from app.ui.schedule.main_window import MainWindow
+from app.ui.sync.sync_controls import SyncControls
+from app.ui.tasks.tasks_controller import TasksController
+from app.ui.waiting_room.arrival_notifier import ArrivalNotifier
 from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.app")

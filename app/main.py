@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.logging_config import setup_logging
     from app.startup import Startup
     from app.store.database import APP_NAME, default_data_dir
-    from app.ui.crash_handler import CrashHandler
+    from app.ui.common.crash_handler import CrashHandler
 
     log_path = setup_logging()
     qt_app = QApplication(sys.argv[:1])

@@ -11,7 +11,7 @@ from app.application import AppConfig, Application, SignedIn
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import AccountService
 from app.services.settings_service import SettingsService
-from app.ui.login_dialog import LoginDialog
+from app.ui.account.login_dialog import LoginDialog
 
 log = logging.getLogger("clinicdesk.app")
 

@@ -152,7 +152,7 @@ async def desktop(args: argparse.Namespace) -> None:
     from PySide6.QtCore import QSettings
 
     from app.services.call_service import TRIM_AFTER_CALL_MS, CallConfig, CallService
-    from app.ui.call_window import CallWindow
+    from app.ui.call.call_window import CallWindow
 
     folder = Path(tempfile.mkdtemp(prefix="clinic-desk-call-bench-"))
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)

@@ -37,8 +37,8 @@ from app.services.schedule_service import ScheduleService
 from app.store import directory
 from app.store.local_store import LocalStore
 from app.store.tables import AppointmentRow, PatientRow
-from app.ui.date_navigator import Span
-from app.ui.main_window import MainWindow
+from app.ui.schedule.date_navigator import Span
+from app.ui.schedule.main_window import MainWindow
 from app.views.schedule_model import ScheduleModel
 
 DAYS = 100

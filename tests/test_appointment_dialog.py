@@ -17,8 +17,8 @@ from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.records import Appointment, Participant
 from app.services.schedule_service import ScheduleService
 from app.store.local_store import LocalStore
-from app.ui.appointment_dialog import AppointmentDialog
-from app.ui.cancel_dialog import CancelDialog
+from app.ui.schedule.appointment_dialog import AppointmentDialog
+from app.ui.schedule.cancel_dialog import CancelDialog
 from tests.conftest import DR_NG, NOW, ST_MARYS
 
 #: The default start of a new appointment at NOW (08:00 UTC): the next quarter hour.

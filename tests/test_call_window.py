@@ -22,8 +22,8 @@ from app.policy.machine_policy import MachinePolicy
 from app.services.call_audio_output import AudioOutput
 from app.services.call_service import CallConfig, CallService
 from app.services.settings_service import SettingsService
-from app.ui.call_window import CallWindow, format_elapsed
-from app.ui.settings_dialog import SettingsDialog
+from app.ui.call.call_window import CallWindow, format_elapsed
+from app.ui.settings.settings_dialog import SettingsDialog
 from tests.media_peers import Peer, drop_network, quick_options, wait_until
 
 PATIENT = "Alice Example"

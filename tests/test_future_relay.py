@@ -5,7 +5,7 @@ from pytestqt.qtbot import QtBot
 
 from app.services.schedule_service import ScheduleService
 from app.store.sync_facts import RejectedRecord
-from app.ui.attention_dialog import AttentionDialog
+from app.ui.sync.attention_dialog import AttentionDialog
 
 
 def test_an_answer_for_a_dialog_closed_meanwhile_is_dropped(

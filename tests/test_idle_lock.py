@@ -14,9 +14,9 @@ from app.domain.clock import FixedClock
 from app.domain.enums import DisplayState
 from app.domain.events import PatientArrived
 from app.policy.linux_file import PATH_VARIABLE
-from app.ui.appointment_dialog import AppointmentDialog
-from app.ui.idle_lock import LOCKED_TITLE
-from app.ui.settings_dialog import CALLS_NOTE, SettingsDialog
+from app.ui.lock.idle_lock import LOCKED_TITLE
+from app.ui.schedule.appointment_dialog import AppointmentDialog
+from app.ui.settings.settings_dialog import CALLS_NOTE, SettingsDialog
 from app.views.schedule_columns import Column, Role
 from tests.test_main_window import book, cell, make_app, open_dialog
 

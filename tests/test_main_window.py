@@ -16,9 +16,9 @@ from app.domain.clock import FixedClock
 from app.domain.enums import AppointmentStatus, DisplayState
 from app.domain.events import PatientArrived, PatientLeft
 from app.store import directory
-from app.ui.actions_menu import build_actions_menu
-from app.ui.appointment_dialog import AppointmentDialog
-from app.ui.cancel_dialog import CancelDialog
+from app.ui.schedule.actions_menu import build_actions_menu
+from app.ui.schedule.appointment_dialog import AppointmentDialog
+from app.ui.schedule.cancel_dialog import CancelDialog
 from app.views.schedule_columns import Column, Role
 from tests.conftest import CLERK, DR_NG, DR_OKAFOR, NOW, ST_MARYS
 
@@ -282,7 +282,7 @@ def test_the_actions_column_opens_the_menu(qtbot: QtBot, desk: Application) -> N
 def test_an_unexpected_error_reaches_the_crash_handler(
     qtbot: QtBot, desk: Application, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.ui.crash_handler import CrashHandler
+    from app.ui.common.crash_handler import CrashHandler
 
     handler = CrashHandler(str(tmp_path / "clinic-desk.log"), show_dialog=False)
     monkeypatch.setattr("sys.excepthook", handler.excepthook)

@@ -35,7 +35,7 @@ def painted_pixels(image: QImage) -> int:
 def check_svg_icons() -> None:
     """Both SVG routes work: QIcon (iconengines plugin) and QSvgRenderer (QtSvg itself)."""
     from app.resources import icon_path
-    from app.ui.icons import icon
+    from app.views.icons import icon
 
     pixmap = icon("status-waiting").pixmap(QSize(ICON_SIZE, ICON_SIZE))
     if pixmap.isNull() or painted_pixels(pixmap.toImage()) == 0:

@@ -1,1 +1,1 @@
-"""Qt user-interface helpers shared by the views: icons and the like."""
+"""The desktop's widgets, windows and dialogs, one package per feature."""

@@ -21,7 +21,7 @@ from app.domain.clock import Clock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import Appointment
 from app.domain.status import display_state, format_waiting, waiting_seconds
-from app.ui.icons import icon, kind_icon, status_icon
+from app.views.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
 
 _Index = QModelIndex | QPersistentModelIndex

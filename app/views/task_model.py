@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from app.domain.enums import SyncState
 from app.domain.records import Task
-from app.ui.icons import icon
+from app.views.icons import icon
 
 _Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Done", "Task", "For", "Due")

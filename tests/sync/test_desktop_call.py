@@ -16,11 +16,11 @@ from app.domain.realtime_protocol import SignalKind
 from app.media.call_state import CallState
 from app.services.call_service import CallConfig
 from app.sync.realtime_client import RealtimeClient
-from app.ui.actions_menu import ActionKey
-from app.ui.call_controller import CallController
-from app.ui.task_dialog import TaskDialog
-from app.ui.tasks_controller import TasksController
-from app.ui.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
+from app.ui.call.call_controller import CallController
+from app.ui.schedule.actions_menu import ActionKey
+from app.ui.tasks.task_dialog import TaskDialog
+from app.ui.tasks.tasks_controller import TasksController
+from app.ui.waiting_room.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
 from app.views.schedule_columns import Column, Role
 from tests.media_peers import quick_options
 from tests.sync.desk import Desk

@@ -20,7 +20,7 @@ from app.domain.records import Appointment
 from app.services.account_service import AccountService
 from app.startup import Startup
 from app.sync.sync_status import Connection
-from app.ui.login_dialog import LoginDialog
+from app.ui.account.login_dialog import LoginDialog
 from app.views.schedule_columns import Column
 from tests.sync.desk import Desk, tomorrow_at
 from tests.sync.live_server import PASSWORD, LiveClinic, LiveServer

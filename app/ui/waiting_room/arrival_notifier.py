@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentStatus
-from app.ui.icons import icon
-from app.ui.main_window import MainWindow
+from app.ui.schedule.main_window import MainWindow
+from app.views.icons import icon
 from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.ui")

@@ -11,11 +11,11 @@ from app.domain.errors import KnownError
 from app.domain.records import Appointment
 from app.services.sync_service import SyncService
 from app.sync.sync_status import Connection, SyncStatus
-from app.ui.arrival_notifier import ArrivalNotifier
-from app.ui.attention_dialog import AttentionDialog
-from app.ui.login_dialog import LoginDialog
-from app.ui.main_window import MainWindow
-from app.ui.sync_status_bar import SyncStatusBar
+from app.ui.account.login_dialog import LoginDialog
+from app.ui.schedule.main_window import MainWindow
+from app.ui.sync.attention_dialog import AttentionDialog
+from app.ui.sync.sync_status_bar import SyncStatusBar
+from app.ui.waiting_room.arrival_notifier import ArrivalNotifier
 
 
 class SyncControls(QObject):

@@ -26,9 +26,9 @@ from app.policy.errors import InvalidPolicyValue
 from app.policy.keys import MAX_LIST_ITEMS, validate
 from app.services.call_service import CallService
 from app.services.settings_service import SettingsService
-from app.ui.devices_section import DevicesSection
-from app.ui.form_section import add_section
-from app.ui.icons import icon
+from app.ui.common.form_section import add_section
+from app.ui.settings.devices_section import DevicesSection
+from app.views.icons import icon
 
 #: Written before every error so that colour is not the only signal.
 ERROR_PREFIX = "Error: "

@@ -6,9 +6,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from app.domain.records import Appointment
 from app.services.schedule_service import ScheduleService
 from app.services.task_service import TaskService
-from app.ui.main_window import MainWindow
-from app.ui.task_dialog import TaskDialog
-from app.ui.tasks_window import TasksWindow
+from app.ui.schedule.main_window import MainWindow
+from app.ui.tasks.task_dialog import TaskDialog
+from app.ui.tasks.tasks_window import TasksWindow
 
 
 class TasksController(QObject):

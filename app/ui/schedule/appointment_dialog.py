@@ -37,8 +37,8 @@ from app.domain.records import (
 )
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
-from app.ui.form_section import add_section
-from app.ui.participants_editor import ParticipantsEditor
+from app.ui.common.form_section import add_section
+from app.ui.schedule.participants_editor import ParticipantsEditor
 
 SEARCH_DELAY_MS = 150
 START_FORMAT = "ddd d MMM yyyy HH:mm"

@@ -22,10 +22,10 @@ from app.domain.errors import KnownError
 from app.media.call_state import CallState, EndReason
 from app.media.stats import CallQuality, QualityLevel
 from app.services.call_service import CallService
-from app.ui.call_chat_panel import ChatPanel
-from app.ui.call_quality_indicator import QualityIndicator
-from app.ui.call_self_view import SelfView
-from app.ui.video_widget import VideoWidget
+from app.ui.call.call_chat_panel import ChatPanel
+from app.ui.call.call_quality_indicator import QualityIndicator
+from app.ui.call.call_self_view import SelfView
+from app.ui.call.video_widget import VideoWidget
 
 log = logging.getLogger("clinicdesk.ui")
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.clock import Clock
-from app.ui.icons import icon
+from app.views.icons import icon
 
 log = logging.getLogger("clinicdesk.ui")
 

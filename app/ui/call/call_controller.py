@@ -15,9 +15,9 @@ from app.services.call_service import CallService
 from app.services.schedule_service import ScheduleService, report_unexpected
 from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
-from app.ui.call_window import CallWindow
-from app.ui.idle_lock import IdleLock
-from app.ui.main_window import MainWindow
+from app.ui.call.call_window import CallWindow
+from app.ui.lock.idle_lock import IdleLock
+from app.ui.schedule.main_window import MainWindow
 
 log = logging.getLogger("clinicdesk.media")
 

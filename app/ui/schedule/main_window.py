@@ -25,16 +25,16 @@ from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
-from app.ui.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
-from app.ui.appointment_dialog import AppointmentDialog
-from app.ui.banner import Banner
-from app.ui.cancel_dialog import CancelDialog
-from app.ui.date_navigator import DateNavigator, Span
-from app.ui.filter_bar import FilterBar
-from app.ui.icons import icon
-from app.ui.schedule_view import ScheduleView
-from app.ui.settings_dialog import SettingsDialog
-from app.ui.waiting_message_dialog import WaitingMessageDialog
+from app.ui.common.banner import Banner
+from app.ui.schedule.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
+from app.ui.schedule.appointment_dialog import AppointmentDialog
+from app.ui.schedule.cancel_dialog import CancelDialog
+from app.ui.schedule.date_navigator import DateNavigator, Span
+from app.ui.schedule.filter_bar import FilterBar
+from app.ui.schedule.schedule_view import ScheduleView
+from app.ui.settings.settings_dialog import SettingsDialog
+from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
+from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
 
@@ -45,13 +45,13 @@ _CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
 
 
 class TaskMaker(Protocol):
-    """What the window needs of the tasks controller (app/ui/tasks_controller.py)."""
+    """What the window needs of the tasks controller (app/ui/tasks/tasks_controller.py)."""
 
     def new_task(self, appointment: Appointment) -> object: ...
 
 
 class CallStarter(Protocol):
-    """What the window needs of the call controller (app/ui/call_controller.py)."""
+    """What the window needs of the call controller (app/ui/call/call_controller.py)."""
 
     def start(self, appointment: Appointment) -> object: ...
 

@@ -16,7 +16,7 @@ from app.domain.drafts import TaskDraft
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
-from app.ui.task_dialog import TaskDialog
+from app.ui.tasks.task_dialog import TaskDialog
 from app.views.task_filter import TaskFilterProxy
 from app.views.task_model import DONE, TASK_ROLE, TEXT, TaskModel
 

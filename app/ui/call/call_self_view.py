@@ -4,7 +4,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
-from app.ui.video_widget import VideoWidget
+from app.ui.call.video_widget import VideoWidget
 
 MARGIN = 12
 

@@ -1,0 +1,1 @@
+"""Widgets every feature shares: the message banner, form sections, the crash dialog."""

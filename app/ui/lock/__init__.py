@@ -1,0 +1,1 @@
+"""The idle privacy lock."""

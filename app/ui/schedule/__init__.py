@@ -1,0 +1,1 @@
+"""The Clinic Schedule: the main window, its table, filters, dates and appointment dialogs."""

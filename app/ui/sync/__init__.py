@@ -1,0 +1,1 @@
+"""The sync as the user sees it: status bar, sign-in/out and the Needs attention dialog."""

@@ -1,0 +1,1 @@
+"""Tasks: the Tasks window, the task dialog and the controller that opens them."""
