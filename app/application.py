@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.domain.clock import Clock, ServerClock
@@ -17,11 +17,11 @@ from app.services.account_service import Account, AccountService
 from app.services.call_service import CallConfig, CallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
-from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.services.sync_service import SyncService
 from app.services.task_service import TaskService
+from app.services.waiting_room_service import WaitingRoomService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
@@ -71,8 +71,8 @@ class Application(QObject):
             self.store = LocalStore(config.data_dir / store_name, self.clock, local_only=True)
         self.bridge = MessageBridge(self)
         self.schedule = ScheduleService(self.store, self.bridge, self)
-        self.presence = PresenceService(self)
-        self.model = ScheduleModel(self.clock, self)
+        self.waiting_room = WaitingRoomService(self)
+        self.model = ScheduleModel(self.clock, self.waiting_room, self)
         self.policy = load_machine_policy()
         if self.policy.values:
             log.info("machine policy %s sets %s", self.policy.location,
@@ -92,7 +92,8 @@ class Application(QObject):
         self.sync_controls: SyncControls | None = None
         if signed_in is not None:
             clock_for_sync = self.clock if isinstance(self.clock, ServerClock) else None
-            self.sync = SyncService(self.store, signed_in.api, self.presence, clock_for_sync,
+            self.sync = SyncService(self.store, signed_in.api, self.waiting_room,
+                                    clock_for_sync,
                                     self)
             self.sync.directoryUpdated.connect(self.schedule.load_directory)
             self.sync_controls = SyncControls(
@@ -121,20 +122,18 @@ class Application(QObject):
 
         self.schedule.appointmentChanged.connect(self.model.upsert)
         self.schedule.appointmentsSynced.connect(self.model.apply_sync)
-        self.presence.presenceChanged.connect(self.model.set_arrival)
-        self.ticker = QTimer(self)
-        self.ticker.setInterval(1000)
-        self.ticker.timeout.connect(self._tick)
+        # The waiting room's one-second tick also notices midnight for the date navigator.
+        self.waiting_room.ticked.connect(self._follow_today)
 
         if config.demo:
             arrivals = self.store.run(lambda session: seed_demo(session, self.clock.now()))
             # Seeding is quick and happens once, before the first window paints.
             for arrival in arrivals.result():
-                self.presence.apply(PatientArrived(arrival.appointment_id, arrival.at))
+                self.waiting_room.apply(PatientArrived(arrival.appointment_id, arrival.at))
         # After the demo's arrivals: those were there before the window opened.
         self.notifier = ArrivalNotifier(self.model, self.window, config.settings, self.clock,
                                         self)
-        self.presence.presenceChanged.connect(self.notifier.presence_changed)
+        self.waiting_room.arrivalChanged.connect(self.notifier.arrival_changed)
         if self.sync_controls is not None:
             self.sync_controls.add_sound_toggle(self.notifier)
 
@@ -145,8 +144,7 @@ class Application(QObject):
             values = {k: v.value for k, v in settings.items()}
             self.calls.config = CallConfig.from_settings(values)
 
-    def _tick(self) -> None:
-        self.model.tick()
+    def _follow_today(self) -> None:
         today = self.clock.now().astimezone().date()
         self.window.navigator.set_today(today)
 
@@ -154,7 +152,7 @@ class Application(QObject):
         self.window.restore_geometry()
         self.window.show()
         self.window.start()
-        self.ticker.start()
+        self.waiting_room.start()
         qt_app = QApplication.instance()
         if qt_app is not None:
             # Application-wide, so that input in any window (dialogs too) keeps the app open.
@@ -199,7 +197,7 @@ class Application(QObject):
             await self.signed_in.api.close()
 
     def shutdown(self) -> None:
-        self.ticker.stop()
+        self.waiting_room.stop()
         self.idle_lock.stop()
         qt_app = QApplication.instance()
         if qt_app is not None:

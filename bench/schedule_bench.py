@@ -32,8 +32,8 @@ from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from app.domain.events import PatientArrived
 from app.domain.records import Location, StaffMember
 from app.services.message_bridge import MessageBridge
-from app.services.presence_service import PresenceService
 from app.services.schedule_service import ScheduleService
+from app.services.waiting_room_service import WaitingRoomService
 from app.store import directory
 from app.store.local_store import LocalStore
 from app.store.tables import AppointmentRow, PatientRow
@@ -123,12 +123,11 @@ def main() -> int:
     open_ms = (time.perf_counter() - opened) * 1000
     bridge = MessageBridge()
     schedule = ScheduleService(store, bridge)
-    presence = PresenceService()
-    model = ScheduleModel(clock)
+    waiting_room = WaitingRoomService()
+    model = ScheduleModel(clock, waiting_room)
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(schedule, model, bridge, settings, "bench")
     schedule.appointmentChanged.connect(model.upsert)
-    presence.presenceChanged.connect(model.set_arrival)
     window.navigator.set_date(busy_day.astimezone().date())
     window.show()
     app.processEvents()
@@ -166,7 +165,7 @@ def main() -> int:
     wait_for(app, lambda: model.rowCount() == day_rows)
     target = model.appointment_at(day_rows // 2)
     begin = time.perf_counter()
-    presence.apply(PatientArrived(target.id, clock.now()))
+    waiting_room.apply(PatientArrived(target.id, clock.now()))
     window.view.viewport().repaint()
     arrival_ms = (time.perf_counter() - begin) * 1000
     begin = time.perf_counter()

@@ -96,7 +96,7 @@ def test_locks_after_the_idle_time_without_input(
     # The schedule keeps updating underneath: the patient arrives while the desk is locked.
     appointment = desk.model.appointment_at(row)
     clock.set(appointment.start - timedelta(minutes=2))
-    desk.presence.apply(PatientArrived(appointment.id, clock.now()))
+    desk.waiting_room.apply(PatientArrived(appointment.id, clock.now()))
     assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.WAITING
     qtbot.waitUntil(lambda: "1 waiting" in desk.window.counts.text())
 

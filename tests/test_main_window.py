@@ -107,7 +107,7 @@ def test_book_arrive_wait_take(qtbot: QtBot, desk: Application, clock: FixedCloc
 
     # The patient enters the waiting room 2 minutes before the start: green, timer counting.
     clock.set(appointment.start - timedelta(minutes=2))
-    desk.presence.apply(PatientArrived(appointment.id, clock.now()))
+    desk.waiting_room.apply(PatientArrived(appointment.id, clock.now()))
     assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.WAITING
     assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "00:00"
     clock.advance(3)
@@ -124,7 +124,7 @@ def test_book_arrive_wait_take(qtbot: QtBot, desk: Application, clock: FixedCloc
     qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.TAKEN)
     assert cell(desk, row, Column.PATIENT, Qt.ItemDataRole.ForegroundRole) is not None
     assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == ""
-    desk.presence.apply(PatientLeft(appointment.id))
+    desk.waiting_room.apply(PatientLeft(appointment.id))
     assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.TAKEN
 
 

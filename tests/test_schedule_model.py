@@ -5,13 +5,16 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FixedClock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
+from app.domain.events import PatientArrived
 from app.domain.records import Appointment, Participant, Patient
+from app.services.waiting_room_service import WaitingRoomService
 from app.views.schedule_columns import Column, Role
 from app.views.schedule_filter import ScheduleFilter, ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
@@ -46,6 +49,11 @@ def day_of_appointments() -> list[Appointment]:
     ]
 
 
+@pytest.fixture(name="waiting_room")
+def waiting_room_fixture() -> WaitingRoomService:
+    return WaitingRoomService()
+
+
 class Recorder:
     """Records every structural and data signal a model emits."""
 
@@ -63,8 +71,10 @@ class Recorder:
         return {kind for kind, _ in self.events}
 
 
-def test_model_passes_qt_model_tester(qtmodeltester: ModelTester, clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_model_passes_qt_model_tester(
+    qtmodeltester: ModelTester, clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     model.set_range(DAY_START, DAY_END, day_of_appointments(), show_date=False)
     qtmodeltester.check(model, force_py=True)
     proxy = ScheduleFilterProxy()
@@ -72,8 +82,10 @@ def test_model_passes_qt_model_tester(qtmodeltester: ModelTester, clock: FixedCl
     qtmodeltester.check(proxy, force_py=True)
 
 
-def test_columns_show_what_a_clinician_needs(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_columns_show_what_a_clinician_needs(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
 
@@ -94,13 +106,15 @@ def test_columns_show_what_a_clinician_needs(clock: FixedClock) -> None:
     assert cell(4, Column.PATIENT, Qt.ItemDataRole.FontRole).strikeOut()
 
 
-def test_arrival_turns_one_row_green_and_the_clock_counts(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_arrival_turns_one_row_green_and_the_clock_counts(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     recorder = Recorder(model)
 
-    model.set_arrival(rows[1].id, NOW - timedelta(seconds=30))
+    waiting_room.apply(PatientArrived(rows[1].id, NOW - timedelta(seconds=30)))
     status = model.index(1, Column.STATUS)
     waiting = model.index(1, Column.WAITING)
     assert status.data(Role.STATE) == DisplayState.WAITING
@@ -117,11 +131,13 @@ def test_arrival_turns_one_row_green_and_the_clock_counts(clock: FixedClock) -> 
     assert {rows_ for _, (rows_, *_rest) in recorder.events} == {1}
 
 
-def test_early_arrival_turns_green_five_minutes_before_the_start(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_early_arrival_turns_green_five_minutes_before_the_start(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
-    model.set_arrival(rows[2].id, NOW)  # 30 minutes early
+    waiting_room.apply(PatientArrived(rows[2].id, NOW))  # 30 minutes early
     assert model.index(2, Column.STATUS).data(Role.STATE) == DisplayState.SCHEDULED
     recorder = Recorder(model)
     clock.advance(25 * 60)
@@ -131,11 +147,13 @@ def test_early_arrival_turns_green_five_minutes_before_the_start(clock: FixedClo
     assert recorder.events == [("dataChanged", (2, 2, 0, len(Column) - 1))]
 
 
-def test_status_change_repaints_one_row_only(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_status_change_repaints_one_row_only(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
-    model.set_arrival(rows[1].id, NOW)
+    waiting_room.apply(PatientArrived(rows[1].id, NOW))
     recorder = Recorder(model)
     model.upsert(rows[1].with_status(AppointmentStatus.TAKEN))
     assert model.index(1, Column.STATUS).data(Role.STATE) == DisplayState.TAKEN
@@ -144,11 +162,11 @@ def test_status_change_repaints_one_row_only(clock: FixedClock) -> None:
 
 
 def test_the_newest_write_wins_even_when_the_server_renumbers_versions(
-    clock: FixedClock,
+    clock: FixedClock, waiting_room: WaitingRoomService
 ) -> None:
     """Writes reach the model in commit order; a pulled record may carry a lower version than
     this desktop's optimistic count, and must still be shown."""
-    model = ScheduleModel(clock)
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     local = replace(rows[1], version=7, sync_state=SyncState.PENDING)
@@ -159,8 +177,10 @@ def test_the_newest_write_wins_even_when_the_server_renumbers_versions(
     assert model.index(1, Column.PATIENT).data(Qt.ItemDataRole.DecorationRole) is None
 
 
-def test_upsert_inserts_and_removes_by_range(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_upsert_inserts_and_removes_by_range(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     recorder = Recorder(model)
@@ -174,8 +194,10 @@ def test_upsert_inserts_and_removes_by_range(clock: FixedClock) -> None:
     assert recorder.kinds() == {"rowsInserted", "rowsRemoved"}
 
 
-def test_filter_by_text_status_kind_and_clinician(clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_filter_by_text_status_kind_and_clinician(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     proxy = ScheduleFilterProxy()
@@ -196,12 +218,14 @@ def test_filter_by_text_status_kind_and_clinician(clock: FixedClock) -> None:
     assert names() == ["Cara Diaz"]
     proxy.set_filter(ScheduleFilter(states=frozenset({DisplayState.WAITING})))
     assert names() == []
-    model.set_arrival(rows[1].id, NOW)
+    waiting_room.apply(PatientArrived(rows[1].id, NOW))
     assert names() == ["Bob Stone"]  # dynamic: the arrival brings the row into the filter
 
 
-def test_sorting_by_any_column(qtbot: QtBot, clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_sorting_by_any_column(
+    qtbot: QtBot, clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     model.set_range(DAY_START, DAY_END, day_of_appointments(), show_date=False)
     proxy = ScheduleFilterProxy()
     proxy.setSourceModel(model)
@@ -214,9 +238,10 @@ def test_sorting_by_any_column(qtbot: QtBot, clock: FixedClock) -> None:
     assert proxy.index(0, Column.PATIENT).data() == "Ann Lee"
 
 
-def test_sorted_model_places_new_and_changed_rows(qtmodeltester: ModelTester,
-                                                  clock: FixedClock) -> None:
-    model = ScheduleModel(clock)
+def test_sorted_model_places_new_and_changed_rows(
+    qtmodeltester: ModelTester, clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     qtmodeltester.check(model, force_py=True)

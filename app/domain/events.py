@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from app.domain.realtime_protocol import PresenceEvent, PresenceState
+
 
 @dataclass(frozen=True, slots=True)
 class PatientArrived:
@@ -20,4 +22,11 @@ class PatientLeft:
     appointment_id: UUID
 
 
-PresenceEvent = PatientArrived | PatientLeft
+WaitingRoomEvent = PatientArrived | PatientLeft
+
+
+def waiting_room_event(wire: PresenceEvent) -> WaitingRoomEvent:
+    """The domain event a realtime "presence" message stands for (the one conversion)."""
+    if wire.state is PresenceState.ENTERED:
+        return PatientArrived(wire.appointment_id, wire.at)
+    return PatientLeft(wire.appointment_id)

@@ -2,7 +2,7 @@
 
 Owns the sync engine and the realtime connection (asyncio tasks on the qasync loop) for one
 signed-in account. Local writes wake the engine; "changes" hints make it pull; presence
-events go to the presence service; a session the server ended asks the user to sign in.
+events go to the waiting room; a session the server ended asks the user to sign in.
 """
 
 import asyncio
@@ -13,9 +13,9 @@ from uuid import UUID
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.clock import ServerClock
-from app.domain.events import PatientArrived, PatientLeft
-from app.domain.realtime_protocol import ErrorEvent, PresenceEvent, PresenceState, SignalEvent
-from app.services.presence_service import PresenceService
+from app.domain.events import waiting_room_event
+from app.domain.realtime_protocol import ErrorEvent, PresenceEvent, SignalEvent
+from app.services.waiting_room_service import WaitingRoomService
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.sync.hub_signalling import HubSignalling
@@ -38,14 +38,14 @@ class SyncService(QObject):
         self,
         store: LocalStore,
         api: ApiClient,
-        presence: PresenceService,
+        waiting_room: WaitingRoomService,
         clock: ServerClock | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.api = api
-        self._presence = presence
+        self._waiting_room = waiting_room
         self._clock = clock
         self.status = SyncStatus()
         self.engine = SyncEngine(store, api, self._on_status,
@@ -128,16 +128,13 @@ class SyncService(QObject):
                      self._clock.offset)
 
     def _on_presence(self, event: PresenceEvent) -> None:
-        if event.state is PresenceState.ENTERED:
-            self._presence.apply(PatientArrived(event.appointment_id, event.at))
-        else:
-            self._presence.apply(PatientLeft(event.appointment_id))
+        self._waiting_room.apply(waiting_room_event(event))
 
     def _on_connected(self, connected: bool) -> None:
         if not connected:
             # Nobody is known to be waiting while we cannot hear: the snapshot on reconnect
             # brings back those still there.
-            self._presence.clear()
+            self._waiting_room.clear()
 
     def _on_signed_out(self, message: str) -> None:
         self.signInRequired.emit(message)

@@ -1,5 +1,6 @@
 """The Clinic Schedule's table model: appointments of a day (or week) with their live state.
 
+Who is waiting comes from the waiting room service, which the model asks (it keeps no copy).
 Status changes and the waiting clock emit `dataChanged` for the rows concerned only; a reset
 happens only when the shown range changes (another day or week).
 """
@@ -21,6 +22,7 @@ from app.domain.clock import Clock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import Appointment
 from app.domain.status import display_state, format_waiting, waiting_seconds
+from app.services.waiting_room_service import WaitingRoomService
 from app.views.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
 
@@ -68,12 +70,14 @@ def _local(at: datetime) -> datetime:
 
 
 class ScheduleModel(QAbstractTableModel):
-    def __init__(self, clock: Clock, parent: QObject | None = None) -> None:
+    def __init__(
+        self, clock: Clock, waiting_room: WaitingRoomService, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._clock = clock
+        self._waiting_room = waiting_room
         self._rows: list[Appointment] = []
         self._row_of: dict[UUID, int] = {}
-        self._arrivals: dict[UUID, datetime] = {}
         self._states: dict[UUID, DisplayState] = {}
         self._range: tuple[datetime, datetime] | None = None
         self._show_date = False
@@ -82,6 +86,8 @@ class ScheduleModel(QAbstractTableModel):
         self._descending = False
         #: Signed in to a server: waiting rows show a call button.
         self.calls_enabled = False
+        waiting_room.arrivalChanged.connect(self._arrival_changed)
+        waiting_room.ticked.connect(self.tick)
 
     # --- what the view asks ------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
@@ -296,13 +302,14 @@ class ScheduleModel(QAbstractTableModel):
     # --- derived values ------------------------------------------------------------------------
     def state_of(self, appointment: Appointment) -> DisplayState:
         return display_state(
-            appointment.status, appointment.start, self._arrivals.get(appointment.id), self._now
+            appointment.status, appointment.start, self._waiting_room.arrived_at(appointment.id),
+            self._now,
         )
 
     def _waiting(self, appointment: Appointment, state: DisplayState) -> int | None:
         if state is not DisplayState.WAITING:
             return None
-        return waiting_seconds(self._arrivals.get(appointment.id), self._now)
+        return waiting_seconds(self._waiting_room.arrived_at(appointment.id), self._now)
 
     def _time_text(self, appointment: Appointment) -> str:
         start, end = _local(appointment.start), _local(appointment.end)
@@ -328,7 +335,7 @@ class ScheduleModel(QAbstractTableModel):
         return text
 
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
-        arrived = self._arrivals.get(appointment.id)
+        arrived = self._waiting_room.arrived_at(appointment.id)
         if state is DisplayState.WAITING and arrived is not None:
             return f"{state.description} since {_local(arrived):%H:%M}."
         if state is DisplayState.SCHEDULED and arrived is not None:
@@ -401,7 +408,7 @@ class ScheduleModel(QAbstractTableModel):
 
     def _track_state(self, appointment: Appointment) -> None:
         """Rows whose patient is online are the ones the clock can change; remember their state."""
-        if appointment.id in self._arrivals:
+        if self._waiting_room.arrived_at(appointment.id) is not None:
             self._states[appointment.id] = self.state_of(appointment)
 
     def _remove_row(self, row: int) -> None:
@@ -413,13 +420,10 @@ class ScheduleModel(QAbstractTableModel):
         for later in range(row, len(self._rows)):
             self._row_of[self._rows[later].id] = later
 
-    def set_arrival(self, appointment_id: UUID, arrived_at: datetime | None) -> None:
+    def _arrival_changed(self, appointment_id: UUID, arrived_at: datetime | None) -> None:
         """The patient entered (a time) or left (None) the waiting room."""
         if arrived_at is None:
-            self._arrivals.pop(appointment_id, None)
             self._states.pop(appointment_id, None)
-        else:
-            self._arrivals[appointment_id] = arrived_at
         row = self._row_of.get(appointment_id)
         if row is not None:
             self._now = self._clock.now()

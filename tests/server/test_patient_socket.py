@@ -66,7 +66,7 @@ def _presence(desk: WebSocketTestSession) -> str:
 
 
 def test_two_tabs_are_one_patient_and_closing_both_is_leaving(
-    quick_app: FastAPI, clinic: Clinic
+    quick_app: FastAPI, clinic: Clinic, clock: FixedClock
 ) -> None:
     with TestClient(quick_app) as client, ExitStack() as stack:
         api = Api(client, clinic)
@@ -83,9 +83,11 @@ def test_two_tabs_are_one_patient_and_closing_both_is_leaving(
             "state": "entered",
             "at": "2026-11-26T08:00:00Z",
         }
-        # A second tab with the same link (or a reload) is the same patient.
+        # A second tab with the same link (or a reload) is the same patient, waiting since the
+        # first tab came (the status rule's count, as the desktop shows it).
+        clock.advance(90)
         second = stack.enter_context(client.websocket_connect("/patient/socket"))
-        _enter(second, token)
+        assert _enter(second, token)["waited_seconds"] == 90
         first.close()
         # Closing one of two tabs is no leaving: the next presence is the second tab's exit.
         api.call("clerk", "POST", "/patients", {"name": "Bo"}, expect=201)

@@ -87,12 +87,12 @@ def test_calling_the_waiting_patient_from_the_schedule(
         # A network blip on the desktop's side: while it cannot hear, nobody shows as waiting;
         # on reconnecting the server says who is there (and since when).
         assert window.sync is not None
-        arrived = window.presence.arrived_at(booked.id)
+        arrived = window.waiting_room.arrived_at(booked.id)
         qloop.run(window.sync.realtime.stop())
         assert state() == DisplayState.SCHEDULED
         window.sync.realtime.start()
         qloop.wait_until(lambda: state() == DisplayState.WAITING)
-        assert window.presence.arrived_at(booked.id) == arrived
+        assert window.waiting_room.arrived_at(booked.id) == arrived
         row = model.row_of(booked.id)
         assert row is not None
         assert model.index(row, Column.CALL).data(Qt.ItemDataRole.DecorationRole) is not None

@@ -45,7 +45,7 @@ class ArrivalNotifier(QObject):
     def set_sound(self, on: bool) -> None:
         self._settings.setValue(SOUND_KEY, on)
 
-    def presence_changed(self, appointment_id: UUID, arrived_at: datetime | None) -> None:
+    def arrival_changed(self, appointment_id: UUID, arrived_at: datetime | None) -> None:
         if arrived_at is None:
             return
         row = self._model.row_of(appointment_id)

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketState
 
 from app.domain.clock import Clock
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
+from app.domain.status import waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
@@ -237,8 +238,7 @@ async def patient_socket(websocket: WebSocket) -> None:
     socket = _PatientSocket(websocket, connection, appointment_id)
     await room.enter(appointment_id)
     try:
-        since = room.since(appointment_id)
-        waited = max(0, int((clock.now() - since).total_seconds())) if since else 0
+        waited = waiting_seconds(room.since(appointment_id), clock.now()) or 0
         hello = PatientHello(
             waited_seconds=waited, heartbeat_seconds=socket.settings.patient_heartbeat_seconds
         )
