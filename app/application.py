@@ -35,6 +35,13 @@ from app.views.schedule_model import ScheduleModel
 
 log = logging.getLogger("clinicdesk.app")
 
+NO_KEYCHAIN = (
+    "This computer has no password keychain, so Clinic Desk cannot keep you signed in: when "
+    "you next start it you will be asked for your password again (your server address and "
+    "your unsent changes are kept). Ask your IT department to turn on the keychain "
+    "(GNOME Keyring or KWallet) to stay signed in."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class AppConfig:
@@ -160,6 +167,8 @@ class Application(QObject):
         self.idle_lock.start()
         if self.sync is not None:
             self.sync.start()
+        if self.signed_in is not None and self.signed_in.accounts.session_not_kept:
+            self.bridge.warning.emit(NO_KEYCHAIN)
         # Everything loaded so far (Qt, SQLAlchemy, pydantic, aiortc: ~half a million objects)
         # lives as long as the app: keep it out of the cyclic collector, whose full passes
         # over it stalled the GUI thread for ~100 ms during a sync.

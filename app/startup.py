@@ -61,8 +61,10 @@ class Startup:
     def show_sign_in(self) -> LoginDialog:
         settings = SettingsService(load_machine_policy(), self.config.settings)
         server = settings.effective()["server_url"]
+        # The machine's (or the user's) setting first; else the server of the last sign-in.
+        address = str(server.value or "") or self.accounts.last_server_url()
         dialog = LoginDialog(
-            self._sign_in, str(server.value or ""),
+            self._sign_in, address,
             server_locked_by=server.note if server.locked else "",
             username=self.accounts.last_username(),
         )

@@ -63,6 +63,16 @@ class AccountService:
     def last_username(self) -> str:
         return str(self._settings.value(f"{GROUP}/username", "") or "")
 
+    def last_server_url(self) -> str:
+        """The server of the last sign-in: not a secret, so it is remembered in the settings
+        whether or not the keychain could keep the session."""
+        return str(self._settings.value(f"{GROUP}/server_url", "") or "")
+
+    @property
+    def session_not_kept(self) -> bool:
+        """The keychain could not keep the session: the next start asks to sign in again."""
+        return self.tokens.memory_only
+
     def client(self, account: Account) -> ApiClient:
         return ApiClient(account.server_url, account.user.username, self.tokens)
 

@@ -26,6 +26,9 @@ class TokenStore:
 
     def __init__(self) -> None:
         self._memory: dict[tuple[str, str], str] = {}
+        #: True once a secret could not go to the keychain and lives in memory only: the user
+        #: must be told that they will sign in again at the next start.
+        self.memory_only = False
 
     def load(self, server_url: str, username: str, service: str = SERVICE) -> str | None:
         key = (service, _account(server_url, username))
@@ -46,6 +49,7 @@ class TokenStore:
             log.warning("no usable keychain (%s): the session is kept in memory only",
                         type(error).__name__)
             self._memory[key] = secret
+            self.memory_only = True
 
     def clear(self, server_url: str, username: str, service: str = SERVICE) -> None:
         key = (service, _account(server_url, username))
