@@ -70,6 +70,7 @@ class Application(QObject):
     ) -> None:
         super().__init__()
         self.clock = clock or ServerClock()
+        self.demo = config.demo
         self.signed_in = signed_in
         if signed_in is not None:
             self.store = LocalStore(signed_in.account.store_path(config.data_dir), self.clock)
@@ -115,7 +116,8 @@ class Application(QObject):
             self.idle_lock.require_password(self._check_unlock)
             assert self.sync is not None
             values = {k: v.value for k, v in self.settings_service.effective().items()}
-            self.calls = CallService(CallConfig.from_settings(values), config.settings,
+            self.calls = CallService(CallConfig.from_settings(values, demo=config.demo),
+                                     config.settings,
                                      self.bridge, self)
             self.window.call_service = self.calls
             self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
@@ -149,7 +151,7 @@ class Application(QObject):
         self.idle_lock.set_minutes(int(settings["idle_lock_minutes"].value))
         if self.calls is not None:
             values = {k: v.value for k, v in settings.items()}
-            self.calls.config = CallConfig.from_settings(values)
+            self.calls.config = CallConfig.from_settings(values, demo=self.demo)
 
     def _follow_today(self) -> None:
         today = self.clock.now().astimezone().date()

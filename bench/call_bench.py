@@ -158,7 +158,8 @@ async def desktop(args: argparse.Namespace) -> None:
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
 
     # One service for the whole bench, as the application has: calls follow one another.
-    service = CallService(CallConfig(options=CallOptions(ice=IcePolicy.loopback())), settings)
+    service = CallService(CallConfig(options=CallOptions(ice=IcePolicy.loopback()),
+                                    allow_test_sources=True), settings)
     await service.refresh_devices()
 
     async def one_call(size: str, seconds: float) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """The call window over a real CallService, calling an in-process patient peer on loopback."""
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from app.domain.errors import KnownError
 from app.media.call_session import CallRole
 from app.media.call_state import CallState, EndReason
 from app.media.capture import CaptureProfile
+from app.media.devices import DeviceKind, MediaDevice
 from app.media.signalling import InMemorySignalling
 from app.media.stats import QualityLevel
 from app.policy.machine_policy import MachinePolicy
+from app.services import call_service as call_service_module
 from app.services.call_audio_output import AudioOutput
 from app.services.call_service import CallConfig, CallService
 from app.services.settings_service import SettingsService
@@ -42,8 +45,9 @@ def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
 @pytest.fixture
 def service(loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[CallService]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    # This machine has no camera or microphone: the test sources stand in (as IT may allow).
     config = CallConfig(options=quick_options(), profile=CaptureProfile(320, 240, 30),
-                        qt_screen_grab=True)
+                        qt_screen_grab=True, allow_test_sources=True)
     call_service = CallService(config, settings)
     yield call_service
     if call_service.in_call:  # a failed test: end the call on the loop first
@@ -82,6 +86,10 @@ def test_a_video_call_in_the_window(
         await service.start_call(ours, PATIENT)
         await wait_until(lambda: service.state is CallState.CONNECTED)
         assert window.state_label.text() == "Connected"
+        # What goes to the patient is in view, and a test source is badged.
+        assert window.test_badge.isVisible()
+        assert "TEST PATTERN" in window.sending_label.text()
+        assert "TEST TONE" in window.sending_label.text()
         await wait_until(lambda: window.remote_view.has_image and window.self_view.has_image)
         await wait_until(lambda: window.quality.level is not QualityLevel.UNKNOWN)
         assert "round trip" in window.quality.toolTip()
@@ -92,7 +100,7 @@ def test_a_video_call_in_the_window(
 
         # the timer counts from the connection
         assert service.connected_at is not None
-        service.connected_at -= 65
+        service.connected_at = time.monotonic() - 65.2  # not "now - 65": a busy machine lags
         window.update_timer()
         assert window.timer_label.text() == "01:05"
 
@@ -212,6 +220,73 @@ def test_a_phone_call_window_has_no_video_controls(
     run(loop, scenario)
 
 
+def _devices(cameras: list[MediaDevice], microphones: list[MediaDevice]) -> Callable[..., Any]:
+    """This machine's devices as the test says (the edge of the world: real hardware)."""
+    def listed(kind: DeviceKind, include_test_sources: bool = True) -> list[MediaDevice]:
+        return list(cameras if kind is DeviceKind.CAMERA else microphones)
+    return listed
+
+
+def test_no_microphone_is_said_before_anyone_is_called(
+    loop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(call_service_module, "list_devices", _devices([], []))
+    settings = QSettings(str(tmp_path / "none.ini"), QSettings.Format.IniFormat)
+    service = CallService(CallConfig(options=quick_options()), settings)  # no test sources
+    ours, theirs = InMemorySignalling.pair()
+
+    async def scenario() -> None:
+        with pytest.raises(KnownError, match="No microphone was found"):
+            await service.start_call(ours, PATIENT)
+        assert not service.in_call and service.session is None
+        assert theirs._inbox.empty()  # no offer went to the patient
+
+    try:
+        run(loop, scenario)
+    finally:
+        service.close()
+        service.deleteLater()
+
+
+def test_no_camera_means_no_video_track_and_the_window_says_so(
+    qtbot: Any, loop: qasync.QEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    screenshot_dir: Path | None,
+) -> None:
+    headset = MediaDevice(DeviceKind.MICROPHONE, "test-headset", "USB headset",
+                          "sine=frequency=440", "lavfi")
+    monkeypatch.setattr(call_service_module, "list_devices", _devices([], [headset]))
+    settings = QSettings(str(tmp_path / "nocam.ini"), QSettings.Format.IniFormat)
+    service = CallService(CallConfig(options=quick_options()), settings)
+    window = CallWindow(service, PATIENT)
+    qtbot.addWidget(window)
+    window.show()
+    ours, theirs = InMemorySignalling.pair()
+    patient = Peer(theirs, CallRole.CALLEE, quick_options())
+
+    async def scenario() -> None:
+        await patient.session.start()
+        await service.start_call(ours, PATIENT)
+        await wait_until(lambda: service.state is CallState.CONNECTED)
+        await wait_until(lambda: patient.listener.received.loud_audio_frames > 10)
+        # The patient gets sound and no video at all (not black frames, not a test pattern);
+        # the clinician still sees the patient.
+        assert patient.listener.received.video_frames == 0
+        await wait_until(lambda: window.remote_view.has_image)
+        assert "no camera found" in window.sending_label.text()
+        assert window.test_badge.isVisible()  # the stand-in microphone is a test source
+        assert not window.camera_button.isEnabled() and not window.share_button.isEnabled()
+        save(window, screenshot_dir, "call-window-no-camera.png")
+        window.hang_up_button.click()
+        await asyncio.wait_for(patient.session.wait_ended(), 5)
+        await patient.close()
+
+    try:
+        run(loop, scenario)
+    finally:
+        service.close()
+        service.deleteLater()
+
+
 def test_device_choice_is_remembered(
     loop: qasync.QEventLoop, service: CallService
 ) -> None:
@@ -244,12 +319,15 @@ def test_elapsed_time_format() -> None:
 def test_settings_give_the_call_config() -> None:
     config = CallConfig.from_settings(
         {"ice_interfaces": ["lo"], "turn_servers": ["turns:127.0.0.1:5349"],
-         "disable_test_pattern": True},
+         "allow_test_pattern": False},
         options=quick_options(),
     )
     assert config.options.ice.interfaces == ("lo",)
     assert [s.urls for s in config.options.ice.servers] == [("turns:127.0.0.1:5349",)]
     assert not config.allow_test_sources
+    assert not CallConfig.from_settings({}).allow_test_sources  # off unless turned on
+    assert CallConfig.from_settings({"allow_test_pattern": True}).allow_test_sources
+    assert CallConfig.from_settings({}, demo=True).allow_test_sources
     assert config.options.stall_timeout == quick_options().stall_timeout
 
 

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "server_url": "",
     "ice_interfaces": [],
     "idle_lock_minutes": 0,
-    "disable_test_pattern": False,
+    "allow_test_pattern": False,
 }
 POLICY_NOTE = "Set by your organisation (the machine policy); ask IT to change it."
 
@@ -44,8 +44,8 @@ POLICY_NOTE = "Set by your organisation (the machine policy); ask IT to change i
         ),
         # a policy of "false" still wins (falsy is not "unset")
         (
-            {"disable_test_pattern": False}, {"disable_test_pattern": True},
-            "disable_test_pattern", EffectiveSetting(False, Source.POLICY, POLICY_NOTE),
+            {"allow_test_pattern": False}, {"allow_test_pattern": True},
+            "allow_test_pattern", EffectiveSetting(False, Source.POLICY, POLICY_NOTE),
         ),
         # an empty list from the policy wins too
         (
@@ -116,7 +116,7 @@ def test_defaults_cover_every_key_and_are_not_shared() -> None:
         ("ice_interfaces", ["eth0", " 10.1.2.3 "], ["eth0", "10.1.2.3"]),
         ("turn_servers", ["turns:turn.example.org:5349", "turn:10.0.0.1?transport=udp"],
          ["turns:turn.example.org:5349", "turn:10.0.0.1?transport=udp"]),
-        ("disable_test_pattern", True, True),
+        ("allow_test_pattern", True, True),
         ("idle_lock_minutes", 0, 0),
         ("idle_lock_minutes", 1440, 1440),
     ],
@@ -137,8 +137,8 @@ def test_valid_values(key: str, raw: object, expected: object) -> None:
         ("ice_interfaces", [f"eth{i}" for i in range(33)], "at most 32"),
         ("turn_servers", ["stun:stun.example.org"], "not a TURN URI"),
         ("turn_servers", ["turn:host?transport=sctp"], "not a TURN URI"),
-        ("disable_test_pattern", 1, "must be true or false"),
-        ("disable_test_pattern", "yes", "must be true or false"),
+        ("allow_test_pattern", 1, "must be true or false"),
+        ("allow_test_pattern", "yes", "must be true or false"),
         ("idle_lock_minutes", True, "whole number"),
         ("idle_lock_minutes", 2.5, "whole number"),
         ("idle_lock_minutes", -1, "outside 0..1440"),
@@ -179,7 +179,7 @@ def test_linux_policy_file(tmp_path: Path) -> None:
     path.write_text(
         'server_url = "https://desk.example.org"\n'
         'ice_interfaces = ["eth0"]\n'
-        "disable_test_pattern = true\n"
+        "allow_test_pattern = true\n"
         "idle_lock_minutes = 1.5\n"
     )
     policy = load_machine_policy("linux", {PATH_VARIABLE: str(path)})
@@ -187,7 +187,7 @@ def test_linux_policy_file(tmp_path: Path) -> None:
     assert policy.values == {
         "server_url": "https://desk.example.org",
         "ice_interfaces": ["eth0"],
-        "disable_test_pattern": True,
+        "allow_test_pattern": True,
     }
 
 
@@ -233,7 +233,7 @@ def test_macos_managed_preferences(tmp_path: Path) -> None:
         "server_url": "https://desk.example.org",
         "turn_servers": ["turns:turn.example.org:443?transport=tcp"],
         "idle_lock_minutes": 20,
-        "disable_test_pattern": "no",
+        "allow_test_pattern": "no",
     }))
     assert "PayloadUUID" not in read_managed_preferences(path)
     policy = load_machine_policy("darwin", {}, macos_path=path)
@@ -256,9 +256,9 @@ def test_malformed_managed_preferences_are_ignored(tmp_path: Path, content: byte
     ("triple", "expected"),
     [
         (("server_url", "https://desk.example.org", REG_SZ), "https://desk.example.org"),
-        (("disable_test_pattern", 1, REG_DWORD), True),
-        (("disable_test_pattern", 0, REG_DWORD), False),
-        (("disable_test_pattern", 2, REG_DWORD), 2),  # left for validation to refuse
+        (("allow_test_pattern", 1, REG_DWORD), True),
+        (("allow_test_pattern", 0, REG_DWORD), False),
+        (("allow_test_pattern", 2, REG_DWORD), 2),  # left for validation to refuse
         (("ice_interfaces", ["Ethernet", "Wi-Fi"], REG_MULTI_SZ), ["Ethernet", "Wi-Fi"]),
         (("ice_interfaces", "Ethernet; Wi-Fi;", REG_SZ), ["Ethernet", "Wi-Fi"]),
         (("idle_lock_minutes", 15, REG_DWORD), 15),
@@ -275,7 +275,7 @@ def test_registry_values_convert_to_setting_types(
 def test_registry_policy_is_checked_like_the_others() -> None:
     raw = from_registry_values([
         ("server_url", "https://desk.example.org", REG_SZ),
-        ("disable_test_pattern", 2, REG_DWORD),
+        ("allow_test_pattern", 2, REG_DWORD),
     ])
     assert checked_policy(raw, "HKLM") == {"server_url": "https://desk.example.org"}
 

@@ -60,7 +60,7 @@ def test_defaults_are_shown(qtbot: QtBot, policy_file: Path, ini: Path) -> None:
     assert dialog.server_edit.text() == ""
     assert dialog.ice_edit.toPlainText() == ""
     assert dialog.turn_edit.toPlainText() == ""
-    assert dialog.test_pattern_check.isChecked()  # disable_test_pattern defaults to False
+    assert not dialog.test_pattern_check.isChecked()  # allow_test_pattern defaults to off
     assert dialog.idle_spin.value() == 0 and dialog.idle_spin.text() == "Off"
     assert dialog.lock_notes == {}
     for widget in (dialog.server_edit, dialog.ice_edit, dialog.turn_edit,
@@ -85,17 +85,17 @@ def test_saved_values_are_read_back(qtbot: QtBot, policy_file: Path, ini: Path) 
         "server_url": "https://desk.example.org",
         "ice_interfaces": ["eth0", "Wi-Fi"],
         "turn_servers": ["turns:turn.example.org:5349"],
-        "disable_test_pattern": True,
+        "allow_test_pattern": True,
         "idle_lock_minutes": 15,
     }
     on_disk = ini.read_text()
-    assert "[settings]" in on_disk and "disable_test_pattern=true" in on_disk
+    assert "[settings]" in on_disk and "allow_test_pattern=true" in on_disk
 
     again = open_dialog(qtbot, ini)
     assert again.server_edit.text() == "https://desk.example.org"
     assert split_list(again.ice_edit.toPlainText()) == ["eth0", "Wi-Fi"]
     assert again.turn_edit.toPlainText() == "turns:turn.example.org:5349"
-    assert not again.test_pattern_check.isChecked()
+    assert again.test_pattern_check.isChecked()
     assert again.idle_spin.value() == 15
 
 
@@ -145,9 +145,9 @@ def test_a_policy_server_url_is_locked_and_never_overwritten(
 def test_policy_flags_and_minutes_are_shown_as_set(
     qtbot: QtBot, policy_file: Path, ini: Path
 ) -> None:
-    policy_file.write_text("disable_test_pattern = true\nidle_lock_minutes = 480\n")
+    policy_file.write_text("allow_test_pattern = false\nidle_lock_minutes = 480\n")
     dialog = open_dialog(qtbot, ini)
-    # "disable the test pattern" set by IT: the "use a test pattern" box is unticked.
+    # No test pattern, set by IT: the box is unticked and locked.
     assert not dialog.test_pattern_check.isChecked()
     assert not dialog.test_pattern_check.isEnabled()
     assert dialog.idle_spin.value() == 480 and not dialog.idle_spin.isEnabled()

@@ -90,7 +90,8 @@ POLICY_KEYS: dict[str, PolicyKey] = {
         PolicyKey("server_url", str, _server_url, "", "Server URL"),
         PolicyKey("ice_interfaces", list, _ice_interfaces, [], "Network interfaces for calls"),
         PolicyKey("turn_servers", list, _turn_servers, [], "TURN servers"),
-        PolicyKey("disable_test_pattern", bool, _flag, False, "Disable the device test pattern"),
+        PolicyKey("allow_test_pattern", bool, _flag, False,
+                  "Allow the test pattern and tone (training rooms)"),
         PolicyKey("idle_lock_minutes", int, _idle_lock_minutes, 0, "Lock after idle (minutes)"),
     )
 }

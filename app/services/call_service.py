@@ -40,6 +40,11 @@ log = logging.getLogger("clinicdesk.media")
 DEVICES_GROUP = "devices"
 TRIM_INTERVAL_MS = 10_000
 TRIM_AFTER_CALL_MS = 2_000
+NO_MICROPHONE = ("No microphone was found on this computer, so the patient has not been called. "
+                 "Plug in a headset or microphone (or choose one in Settings → Devices) and "
+                 "call again.")
+NO_CAMERA = ("No camera was found: the call goes on without video. The patient hears you and "
+             "sees your name.")
 _QT_FORMAT = (QImage.Format.Format_RGB32 if PIXEL_FORMAT == "bgra"
               else QImage.Format.Format_ARGB32)
 
@@ -50,16 +55,20 @@ class CallConfig:
 
     options: CallOptions = field(default_factory=CallOptions)
     profile: CaptureProfile = field(default_factory=CaptureProfile)
-    allow_test_sources: bool = True
+    #: The test pattern and tone stand in for a missing camera or microphone: only when IT
+    #: (allow_test_pattern) or the demo turns them on, never silently to a real patient.
+    allow_test_sources: bool = False
     #: Screen sharing through Qt's grab even where PyAV has a grabber (tests, Wayland).
     qt_screen_grab: bool = False
 
     @classmethod
     def from_settings(
-        cls, values: Mapping[str, Any], ice_servers: Sequence[IceServer] = (), **more: Any
+        cls, values: Mapping[str, Any], ice_servers: Sequence[IceServer] = (), *,
+        demo: bool = False, **more: Any
     ) -> "CallConfig":
         """From the effective settings' values (ice_interfaces, turn_servers,
-        disable_test_pattern) and the STUN/TURN servers (with credentials) the server gave."""
+        allow_test_pattern) and the STUN/TURN servers (with credentials) the server gave. The
+        demo always allows the test sources."""
         servers = list(ice_servers)
         known = {url for server in servers for url in server.urls}
         servers += [IceServer((url,)) for url in values.get("turn_servers") or []
@@ -68,7 +77,8 @@ class CallConfig:
                         interfaces=tuple(values.get("ice_interfaces") or ()))
         options = more.pop("options", CallOptions())
         return cls(options=replace(options, ice=ice),
-                   allow_test_sources=not values.get("disable_test_pattern", False), **more)
+                   allow_test_sources=demo or bool(values.get("allow_test_pattern", False)),
+                   **more)
 
 
     def with_servers(self, ice_servers: Sequence[IceServer]) -> "CallConfig":
@@ -123,6 +133,8 @@ class CallService(QObject):
     cameraChanged = Signal(bool)
     screenShareChanged = Signal(bool)
     devicesChanged = Signal()
+    #: What this desktop sends now, in words, and whether a test source is among it.
+    sendingChanged = Signal(str, bool)
 
     def __init__(
         self,
@@ -223,11 +235,13 @@ class CallService(QObject):
         try:
             microphone = choose(self._microphones, self.remembered("microphone"))
             if microphone is None:
-                raise KnownError("No microphone is available for the call.")
+                raise KnownError(NO_MICROPHONE)
             await media.use_microphone(microphone)
             if not audio_only:
                 camera = choose(self._cameras, self.remembered("camera"))
-                if camera is not None:
+                if camera is None:
+                    self._warn(NO_CAMERA)
+                else:
                     try:
                         await media.use_camera(camera)
                     except KnownError as error:
@@ -241,14 +255,51 @@ class CallService(QObject):
         if not audio_only:
             self._self_view.attach(media.self_view)
         options = replace(self.config.options, audio_only=audio_only)
+        # No camera: no video track at all (the patient's page shows the clinician's name),
+        # never a black or made-up picture. The patient's own video still comes in.
         self.session = CallSession(
             signalling, options, _Forward(self), role=CallRole.CALLER,
-            audio=media.outgoing_audio, video=None if audio_only else media.outgoing_video,
+            audio=media.outgoing_audio, video=media.outgoing_video if self.sends_video else None,
         )
         await self.session.start()
         self._trim_timer.start()
         self.mutedChanged.emit(media.muted)
         self.cameraChanged.emit(media.camera_enabled and not audio_only)
+        self._sending_changed()
+
+    @property
+    def sends_video(self) -> bool:
+        """The call has a video track (a camera was found when it started)."""
+        return self.media is not None and not self.audio_only and self.media.camera is not None
+
+    def sending(self) -> tuple[str, bool]:
+        """What goes to the patient now, in words, and whether a test source is among it."""
+        media = self.media
+        if media is None:
+            return "", False
+        test = False
+        if self.audio_only:
+            video = ""
+        elif media.sharing_screen:
+            video = "your screen"
+        elif media.camera is None:
+            video = "no video (no camera found: the patient sees your name)"
+        elif not media.camera_enabled:
+            video = "no video (camera off)"
+        elif media.camera.is_test_source:
+            video, test = "a TEST PATTERN, not a camera", True
+        else:
+            video = f"video from {media.camera.name}"
+        if media.muted:
+            sound = "no sound (muted)"
+        elif media.microphone is not None and media.microphone.is_test_source:
+            sound, test = "a TEST TONE, not a microphone", True
+        else:
+            sound = f"sound from {media.microphone.name}" if media.microphone else "no sound"
+        return "Sending " + " and ".join(part for part in (video, sound) if part), test
+
+    def _sending_changed(self) -> None:
+        self.sendingChanged.emit(*self.sending())
 
     async def hang_up(self) -> None:
         if self.session is not None:
@@ -258,12 +309,14 @@ class CallService(QObject):
         if self.media is not None and self.media.muted != muted:
             self.media.set_muted(muted)
             self.mutedChanged.emit(muted)
+            self._sending_changed()
 
     def set_camera_enabled(self, enabled: bool) -> None:
         if self.media is None or self.audio_only or self.media.camera_enabled == enabled:
             return
         self.media.set_camera_enabled(enabled)
         self.cameraChanged.emit(enabled)
+        self._sending_changed()
 
     @property
     def muted(self) -> bool:
@@ -282,12 +335,14 @@ class CallService(QObject):
         device = self._find(self._cameras, device_id)
         if self.media is not None and not self.audio_only:
             await self.media.use_camera(device)
+            self._sending_changed()
         self._remember("camera", device.id)
 
     async def use_microphone(self, device_id: str) -> None:
         device = self._find(self._microphones, device_id)
         if self.media is not None:
             await self.media.use_microphone(device)
+            self._sending_changed()
         self._remember("microphone", device.id)
 
     def use_speaker(self, device_id: str | None) -> None:
@@ -297,7 +352,7 @@ class CallService(QObject):
 
     async def set_screen_share(self, on: bool) -> None:
         media = self.media
-        if media is None or self.audio_only or on == media.sharing_screen:
+        if media is None or not self.sends_video or on == media.sharing_screen:
             return
         if on:
             device = None if self.config.qt_screen_grab else screen_device()
@@ -317,6 +372,7 @@ class CallService(QObject):
                 self._grabber.deleteLater()
                 self._grabber = None
         self.screenShareChanged.emit(on)
+        self._sending_changed()
 
     def send_chat(self, text: str) -> bool:
         return self.session is not None and self.session.send_chat(text)

@@ -44,7 +44,7 @@ def test_calling_the_waiting_patient_from_the_schedule(
     clerk = Desk(tmp_path / "clerk.sqlite3", live.url, "clerk")
     patient = None
     assert window.calls is not None and window.contact is not None
-    window.calls.config = CallConfig(options=quick_options())  # ICE on loopback only
+    window.calls.config = CallConfig(options=quick_options(), allow_test_sources=True)
     try:
         qloop.run(clerk.sign_in())
         qloop.run(clerk.sync())
@@ -167,7 +167,7 @@ def test_a_second_taker_is_told_who_has_the_call(
     window = open_window(tmp_path, qloop, live.url, "ng")
     clerk = Desk(tmp_path / "clerk.sqlite3", live.url, "clerk")
     assert window.calls is not None and window.contact is not None
-    window.calls.config = CallConfig(options=quick_options())
+    window.calls.config = CallConfig(options=quick_options(), allow_test_sources=True)
     first_taker = None
     try:
         qloop.run(clerk.sign_in())

@@ -38,6 +38,8 @@ _HANG_UP_STYLE = (
     "QPushButton { background: #c62828; color: white; font-weight: bold; padding: 6px 18px; "
     "border-radius: 4px; } QPushButton:disabled { background: #b0b0b0; }"
 )
+_TEST_BADGE_STYLE = ("background: #8a1c12; color: white; font-weight: bold; padding: 2px 8px; "
+                     "border-radius: 3px;")
 _NOTICE_STYLE = {
     "info": "background: #e8f1fb; color: #1e4f8a; border: 1px solid #1e4f8a; padding: 6px;",
     "warning": "background: #fff4e0; color: #7a4b00; border: 1px solid #7a4b00; padding: 6px;",
@@ -91,6 +93,19 @@ class CallWindow(QWidget):
         self.notice = QLabel(self)
         self.notice.setWordWrap(True)
         self.notice.hide()
+        #: What goes to the patient, always in view: the camera and microphone by name, or a
+        #: badge when a test source stands in for one.
+        self.sending_label = QLabel(self)
+        self.sending_label.setWordWrap(True)
+        self.sending_label.setAccessibleName("What you are sending")
+        self.test_badge = QLabel("TEST PATTERN", self)
+        self.test_badge.setStyleSheet(_TEST_BADGE_STYLE)
+        self.test_badge.setToolTip("A test source stands in for a camera or microphone: turned "
+                                   "on by your IT department or the demo.")
+        self.test_badge.hide()
+        sending = QHBoxLayout()
+        sending.addWidget(self.test_badge)
+        sending.addWidget(self.sending_label, 1)
 
         waiting = (f"Phone call with {patient_name}" if audio_only
                    else f"Waiting for {patient_name}'s video…")
@@ -137,6 +152,7 @@ class CallWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addLayout(sending)
         layout.addWidget(self.notice)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(controls)
@@ -165,6 +181,7 @@ class CallWindow(QWidget):
         service.cameraChanged.connect(self._on_camera)
         service.screenShareChanged.connect(self._on_screen_share)
         service.devicesChanged.connect(self._on_devices_changed)
+        service.sendingChanged.connect(self._on_sending)
         self.remote_view.resized.connect(service.set_remote_view_size)
         self.self_view.resized.connect(service.set_self_view_size)
 
@@ -173,6 +190,7 @@ class CallWindow(QWidget):
         self._clock.timeout.connect(self.update_timer)
         self._clock.start()
         self._on_state(service.state.value)
+        self._on_sending(*service.sending())
 
     def _toggle(self, text: str, tip: str) -> QPushButton:
         button = QPushButton(text, self)
@@ -241,6 +259,15 @@ class CallWindow(QWidget):
             self.self_view.show_text("Camera off")
 
     @Slot(bool)
+    def _on_sending(self, text: str, test_source: bool) -> None:
+        self.sending_label.setText(text)
+        self.test_badge.setVisible(test_source)
+        if self.service.media is not None and not self.audio_only \
+                and not self.service.sends_video:
+            for button in (self.camera_button, self.share_button):
+                button.setEnabled(False)
+                button.setToolTip("No camera was found when the call started.")
+
     def _on_screen_share(self, sharing: bool) -> None:
         self._set_checked(self.share_button, sharing)
         self.share_button.setText("Stop sharing" if sharing else "Share screen")

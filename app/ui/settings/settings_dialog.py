@@ -135,7 +135,8 @@ class SettingsDialog(QDialog):
         self.turn_edit = _ListEdit(self)
         self.turn_edit.setPlaceholderText("None: direct connections only")
         self.turn_edit.setAccessibleName("TURN servers")
-        self.test_pattern_check = QCheckBox("Use a &test pattern when no camera is present", self)
+        self.test_pattern_check = QCheckBox(
+            "Allow a &test pattern and tone when no camera or microphone is present", self)
         self.idle_spin = QSpinBox(self)
         self.idle_spin.setRange(0, MAX_USER_IDLE_LOCK_MINUTES)
         self.idle_spin.setSpecialValueText("Off")
@@ -157,8 +158,9 @@ class SettingsDialog(QDialog):
                   "Empty: all interfaces.")
         self._row("T&URN servers", "turn_servers", self.turn_edit,
                   "Relays for calls through firewalls: turn: or turns: addresses, one per line.")
-        self._row("Camera", "disable_test_pattern", self.test_pattern_check,
-                  "Shows a moving pattern instead of video, so calls still work without a camera.")
+        self._row("Test sources", "allow_test_pattern", self.test_pattern_check,
+                  "For training rooms only: the patient sees colour bars and hears a tone, "
+                  "and the call window says so. Off: no camera means no video.")
         if self._calls is not None:
             self.devices = DevicesSection(self._calls, self._form, self)
         self._section("Privacy")
@@ -257,8 +259,7 @@ class SettingsDialog(QDialog):
         self.server_edit.setText(str(values["server_url"]))
         self.ice_edit.setPlainText("\n".join(values["ice_interfaces"]))
         self.turn_edit.setPlainText("\n".join(values["turn_servers"]))
-        # The policy key says "disable"; the box says "use": one is the other's opposite.
-        self.test_pattern_check.setChecked(not values["disable_test_pattern"])
+        self.test_pattern_check.setChecked(bool(values["allow_test_pattern"]))
         minutes = int(values["idle_lock_minutes"])
         if self._settings["idle_lock_minutes"].locked and minutes > self.idle_spin.maximum():
             self.idle_spin.setMaximum(minutes)  # show the policy's value, not a clamped one
@@ -270,7 +271,7 @@ class SettingsDialog(QDialog):
             "server_url": self.server_edit.text().strip(),
             "ice_interfaces": split_list(self.ice_edit.toPlainText()),
             "turn_servers": split_list(self.turn_edit.toPlainText()),
-            "disable_test_pattern": not self.test_pattern_check.isChecked(),
+            "allow_test_pattern": self.test_pattern_check.isChecked(),
             "idle_lock_minutes": self.idle_spin.value(),
         }
 
