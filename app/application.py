@@ -27,6 +27,7 @@ from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.ui.call.call_controller import CallController
 from app.ui.lock.idle_lock import IdleLock
+from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.main_window import MainWindow
 from app.ui.sync.sync_controls import SyncControls
 from app.ui.tasks.tasks_controller import TasksController
@@ -92,40 +93,48 @@ class Application(QObject):
             user = f"Signed in as {CLINICIAN.name} (demo clinic, this computer only)"
         else:
             user = "Local store"
-        self.contact = None if signed_in is None else \
-            PatientContactService(signed_in.api, self.bridge, self)
-        self.window = MainWindow(self.schedule, self.model, self.bridge, config.settings, user,
-                                 settings_service=self.settings_service, contact=self.contact)
+        # Services first (nothing on screen yet), then the controllers that act on them, then
+        # the window that lays them out: each is handed what it needs at construction.
+        self.contact: PatientContactService | None = None
         self.sync: SyncService | None = None
-        self.sync_controls: SyncControls | None = None
+        self.calls: CallService | None = None
+        self.tasks: TaskService | None = None
+        call_controller: CallController | None = None
+        tasks_controller: TasksController | None = None
         if signed_in is not None:
+            self.contact = PatientContactService(signed_in.api, self.bridge, self)
             clock_for_sync = self.clock if isinstance(self.clock, ServerClock) else None
             self.sync = SyncService(self.store, signed_in.api, self.waiting_room,
-                                    clock_for_sync,
-                                    self)
+                                    clock_for_sync, self)
             self.sync.directoryUpdated.connect(self.schedule.load_directory)
+            values = {k: v.value for k, v in self.settings_service.effective().items()}
+            self.calls = CallService(CallConfig.from_settings(values, demo=config.demo),
+                                     config.settings,
+                                     self.bridge, self)
+            self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
+            tasks_controller = TasksController(self.tasks, self.schedule, self.bridge)
+            call_controller = CallController(self.calls, self.sync, self.schedule, self.bridge,
+                                             tasks_controller.new_task)
+            self.model.calls_enabled = True
+        self.appointments = AppointmentController(self.schedule, self.bridge, self.contact)
+        self.window = MainWindow(
+            self.schedule, self.model, self.bridge, config.settings, user, self.appointments,
+            settings_service=self.settings_service, calls=call_controller,
+            call_service=self.calls, tasks=tasks_controller,
+        )
+        self.sync_controls: SyncControls | None = None
+        if signed_in is not None:
+            assert self.sync is not None
             self.sync_controls = SyncControls(
                 self.window, self.sync, signed_in.account.label,
                 self._sign_in_again, self._sign_out,
             )
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
-        self.calls: CallService | None = None
-        self.tasks: TaskService | None = None
         if signed_in is not None:
             self.idle_lock.require_password(self._check_unlock)
-            assert self.sync is not None
-            values = {k: v.value for k, v in self.settings_service.effective().items()}
-            self.calls = CallService(CallConfig.from_settings(values, demo=config.demo),
-                                     config.settings,
-                                     self.bridge, self)
-            self.window.call_service = self.calls
-            self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
-            tasks = TasksController(self.window, self.tasks, self.schedule)
-            self.window.task_maker = tasks
-            self.window.calls = CallController(self.window, self.calls, self.sync,
-                                               self.schedule, self.idle_lock, tasks.new_task)
-            self.model.calls_enabled = True
+        if call_controller is not None:
+            call_controller.inCallChanged.connect(self.idle_lock.hold)
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
@@ -140,7 +149,7 @@ class Application(QObject):
             for arrival in arrivals.result():
                 self.waiting_room.apply(PatientArrived(arrival.appointment_id, arrival.at))
         # After the demo's arrivals: those were there before the window opened.
-        self.notifier = ArrivalNotifier(self.model, self.window, config.settings, self.clock,
+        self.notifier = ArrivalNotifier(self.model, self.bridge, config.settings, self.clock,
                                         self)
         self.waiting_room.arrivalChanged.connect(self.notifier.arrival_changed)
         if self.sync_controls is not None:

@@ -37,6 +37,7 @@ from app.services.waiting_room_service import WaitingRoomService
 from app.store import directory
 from app.store.local_store import LocalStore
 from app.store.tables import AppointmentRow, PatientRow
+from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.date_navigator import Span
 from app.ui.schedule.main_window import MainWindow
 from app.views.schedule_model import ScheduleModel
@@ -126,7 +127,8 @@ def main() -> int:
     waiting_room = WaitingRoomService()
     model = ScheduleModel(clock, waiting_room)
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(schedule, model, bridge, settings, "bench")
+    window = MainWindow(schedule, model, bridge, settings, "bench",
+                        AppointmentController(schedule, bridge))
     schedule.appointmentChanged.connect(model.upsert)
     window.navigator.set_date(busy_day.astimezone().date())
     window.show()

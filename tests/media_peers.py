@@ -3,7 +3,6 @@
 import array
 import asyncio
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiortc import MediaStreamTrack
@@ -19,6 +18,7 @@ from app.media.ice_config import IcePolicy
 from app.media.signalling import InMemorySignalling
 from app.media.stats import CallQuality
 from app.media.tracks import SwitchableTrack
+from tests.polling import eventually
 
 
 def peak(frame: AudioFrame) -> int:
@@ -143,13 +143,19 @@ async def wait_for(event: asyncio.Event, timeout: float = 10.0) -> None:
     await asyncio.wait_for(event.wait(), timeout)
 
 
-async def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    """Poll a condition on the loop (media counters have no event of their own)."""
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.02)
+async def drained(received: Received, audio_frames: int = 10) -> None:
+    """Wait until what was in flight before a mute or camera-off has arrived: `audio_frames`
+    audio frames in a row with no loud one and no new video frame between them."""
+    mark = (received.audio_frames, received.loud_audio_frames, received.video_frames)
 
-    await asyncio.wait_for(poll(), timeout)
+    def quiet_for_long_enough() -> bool:
+        nonlocal mark
+        if (received.loud_audio_frames, received.video_frames) != mark[1:]:
+            mark = (received.audio_frames, received.loud_audio_frames, received.video_frames)
+            return False
+        return received.audio_frames >= mark[0] + audio_frames
+
+    await eventually(quiet_for_long_enough, what="the frames in flight to drain")
 
 
 async def drop_network(peer: Peer) -> None:

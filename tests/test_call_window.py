@@ -27,7 +27,8 @@ from app.services.call_service import CallConfig, CallService
 from app.services.settings_service import SettingsService
 from app.ui.call.call_window import CallWindow, format_elapsed
 from app.ui.settings.settings_dialog import SettingsDialog
-from tests.media_peers import Peer, drop_network, quick_options, wait_until
+from tests.media_peers import Peer, drained, drop_network, quick_options
+from tests.polling import eventually
 
 PATIENT = "Alice Example"
 
@@ -84,17 +85,17 @@ def test_a_video_call_in_the_window(
     async def scenario() -> None:
         await patient.session.start()
         await service.start_call(ours, PATIENT)
-        await wait_until(lambda: service.state is CallState.CONNECTED)
+        await eventually(lambda: service.state is CallState.CONNECTED)
         assert window.state_label.text() == "Connected"
         # What goes to the patient is in view, and a test source is badged.
         assert window.test_badge.isVisible()
         assert "TEST PATTERN" in window.sending_label.text()
         assert "TEST TONE" in window.sending_label.text()
-        await wait_until(lambda: window.remote_view.has_image and window.self_view.has_image)
-        await wait_until(lambda: window.quality.level is not QualityLevel.UNKNOWN)
+        await eventually(lambda: window.remote_view.has_image and window.self_view.has_image)
+        await eventually(lambda: window.quality.level is not QualityLevel.UNKNOWN)
         assert "round trip" in window.quality.toolTip()
         # frames arrive at the size of the widget, converted off the GUI thread
-        await wait_until(lambda: window.remote_view.frames_painted > 5)
+        await eventually(lambda: window.remote_view.frames_painted > 5)
         assert service.first_remote_frame_at is not None and service.started_at is not None
         assert service.first_remote_frame_at - service.started_at < 2.0
 
@@ -110,7 +111,7 @@ def test_a_video_call_in_the_window(
         await asyncio.wait_for(patient.listener.chat_arrived.wait(), 5)
         assert patient.listener.chat == ["Hello Alice"]
         assert patient.session.send_chat("Hello doctor")
-        await wait_until(lambda: any("Hello doctor" in m for m in window.chat.messages()))
+        await eventually(lambda: any("Hello doctor" in m for m in window.chat.messages()))
         save(window, screenshot_dir, "call-window-video.png")
 
         # shortcuts: mute, camera off, then both back
@@ -121,32 +122,32 @@ def test_a_video_call_in_the_window(
         press(window, Qt.Key.Key_O)
         assert not service.camera_enabled and window.camera_button.text() == "Start camera"
         assert window.self_view.placeholder == "Camera off"
-        await asyncio.sleep(0.3)
+        await drained(received)
         loud, frames = received.loud_audio_frames, received.video_frames
         count = received.audio_frames
-        await wait_until(lambda: received.audio_frames > count + 20)
+        await eventually(lambda: received.audio_frames > count + 20)
         assert received.loud_audio_frames == loud and received.video_frames <= frames + 1
         save(window, screenshot_dir, "call-window-muted-camera-off.png")
         window.mute_button.click()
         window.camera_button.click()
         assert not service.muted and service.camera_enabled
-        await wait_until(lambda: received.loud_audio_frames > loud + 5)
-        await wait_until(lambda: received.video_frames > frames + 5)
+        await eventually(lambda: received.loud_audio_frames > loud + 5)
+        await eventually(lambda: received.video_frames > frames + 5)
 
         # screen sharing: the patient sees the screen (Qt's grab offscreen) instead of the camera
         window.share_button.click()
-        await wait_until(lambda: service.sharing_screen)
-        await wait_until(lambda: received.last_video is not None
+        await eventually(lambda: service.sharing_screen)
+        await eventually(lambda: received.last_video is not None
                          and received.last_video.width == 800)  # the offscreen screen
         assert window.share_button.text() == "Stop sharing"
         window.share_button.click()
-        await wait_until(lambda: received.last_video is not None
+        await eventually(lambda: received.last_video is not None
                          and received.last_video.width == 320)  # the camera again
 
         # hang up from the keyboard: both sides end
         press(window, Qt.Key.Key_H)
         await asyncio.wait_for(patient.session.wait_ended(), 5)
-        await wait_until(lambda: service.state is CallState.ENDED)
+        await eventually(lambda: service.state is CallState.ENDED)
         assert patient.session.end_reason is EndReason.REMOTE_HUNG_UP
         assert window.state_label.text() == "Call ended"
         assert window.hang_up_button.text() == "Close" and window.hang_up_button.isEnabled()
@@ -172,14 +173,14 @@ def test_the_window_shows_reconnecting_then_a_clean_end(
     async def scenario() -> None:
         await patient.session.start()
         await service.start_call(ours, PATIENT)
-        await wait_until(lambda: window.remote_view.has_image)
+        await eventually(lambda: window.remote_view.has_image)
         theirs.cut = True
         await drop_network(patient)
-        await wait_until(lambda: service.state is CallState.RECONNECTING)
+        await eventually(lambda: service.state is CallState.RECONNECTING)
         assert window.state_label.text() == "Reconnecting…"
         assert window.notice.isVisible() and "Reconnecting" in window.notice.text()
         save(window, screenshot_dir, "call-window-reconnecting.png")
-        await wait_until(lambda: service.state is CallState.ENDED, timeout=15)
+        await eventually(lambda: service.state is CallState.ENDED, timeout=15)
         assert ended == [EndReason.CONNECTION_LOST.value]
         assert "could not be restored" in window.notice.text()
         await patient.close()
@@ -199,8 +200,8 @@ def test_a_phone_call_window_has_no_video_controls(
     async def scenario() -> None:
         await patient.session.start()
         await service.start_call(ours, PATIENT, audio_only=True)
-        await wait_until(lambda: service.state is CallState.CONNECTED)
-        await wait_until(lambda: patient.listener.received.loud_audio_frames > 5)
+        await eventually(lambda: service.state is CallState.CONNECTED)
+        await eventually(lambda: patient.listener.received.loud_audio_frames > 5)
         assert not window.camera_button.isVisible() and not window.share_button.isVisible()
         assert not window.self_view.isVisible()
         assert window.remote_view.placeholder == f"Phone call with {PATIENT}"
@@ -211,7 +212,7 @@ def test_a_phone_call_window_has_no_video_controls(
         refreshed: list[bool] = []
         service.devicesChanged.connect(lambda: refreshed.append(True))
         window.devices_menu.aboutToShow.emit()  # opening the menu looks for new devices
-        await wait_until(lambda: bool(refreshed))
+        await eventually(lambda: bool(refreshed))
         save(window, screenshot_dir, "call-window-phone.png")
         window.hang_up_button.click()
         await asyncio.wait_for(patient.session.wait_ended(), 5)
@@ -266,12 +267,12 @@ def test_no_camera_means_no_video_track_and_the_window_says_so(
     async def scenario() -> None:
         await patient.session.start()
         await service.start_call(ours, PATIENT)
-        await wait_until(lambda: service.state is CallState.CONNECTED)
-        await wait_until(lambda: patient.listener.received.loud_audio_frames > 10)
+        await eventually(lambda: service.state is CallState.CONNECTED)
+        await eventually(lambda: patient.listener.received.loud_audio_frames > 10)
         # The patient gets sound and no video at all (not black frames, not a test pattern);
         # the clinician still sees the patient.
         assert patient.listener.received.video_frames == 0
-        await wait_until(lambda: window.remote_view.has_image)
+        await eventually(lambda: window.remote_view.has_image)
         assert "no camera found" in window.sending_label.text()
         assert window.test_badge.isVisible()  # the stand-in microphone is a test source
         assert not window.camera_button.isEnabled() and not window.share_button.isEnabled()
@@ -344,17 +345,17 @@ def test_one_service_calls_twice_and_switches_camera_from_the_menu(
         await service.start_call(ours, name)
         with pytest.raises(KnownError, match="already in progress"):
             await service.start_call(ours, name)
-        await wait_until(lambda: window.remote_view.has_image)
+        await eventually(lambda: window.remote_view.has_image)
         received = patient.listener.received
-        await wait_until(lambda: received.last_video is not None)
+        await eventually(lambda: received.last_video is not None)
         # the Devices menu lists the cameras; choosing one switches mid-call and is remembered
         window._fill_devices_menu()
         pattern = next(a for a in window.devices_menu.actions() if a.text() == "Test pattern")
         assert pattern.isChecked()
         pattern.trigger()
-        await wait_until(lambda: service.remembered("camera") == "test-pattern")
+        await eventually(lambda: service.remembered("camera") == "test-pattern")
         frames = received.video_frames
-        await wait_until(lambda: received.video_frames > frames + 5)
+        await eventually(lambda: received.video_frames > frames + 5)
         await service.hang_up()
         await asyncio.wait_for(patient.session.wait_ended(), 5)
         await patient.close()
@@ -380,8 +381,9 @@ def test_settings_list_the_devices_and_remember_the_choice(
     assert devices is not None
 
     async def listed() -> None:
-        while devices.combos["camera"].findText("Test pattern", Qt.MatchFlag.MatchContains) < 0:
-            await asyncio.sleep(0.01)
+        camera = devices.combos["camera"]
+        await eventually(lambda: camera.findText("Test pattern", Qt.MatchFlag.MatchContains) >= 0,
+                         what="the test pattern among the cameras")
 
     run(loop, listed)  # the lists come from a device scan off the GUI thread
     microphones = devices.combos["microphone"]

@@ -100,6 +100,8 @@ def test_book_arrive_wait_take(qtbot: QtBot, desk: Application, clock: FixedCloc
                                screenshot_dir: Path | None) -> None:
     row = book(qtbot, desk, "Ann Lee", "ann@example.org")
     assert cell(desk, row, Column.PATIENT, Qt.ItemDataRole.DisplayRole) == "Ann Lee"
+    # The controller's word reaches the status line through the message bridge.
+    assert desk.window.statusBar().currentMessage().startswith("Saved Ann Lee at ")
     assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
     assert cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole) == "Scheduled"
     appointment = desk.model.appointment_at(row)
@@ -159,7 +161,7 @@ def test_cancel_with_delete_and_confirmation(qtbot: QtBot, desk: Application,
 def test_escape_keeps_the_appointment(qtbot: QtBot, desk: Application) -> None:
     row = book(qtbot, desk, "Ann Lee", "ann@example.org")
     desk.window.view.setCurrentIndex(desk.window.proxy.index(0, Column.PATIENT))
-    dialog = desk.window.cancel_appointment(desk.model.appointment_at(row))
+    dialog = desk.appointments.cancel(desk.model.appointment_at(row))
     assert dialog is not None
     qtbot.waitExposed(dialog)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)

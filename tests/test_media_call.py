@@ -8,7 +8,8 @@ import pytest_asyncio
 
 from app.media.call_state import CallState, EndReason
 from app.media.ice_config import LOOPBACK, candidate_addresses
-from tests.media_peers import Peer, Received, call_pair, wait_for, wait_until
+from tests.media_peers import Peer, Received, call_pair, drained, wait_for
+from tests.polling import eventually
 
 
 @pytest_asyncio.fixture
@@ -34,7 +35,7 @@ async def test_video_and_audio_flow_both_ways(peers: tuple[Peer, Peer]) -> None:
         def enough(r: Received = received) -> bool:
             return r.video_frames >= 10 and r.loud_audio_frames >= 10
 
-        await wait_until(enough)
+        await eventually(enough)
         assert received.last_video is not None
         assert (received.last_video.width, received.last_video.height) == (320, 240)
     assert caller.listener.states[:2] == [CallState.CONNECTING, CallState.CONNECTED]
@@ -45,28 +46,28 @@ async def test_mute_silences_audio_and_camera_off_stops_video(peers: tuple[Peer,
     caller, callee = peers
     await connected(caller, callee)
     received = callee.listener.received
-    await wait_until(lambda: received.loud_audio_frames >= 5 and received.video_frames >= 5)
+    await eventually(lambda: received.loud_audio_frames >= 5 and received.video_frames >= 5)
 
     caller.audio.enabled = False
     caller.video.enabled = False
-    await asyncio.sleep(0.3)  # let frames already in flight arrive
+    await drained(received)
     audio_before, loud_before = received.audio_frames, received.loud_audio_frames
     video_before = received.video_frames
-    await wait_until(lambda: received.audio_frames >= audio_before + 25)
+    await eventually(lambda: received.audio_frames >= audio_before + 25)
     assert received.loud_audio_frames == loud_before, "muted audio is not silent"
     assert received.video_frames <= video_before + 1, "camera off still sends frames"
 
     caller.audio.enabled = True
     caller.video.enabled = True
-    await wait_until(lambda: received.loud_audio_frames >= loud_before + 5)
-    await wait_until(lambda: received.video_frames >= video_before + 5)
+    await eventually(lambda: received.loud_audio_frames >= loud_before + 5)
+    await eventually(lambda: received.video_frames >= video_before + 5)
 
 
 @pytest.mark.asyncio
 async def test_chat_both_ways(peers: tuple[Peer, Peer]) -> None:
     caller, callee = peers
     await connected(caller, callee)
-    await wait_until(lambda: caller.session.send_chat("Hello, can you hear me?"))
+    await eventually(lambda: caller.session.send_chat("Hello, can you hear me?"))
     await wait_for(callee.listener.chat_arrived)
     assert callee.session.send_chat("Yes, loud and clear")
     await wait_for(caller.listener.chat_arrived)
@@ -114,7 +115,7 @@ async def test_dtls_srtp_only_and_ice_on_loopback_only(peers: tuple[Peer, Peer])
 async def test_quality_is_sampled_while_connected(peers: tuple[Peer, Peer]) -> None:
     caller, callee = peers
     await connected(caller, callee)
-    await wait_until(lambda: len(caller.listener.qualities) >= 4
+    await eventually(lambda: len(caller.listener.qualities) >= 4
                      and caller.listener.qualities[-1].rtt is not None)
     quality = caller.listener.qualities[-1]
     assert quality.bitrate_in > 10_000 and quality.bitrate_out > 10_000

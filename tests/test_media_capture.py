@@ -26,7 +26,7 @@ from app.media.devices import (
 from app.media.errors import DeviceUnavailable
 from app.media.frames import FrameSink, PaintableImage, fit_size
 from app.media.screen_share import PushedVideoTrack, lavfi_screen, screen_device
-from tests.media_peers import wait_until
+from tests.polling import eventually
 
 
 def test_test_sources_are_always_listed_unless_the_policy_says_no() -> None:
@@ -165,13 +165,13 @@ async def test_frame_sink_scales_to_the_target_off_the_loop() -> None:
         await media.use_camera(pattern_camera())
         sink.set_target_size(320, 320)
         sink.attach(media.self_view)
-        await wait_until(lambda: len(images) >= 3)
+        await eventually(lambda: len(images) >= 3)
         image = images[-1]
         assert (image.width, image.height) == (320, 240)
         assert (image.source_width, image.source_height) == (640, 480)
         assert len(image.data) >= image.stride * image.height
         sink.set_target_size(160, 1000)
-        await wait_until(lambda: images[-1].width == 160)
+        await eventually(lambda: images[-1].width == 160)
         assert images[-1].height == 120
         assert sink.first_frame_at is not None and sink.frames_shown >= 4
     finally:
@@ -187,15 +187,17 @@ async def test_pcm_pump_gives_interleaved_s16_stereo() -> None:
     try:
         await media.use_microphone(tone_microphone())
         pump.attach(media.outgoing_audio)
-        await wait_until(lambda: len(chunks) >= 5)
+        await eventually(lambda: len(chunks) >= 5)
         samples = array.array("h")
         samples.frombytes(b"".join(chunks))
         assert len(samples) % PCM_CHANNELS == 0
         assert max(abs(s) for s in samples) > 1000
         media.set_muted(True)
-        await asyncio.sleep(0.2)
+        # Chunks made before the mute may still come: wait for the first silent one.
+        await eventually(lambda: max(map(abs, array.array("h", chunks[-1])), default=1) == 0,
+                         what="a silent chunk")
         count = len(chunks)
-        await wait_until(lambda: len(chunks) >= count + 5)
+        await eventually(lambda: len(chunks) >= count + 5)
         silent = array.array("h")
         silent.frombytes(b"".join(chunks[-3:]))
         assert max(abs(s) for s in silent) == 0

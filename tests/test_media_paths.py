@@ -14,7 +14,8 @@ from app.media.devices import DeviceKind, MediaDevice, pattern_camera, tone_micr
 from app.media.ice_config import LOOPBACK, candidate_addresses, confined_to, rtc_configuration
 from app.media.screen_share import lavfi_screen
 from app.media.signalling import InMemorySignalling
-from tests.media_peers import Peer, quick_options, wait_until
+from tests.media_peers import Peer, quick_options
+from tests.polling import eventually
 
 
 @pytest.mark.asyncio
@@ -27,7 +28,7 @@ async def test_a_phone_call_is_audio_only() -> None:
         await callee.session.start()
         await caller.session.start()
         await asyncio.wait_for(caller.session.wait_connected(), 10)
-        await wait_until(lambda: caller.listener.received.loud_audio_frames >= 10
+        await eventually(lambda: caller.listener.received.loud_audio_frames >= 10
                          and callee.listener.received.loud_audio_frames >= 10)
         for sdp in caller.session.local_sdps + callee.session.local_sdps:
             assert "m=video" not in sdp and "m=audio" in sdp
@@ -70,7 +71,7 @@ async def test_a_browser_like_peer_may_trickle_its_candidates() -> None:
                               {"candidate": candidate, "sdpMid": "0", "sdpMLineIndex": 0})
         await theirs.send(SignalKind.CANDIDATE, {"candidate": "", "sdpMid": "0"})
         await asyncio.wait_for(caller.session.wait_connected(), 10)
-        await wait_until(lambda: caller.listener.received.loud_audio_frames >= 5)
+        await eventually(lambda: caller.listener.received.loud_audio_frames >= 5)
     finally:
         await caller.close()
         await browser.close()
@@ -97,22 +98,22 @@ async def test_switching_camera_and_sharing_the_screen_mid_call() -> None:
         await callee.session.start()
         await caller.session.start()
         await asyncio.wait_for(caller.session.wait_connected(), 10)
-        await wait_until(lambda: remote_width() == 320)
+        await eventually(lambda: remote_width() == 320)
 
         await media.use_camera(MediaDevice(DeviceKind.CAMERA, "bars", "Bars",
                                            "smptebars=size=640x360:rate=30", "lavfi"))
-        await wait_until(lambda: remote_width() == 640)
+        await eventually(lambda: remote_width() == 640)
         await media.use_microphone(MediaDevice(DeviceKind.MICROPHONE, "tone2", "Tone 2",
                                                "sine=frequency=1000", "lavfi"))
         loud = received.loud_audio_frames
-        await wait_until(lambda: received.loud_audio_frames > loud + 10)
+        await eventually(lambda: received.loud_audio_frames > loud + 10)
 
         screen = open_player(lavfi_screen(1280, 720), media.profile)
         assert screen.video is not None
         media.share_screen(screen.video)
-        await wait_until(lambda: remote_width() == 1280)
+        await eventually(lambda: remote_width() == 1280)
         media.stop_screen_share()
-        await wait_until(lambda: remote_width() == 640)
+        await eventually(lambda: remote_width() == 640)
         assert caller.session.state is CallState.CONNECTED
     finally:
         await caller.close()

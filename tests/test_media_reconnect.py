@@ -8,7 +8,8 @@ import pytest
 import pytest_asyncio
 
 from app.media.call_state import CallState, EndReason
-from tests.media_peers import Peer, call_pair, drop_network, wait_for, wait_until
+from tests.media_peers import Peer, call_pair, drop_network, wait_for
+from tests.polling import eventually
 
 
 @pytest_asyncio.fixture
@@ -22,7 +23,7 @@ async def peers() -> AsyncIterator[tuple[Peer, Peer]]:
 async def connected(caller: Peer, callee: Peer) -> None:
     await asyncio.wait_for(caller.session.wait_connected(), 10)
     await asyncio.wait_for(callee.session.wait_connected(), 10)
-    await wait_until(lambda: caller.listener.received.video_frames > 3)
+    await eventually(lambda: caller.listener.received.video_frames > 3)
 
 
 @pytest.mark.asyncio
@@ -64,11 +65,11 @@ async def test_a_network_blip_reconnects_with_an_ice_restart(peers: tuple[Peer, 
     received.new_video.clear()
     frames_before = received.video_frames
     await asyncio.wait_for(caller.session.wait_connected(), 10)
-    await wait_until(lambda: received.video_frames > frames_before + 10)
+    await eventually(lambda: received.video_frames > frames_before + 10)
     assert caller.session.generation > first_generation
     assert callee.session.generation == caller.session.generation
     assert caller.session.state is CallState.CONNECTED
-    await wait_until(lambda: caller.session.send_chat("still there?"))
+    await eventually(lambda: caller.session.send_chat("still there?"))
     await wait_for(callee.listener.chat_arrived)
     assert callee.listener.chat == ["still there?"]
 
@@ -82,7 +83,7 @@ async def test_restart_ice_on_request(peers: tuple[Peer, Peer]) -> None:
     await asyncio.wait_for(caller.session.wait_connected(), 10)
     received = callee.listener.received
     before = received.video_frames
-    await wait_until(lambda: received.video_frames > before + 5)
+    await eventually(lambda: received.video_frames > before + 5)
 
 
 @pytest.mark.asyncio
@@ -96,9 +97,12 @@ async def test_a_peer_that_sends_no_media_is_not_taken_for_gone() -> None:
         await connected(caller, callee)
         callee.audio.set_source(None)
         callee.video.set_source(None)
-        await asyncio.sleep(0.5)
-        samples = len(caller.listener.qualities)
-        await wait_until(lambda: len(caller.listener.qualities) >= samples + 20)  # 5 s
+        # Once a quality sample counts no packets, the media sent before has all arrived.
+        qualities = caller.listener.qualities
+        await eventually(lambda: qualities and qualities[-1].packets_received == 0,
+                         what="a quality sample without packets")
+        samples = len(qualities)
+        await eventually(lambda: len(caller.listener.qualities) >= samples + 20)  # 5 s
         quiet = caller.listener.qualities[-12:]
         assert all(q.packets_received == 0 for q in quiet), "the callee still sends media"
         assert any(q.heard_from_peer for q in quiet)

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,7 @@ from app.media.ice_config import LOOPBACK, candidate_addresses
 from app.media.signalling import IncomingSignal, Signalling, SignallingError, checked_payload
 from app.media.tracks import SwitchableTrack
 from tests.media_peers import RecordingListener, quick_options
+from tests.polling import eventually
 from tests.server.browser_helpers import ARGS, CHROMIUM, DESKTOP, PHONE
 
 #: Long enough for a slow machine; a test waits this long only when it is failing.
@@ -243,31 +244,18 @@ async def to_waiting_room(browser: Browser, link: str, init_script: str | None =
     return page
 
 
-async def eventually(condition: Callable[[], Any], timeout: float = DEADLINE,
-                     what: str = "the condition") -> Any:
-    """Poll a (sync) condition on the loop until it is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def page_eventually(page: Page, script: str, timeout: float = DEADLINE,
-                          what: str | None = None) -> Any:
+async def page_eventually(page: Page, script: str, what: str = "") -> Any:
     """Poll `script` in the page until it is truthy (the page's CSP forbids wait_for_function's
     eval; evaluate itself works)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await page.evaluate(script)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or script}")
-        await asyncio.sleep(0.05)
+    return await eventually(lambda: page.evaluate(script), what=what or script)
+
+
+async def laid_out(page: Page) -> None:
+    """Wait until the page has laid out and painted what changed (two animation frames: the
+    first runs before the layout, the second after it was painted)."""
+    await page.evaluate(
+        "new Promise(function (done) {"
+        "  requestAnimationFrame(function () { requestAnimationFrame(done); }); })")
 
 
 async def call_stats(page: Page) -> dict[str, Any]:
@@ -282,6 +270,6 @@ async def screenshots(page: Page, folder: Any, name: str) -> None:
         return
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         await page.set_viewport_size(size)
-        await asyncio.sleep(0.3)  # let the video element lay out at the new size
+        await laid_out(page)
         await page.screenshot(path=str(folder / f"patient-{name}-{label}.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)

@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from websockets.sync.client import ClientConnection, connect
 
 from server.main import UVICORN_OPTIONS
-from tests.server.mail_helpers import DEADLINE, wait_until
+from tests.polling import wait_until
+from tests.server.mail_helpers import DEADLINE
 
 
 @contextmanager

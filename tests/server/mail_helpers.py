@@ -4,8 +4,7 @@ import email
 import email.policy
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
@@ -55,17 +54,6 @@ def smtp_server(port: int | None = None) -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = DEADLINE, what: str = "") -> Any:
-    """Poll `condition` until it returns something true; that value (fails after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
-        time.sleep(0.02)
 
 
 def text_part(message: EmailMessage, subtype: str) -> str:

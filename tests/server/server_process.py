@@ -5,17 +5,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from server.database import create_db_engine
 from server.models.base import ServerTable
+from tests.polling import wait_until
 from tests.server.postgres import free_port
 
 _ENTRY = Path(sys.executable).with_name("clinic-desk-server")
@@ -72,44 +72,86 @@ def empty_database(database_url: str) -> str:
     return database_url
 
 
+class LiveServer:
+    """`clinic-desk-server serve` on one free loopback port for its whole life, across kills
+    and restarts: the one subprocess server runner of the tests."""
+
+    def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = cli_env() | (env or {})
+        self._process: subprocess.Popen[str] | None = None
+        self._kill_lock = threading.Lock()
+        # The log goes to a file: a pipe nobody reads would block the server once it is full.
+        self._log = tempfile.TemporaryFile(mode="w+")
+
+    def start(self) -> None:
+        process = self._process = subprocess.Popen(
+            [*command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--database", self.database_url],
+            env=self._env, stdout=self._log, stderr=subprocess.STDOUT, text=True,
+        )
+
+        def answering() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"the server exited: {self.output()}")
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=2)
+            except httpx.TransportError:
+                return False
+            return True
+
+        wait_until(answering, timeout=30, what="the server to answer /healthz")
+
+    @property
+    def running(self) -> bool:
+        # A kill may come from another thread (a timer in the fault tests): while it runs,
+        # this waits, so nobody sees a dead process and restarts it under the killer's feet.
+        with self._kill_lock:
+            return self._process is not None and self._process.poll() is None
+
+    def kill(self) -> None:
+        """As a crash would: SIGKILL, no shutdown."""
+        with self._kill_lock:
+            if self._process is not None:
+                self._process.kill()
+                self._process.wait(timeout=10)
+                self._process = None
+
+    def stop(self) -> int | None:
+        """SIGTERM, as a service manager stops it; its exit status (None: it was not running)."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait(timeout=10)
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read()
+
+    def close(self) -> None:
+        self.stop()
+        self._log.close()
+
+
 @contextmanager
 def served(url: str) -> Iterator[str]:
-    """`clinic-desk-server serve` on a free 127.0.0.1 port; yields its base URL, stops it after."""
-    port = free_port()
-    # The log goes to a file: a pipe nobody reads would block the server once it is full.
-    log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen(
-        [*command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--database", url],
-        env=cli_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    """A server on `url`'s database for the block; yields its base URL, then checks that it
+    shut down gracefully."""
+    server = LiveServer(url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(log.read())
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the server did not answer within 30 s")
-                time.sleep(0.1)
-        yield base
+        server.start()
+        yield server.url
+        code = server.stop()
+        output = server.output()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
-        log.seek(0)
-        output = log.read()
-        log.close()
-        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells of it.
-        assert code == -signal.SIGTERM, output
-        assert "Finished server process" in output
+        server.close()
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells of it.
+    assert code == -signal.SIGTERM, output
+    assert "Finished server process" in output

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
+from tests.polling import wait_until
 from tests.server.api_helpers import Api
 from tests.server.conftest import Clinic
 from tests.server.mail_helpers import (
@@ -25,7 +26,6 @@ from tests.server.mail_helpers import (
     smtp_server,
     text_part,
     token_of,
-    wait_until,
 )
 
 LONDON = ZoneInfo("Europe/London")

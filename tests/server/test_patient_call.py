@@ -20,12 +20,13 @@ from app.media.call_state import CallState, EndReason
 from app.media.ice_config import LOOPBACK, candidate_addresses
 from server.database import create_db_engine
 from server.models.base import ServerTable
+from tests.media_peers import drained
+from tests.polling import eventually
 from tests.server.call_helpers import (
     Desk,
     call_stats,
     desk_call,
     drop_network,
-    eventually,
     page_eventually,
     patient_browser,
     screenshots,
@@ -176,7 +177,7 @@ async def test_mute_silences_and_camera_off_stops_frames(
     await page.wait_for_selector('#call-mute[data-active="true"]')
     await page.get_by_role("button", name="Stop camera").click()
     await page.wait_for_selector('#call-camera[data-active="true"]')
-    await asyncio.sleep(0.5)  # let frames already in flight (and the jitter buffer) drain
+    await drained(received, audio_frames=25)  # what was in flight and the jitter buffer
     audio_before, loud_before = received.audio_frames, received.loud_audio_frames
     video_before = received.video_frames
     await eventually(lambda: received.audio_frames >= audio_before + 50, what="silent audio")

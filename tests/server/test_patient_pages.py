@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
+from tests.polling import wait_until
 from tests.server.browser_helpers import DESKTOP, chromium, screenshots, shown
 from tests.server.conftest import TOMORROW_9, Clinic
 from tests.server.live_server import desktop, live, next_event
@@ -29,7 +30,6 @@ from tests.server.mail_helpers import (
     join_link,
     smtp_server,
     text_part,
-    wait_until,
 )
 from tests.server.postgres import free_port
 from tests.server.test_invites import with_smtp

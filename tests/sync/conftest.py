@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.live_server import LiveClinic, LiveServer, seed_clinic
+from tests.server.server_process import LiveServer
+from tests.sync.live_server import LiveClinic, seed_clinic
 
 
 @pytest.fixture

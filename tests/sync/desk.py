@@ -1,7 +1,7 @@
 """A desktop's sync stack without Qt (store + API client + engine), as the tests drive it."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -109,14 +109,6 @@ async def server_view(tmp_path: Path, url: str) -> list[list[str]]:
         await desk.close()
         for leftover in tmp_path.glob("server-view.sqlite3*"):
             leftover.unlink()
-
-
-async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the condition did not come true in time")
-        await asyncio.sleep(0.02)
 
 
 @asynccontextmanager

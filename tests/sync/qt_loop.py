@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import qasync
 
+from tests.polling import eventually
+
 T = TypeVar("T")
 
 
@@ -29,12 +31,8 @@ class QtLoop:
     def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> float:
         """Run the loop (Qt events and asyncio tasks) until `condition()`; seconds it took."""
         started = time.monotonic()
-
-        async def poll() -> None:
-            while not condition():
-                await asyncio.sleep(0.005)
-
-        self.run(poll(), timeout)
+        # Its own deadline fails first, naming the condition; run's is only a backstop.
+        self.run(eventually(condition, timeout, interval=0.005), timeout + 5)
         return time.monotonic() - started
 
 

@@ -2,6 +2,7 @@
 page's socket), the row turns green, Enter calls, media flows both ways, the appointment turns
 taken everywhere, hang-up ends both sides."""
 
+import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,11 +24,15 @@ from app.ui.tasks.tasks_controller import TasksController
 from app.ui.waiting_room.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
 from app.views.schedule_columns import Column, Role
 from tests.media_peers import quick_options
+from tests.polling import eventually
+from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk
-from tests.sync.live_server import LiveClinic, LiveServer
+from tests.sync.live_server import LiveClinic
 from tests.sync.patient_peer import PatientSocketSignalling, patient_in_waiting_room
 from tests.sync.qt_loop import QtLoop, qt_loop
 from tests.sync.test_desktop_sync import close_window, open_window, rows, shoot, show_day_of
+
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture
@@ -111,14 +116,15 @@ def test_calling_the_waiting_patient_from_the_schedule(
                          and patient.listener.received.video_frames > 5
                          and patient.listener.received.loud_audio_frames > 0, timeout=15)
 
-        # Taken on the clerk's desktop soon after connecting. No timed assertion: under load it
-        # measured how busy the machine was (speed figures belong in bench/).
+        # Taken on the clerk's desktop (the product aims at a second; this machine is shared,
+        # so the test waits for it and logs the figure rather than timing it).
         async def clerk_sees_taken() -> bool:
             await clerk.sync()
             return (await clerk.appointment(booked.id)).status is AppointmentStatus.TAKEN
 
-        while not qloop.run(clerk_sees_taken()):
-            assert time.monotonic() - connected < 15
+        qloop.run(eventually(clerk_sees_taken, timeout=10, what="taken at the clerk's"))
+        log.info("connected -> taken at the clerk's desktop: %.0f ms",
+                 (time.monotonic() - connected) * 1000)
         qloop.wait_until(lambda: state() == DisplayState.TAKEN)
         assert controller.call_window is not None
         shoot(controller.call_window, screenshot_dir, "call-from-schedule.png")

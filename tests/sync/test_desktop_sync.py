@@ -22,8 +22,9 @@ from app.startup import Startup
 from app.sync.sync_status import Connection
 from app.ui.account.login_dialog import LoginDialog
 from app.views.schedule_columns import Column
+from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, tomorrow_at
-from tests.sync.live_server import PASSWORD, LiveClinic, LiveServer
+from tests.sync.live_server import PASSWORD, LiveClinic
 from tests.sync.qt_loop import QtLoop, qt_loop
 
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.server.server_process import LiveServer
 from tests.sync.agent_process import Agent
 from tests.sync.desk import Desk, server_view, tomorrow_at
-from tests.sync.live_server import LiveClinic, LiveServer
+from tests.sync.live_server import LiveClinic
 
 
 @pytest.mark.asyncio

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from app.domain.enums import SyncState
-from tests.sync.desk import Desk, eventually, server_view, signed_in_desks, tomorrow_at
+from tests.polling import eventually
+from tests.server.server_process import LiveServer
+from tests.sync.desk import Desk, server_view, signed_in_desks, tomorrow_at
 from tests.sync.faulty_proxy import FaultyProxy
-from tests.sync.live_server import LiveClinic, LiveServer
+from tests.sync.live_server import LiveClinic
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 from app.application import NO_KEYCHAIN, AppConfig
 from app.services.account_service import AccountService
 from app.startup import Startup
-from tests.sync.live_server import PASSWORD, LiveServer
+from tests.server.server_process import LiveServer
+from tests.sync.live_server import PASSWORD
 from tests.sync.qt_loop import QtLoop, qt_loop
 
 

@@ -1,37 +1,39 @@
 """Starting a call from the schedule: the call window, the signalling over the server's realtime
-hub, the appointment marked taken once connected, the idle lock held off meanwhile."""
+hub, the appointment marked taken once connected; `inCallChanged` holds the idle lock off."""
 
 import asyncio
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.errors import KnownError
 from app.domain.records import Appointment
 from app.media.call_state import CallState
 from app.services.call_service import CallService
+from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService, report_unexpected
 from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
 from app.ui.call.call_window import CallWindow
-from app.ui.lock.idle_lock import IdleLock
-from app.ui.schedule.main_window import MainWindow
+from app.ui.common.window_controller import WindowController
 
 log = logging.getLogger("clinicdesk.media")
 
 
-class CallController(QObject):
-    def __init__(self, window: MainWindow, calls: CallService, sync: SyncService,
-                 schedule: ScheduleService, idle_lock: IdleLock,
+class CallController(WindowController):
+    #: a call began (True) or ended (False): the idle lock holds off meanwhile
+    inCallChanged = Signal(bool)
+
+    def __init__(self, calls: CallService, sync: SyncService, schedule: ScheduleService,
+                 bridge: MessageBridge,
                  follow_up: Callable[[Appointment], object] | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+        super().__init__()
         self.calls = calls
         self.sync = sync
         self.schedule = schedule
-        self.idle_lock = idle_lock
+        self._bridge = bridge
         self._follow_up = follow_up
         self.call_window: CallWindow | None = None
         self.appointment: Appointment | None = None
@@ -44,20 +46,20 @@ class CallController(QObject):
     def start(self, appointment: Appointment) -> CallWindow | None:
         """Call the patient of `appointment` (one click on the row, or Enter on a green row)."""
         if self.calls.in_call:
-            self.window.banner.show_message(
-                "info", "A call is already in progress: hang up before starting another.")
+            self._bridge.info.emit(
+                "A call is already in progress: hang up before starting another.")
             return None
         if appointment.status is not AppointmentStatus.SCHEDULED:
-            self.window.banner.show_message(
-                "info", f"This appointment is {appointment.status.value.replace('_', '-')}.")
+            self._bridge.info.emit(
+                f"This appointment is {appointment.status.value.replace('_', '-')}.")
             return None
         if not self.sync.realtime.connected:
-            self.window.banner.show_message(
-                "warning", "Calls need the connection to the Clinic Desk server, which is down "
+            self._bridge.warning.emit(
+                "Calls need the connection to the Clinic Desk server, which is down "
                 "just now. Try again when the status bar says Online.")
             return None
         audio_only = appointment.kind is AppointmentKind.PHONE
-        window = CallWindow(self.calls, appointment.patient.name, audio_only, self.window)
+        window = CallWindow(self.calls, appointment.patient.name, audio_only, self.host())
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.destroyed.connect(self._window_closed)
         if self._follow_up is not None:
@@ -68,7 +70,7 @@ class CallController(QObject):
         self.appointment = appointment
         self._marked_taken = False
         self._signalling = self.sync.call_signalling(appointment.id)
-        self.idle_lock.hold(True)
+        self.inCallChanged.emit(True)
         log.info("starting a %s call", "phone" if audio_only else "video")
         self._task = asyncio.ensure_future(
             self._start(self._signalling, appointment.patient.name, audio_only))
@@ -86,7 +88,7 @@ class CallController(QObject):
         try:
             await self.calls.start_call(signalling, name, audio_only)
         except KnownError as error:
-            self.window.banner.show_message("warning", str(error))
+            self._bridge.warning.emit(str(error))
             await self._finish()
             if self.call_window is not None:
                 self.call_window.close()
@@ -106,7 +108,7 @@ class CallController(QObject):
         if refusal:
             # A second taker: say who has the call, on the schedule and (after the window has
             # shown its own end) in the call window.
-            self.window.banner.show_message("warning", refusal)
+            self._bridge.warning.emit(refusal)
             if self.call_window is not None:
                 self.call_window.offers_follow_up = False
             QTimer.singleShot(0, self, lambda: self._show_refusal(refusal))
@@ -118,7 +120,7 @@ class CallController(QObject):
             self.call_window.follow_up_button.hide()
 
     async def _finish(self) -> None:
-        self.idle_lock.hold(False)
+        self.inCallChanged.emit(False)
         if self._signalling is not None:
             await self._signalling.close()
             self._signalling = None

@@ -1,14 +1,16 @@
-"""The main window: the Clinic Schedule with its date navigation, filter bar and actions."""
+"""The main window: the Clinic Schedule with its date navigation, filter bar and actions.
+
+It lays out and dispatches; the controllers it is given at construction act (appointments,
+calls, tasks), and every message to the user comes through the message bridge.
+"""
 
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
     QLabel,
     QMainWindow,
     QSizePolicy,
@@ -18,22 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember
 from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
-from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
+from app.ui.call.call_controller import CallController
 from app.ui.common.banner import Banner
 from app.ui.schedule.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
+from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
-from app.ui.schedule.cancel_dialog import CancelDialog
 from app.ui.schedule.date_navigator import DateNavigator, Span
 from app.ui.schedule.filter_bar import FilterBar
 from app.ui.schedule.schedule_view import ScheduleView
 from app.ui.settings.settings_dialog import SettingsDialog
-from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
+from app.ui.tasks.tasks_controller import TasksController
 from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
@@ -42,18 +43,6 @@ log = logging.getLogger("clinicdesk.ui")
 
 
 _CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
-
-
-class TaskMaker(Protocol):
-    """What the window needs of the tasks controller (app/ui/tasks/tasks_controller.py)."""
-
-    def new_task(self, appointment: Appointment) -> object: ...
-
-
-class CallStarter(Protocol):
-    """What the window needs of the call controller (app/ui/call/call_controller.py)."""
-
-    def start(self, appointment: Appointment) -> object: ...
 
 
 def local_day_start(day: date) -> datetime:
@@ -72,21 +61,28 @@ class MainWindow(QMainWindow):
         bridge: MessageBridge,
         settings: QSettings,
         user_label: str,
+        appointments: AppointmentController,
         parent: QWidget | None = None,
         *,
         settings_service: SettingsService | None = None,
-        contact: PatientContactService | None = None,
+        calls: CallController | None = None,
+        call_service: CallService | None = None,
+        tasks: TasksController | None = None,
     ) -> None:
         super().__init__(parent)
         self.schedule = schedule
-        #: Invites, links and waiting-room messages (None: not signed in to a server).
-        self.contact = contact
-        #: Starts calls (set by the application when signed in; see call_controller.py).
-        self.calls: CallStarter | None = None
-        #: Calls' devices for Settings (set by the application when signed in).
-        self.call_service: CallService | None = None
-        #: Creates tasks (set by the application when signed in; see tasks_controller.py).
-        self.task_maker: TaskMaker | None = None
+        self.bridge = bridge
+        # The controllers act for this window: it adopts them, and their dialogs open over it.
+        self.appointments = appointments
+        #: Starts calls (None: not signed in to a server).
+        self.calls = calls
+        #: Calls' devices for Settings (None: not signed in to a server).
+        self.call_service = call_service
+        #: The Tasks view and task dialog (None: not signed in to a server).
+        self.tasks = tasks
+        for controller in (appointments, calls, tasks):
+            if controller is not None:
+                controller.setParent(self)
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -117,12 +113,16 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar(user_label)
+        if tasks is not None:
+            self.add_toolbar_action(tasks.action)
 
         # Signals from objects that outlive this window connect to its own methods (never to
         # lambdas): Qt drops those connections when the window is deleted.
         bridge.info.connect(self.banner.show_info)
         bridge.warning.connect(self.banner.show_warning)
         bridge.error.connect(self.banner.show_error)
+        bridge.note.connect(self._show_note)
+        appointments.saved.connect(self._show_saved)
         self._first_range_shown = False
         schedule.rangeLoaded.connect(self._range_loaded)
         schedule.directoryLoaded.connect(self._directory_loaded)
@@ -137,8 +137,8 @@ class MainWindow(QMainWindow):
                        self.proxy.layoutChanged, self.proxy.dataChanged):
             signal.connect(self._counts_timer.start)
         self.view.actionsRequested.connect(self._show_actions)
-        self.view.openRequested.connect(self.edit_appointment)
-        self.view.cancelRequested.connect(self.cancel_appointment)
+        self.view.openRequested.connect(appointments.edit)
+        self.view.cancelRequested.connect(appointments.cancel)
         self.view.callRequested.connect(self.start_call)
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
 
@@ -163,10 +163,11 @@ class MainWindow(QMainWindow):
         self.new_action.triggered.connect(lambda: self.new_appointment())
         self.edit_action = QAction("Edit", self)
         self.edit_action.setToolTip("Edit the selected appointment (Enter)")
-        self.edit_action.triggered.connect(lambda: self._on_selected(self.edit_appointment))
+        self.edit_action.triggered.connect(lambda: self._on_selected(self.appointments.edit))
         self.cancel_action = QAction("Cancel appointment", self)
         self.cancel_action.setToolTip("Cancel the selected appointment (Delete)")
-        self.cancel_action.triggered.connect(lambda: self._on_selected(self.cancel_appointment))
+        self.cancel_action.triggered.connect(
+            lambda: self._on_selected(self.appointments.cancel))
         self.call_action = QAction(icon("kind-video"), "Start call", self)
         self.call_action.setEnabled(False)
         self.call_action.triggered.connect(lambda: self._on_selected(self.start_call))
@@ -213,6 +214,9 @@ class MainWindow(QMainWindow):
         self.counts = QLabel(self)
         self.statusBar().addWidget(self.counts, 1)
         self.statusBar().addPermanentWidget(QLabel(user_label, self))
+
+    def _show_note(self, text: str, milliseconds: int) -> None:
+        self.statusBar().showMessage(text, milliseconds)
 
     # --- range and counts ------------------------------------------------------------------
     def start(self) -> None:
@@ -274,7 +278,7 @@ class MainWindow(QMainWindow):
         self.more_action.setEnabled(appointment is not None)
         call = None
         if appointment is not None:
-            states = action_states(appointment, self.schedule.now(), self.contact is not None)
+            states = action_states(appointment, self.schedule.now(), self._server)
             call = next((s for s in states if s.enabled and s.key in _CALL_KEYS), None) or \
                 next(s for s in states if s.key is ActionKey.VIDEO_CALL)
         self.call_action.setEnabled(self.calls is not None and call is not None and call.enabled)
@@ -288,6 +292,11 @@ class MainWindow(QMainWindow):
         self.filter_bar.text.selectAll()
 
     # --- actions ---------------------------------------------------------------------------
+    @property
+    def _server(self) -> bool:
+        """Signed in to a server: invites, links, messages, calls and tasks can work."""
+        return self.appointments.contact is not None
+
     def _on_selected(self, handler: Callable[[Appointment], object]) -> None:
         appointment = self.view.current_appointment()
         if appointment is not None:
@@ -298,8 +307,7 @@ class MainWindow(QMainWindow):
             return None
         dialog = SettingsDialog(self.settings_service, self, calls=self.call_service)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.settingsSaved.connect(
-            lambda _: self.statusBar().showMessage("Settings saved", 5000))
+        dialog.settingsSaved.connect(lambda _: self._show_note("Settings saved", 5000))
         dialog.open()
         return dialog
 
@@ -311,100 +319,50 @@ class MainWindow(QMainWindow):
 
     def _show_actions(self, appointment: Appointment, where: QPoint) -> None:
         menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self,
-                                  server=self.contact is not None)
+                                  server=self._server)
         menu.popup(where)
 
     def trigger(self, key: ActionKey, appointment: Appointment) -> None:
         """Carry out one menu action (disabled ones never get here)."""
+        appointments = self.appointments
         if key is ActionKey.EDIT:
-            self.edit_appointment(appointment)
+            appointments.edit(appointment)
         elif key is ActionKey.CANCEL:
-            self.cancel_appointment(appointment)
+            appointments.cancel(appointment)
         elif key is ActionKey.NO_SHOW:
-            self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
+            appointments.mark_no_show(appointment)
         elif key in _CALL_KEYS:
             self.start_call(appointment)
-        elif key is ActionKey.CREATE_TASK and self.task_maker is not None:
-            self.task_maker.new_task(appointment)
-        elif self.contact is not None:
-            if key is ActionKey.RESEND_INVITE:
-                self.contact.resend_invite(appointment)
-            elif key is ActionKey.COPY_LINK:
-                self.contact.patient_link(appointment, self._link_ready)
-            elif key is ActionKey.MESSAGE_PATIENT:
-                self.message_patient(appointment)
+        elif key is ActionKey.CREATE_TASK and self.tasks is not None:
+            self.tasks.new_task(appointment)
+        elif key is ActionKey.RESEND_INVITE:
+            appointments.resend_invite(appointment)
+        elif key is ActionKey.COPY_LINK:
+            appointments.copy_link(appointment)
+        elif key is ActionKey.MESSAGE_PATIENT:
+            appointments.message_patient(appointment)
 
     def start_call(self, appointment: Appointment) -> object:
         """The row's call button, Enter on a waiting row, the toolbar or the menu."""
         if self.calls is None:
-            self.banner.show_message("info", NO_SERVER)
+            self.bridge.info.emit(NO_SERVER)
             return None
         return self.calls.start(appointment)
 
-    def _link_ready(self, url: str | None, error: KnownError | None) -> None:
-        if url is None:
-            self.banner.show_message("warning", str(error or "No link came back."))
-            return
-        QGuiApplication.clipboard().setText(url)
-        self.statusBar().showMessage(
-            "Patient link copied: paste it into your message to the patient", 8000)
-
-    def message_patient(self, appointment: Appointment) -> WaitingMessageDialog | None:
-        if self.contact is None:
-            return None
-        dialog = WaitingMessageDialog(appointment, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        contact = self.contact
-
-        def chosen(result: int) -> None:
-            if result == QDialog.DialogCode.Accepted:
-                contact.send_message(appointment, dialog.text(), self._message_sent)
-
-        dialog.finished.connect(chosen)
-        dialog.open()
-        return dialog
-
-    def _message_sent(self, _result: None, error: KnownError | None) -> None:
-        if error is not None:
-            self.banner.show_message("warning", str(error))
-        else:
-            self.statusBar().showMessage("Message sent to the waiting room", 5000)
-
     def new_appointment(self) -> AppointmentDialog:
+        """Book on the day shown (9:00 on another day) for the clinician filtered on."""
         start = None
         first, days = self.navigator.current_range()
         if days == 1 and first != self.schedule.now().astimezone().date():
             start = local_day_start(first) + timedelta(hours=9)
-        dialog = AppointmentDialog(
-            self.schedule, self, start=start, clinician_id=self.proxy.current_filter.clinician_id
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._saved(dialog))
-        dialog.open()
-        return dialog
+        return self.appointments.new(start, self.proxy.current_filter.clinician_id)
 
-    def edit_appointment(self, appointment: Appointment) -> AppointmentDialog | None:
-        state = next(s for s in action_states(appointment, self.schedule.now())
-                     if s.key is ActionKey.EDIT)
-        if not state.enabled:
-            self.banner.show_message("info", state.reason)
-            return None
-        dialog = AppointmentDialog(self.schedule, self, appointment=appointment)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._saved(dialog))
-        dialog.open()
-        return dialog
-
-    def _saved(self, dialog: AppointmentDialog) -> None:
-        saved = dialog.saved
-        if saved is None:
-            return
+    def _show_saved(self, saved: Appointment) -> None:
+        """Show where a booked or edited appointment went, and select it."""
         day = saved.start.astimezone().date()
         first, days = self.navigator.current_range()
         if not first <= day < first + timedelta(days=days):
-            self.navigator.set_date(day)  # show where the appointment went
-        at = saved.start.astimezone()
-        self.statusBar().showMessage(f"Saved {saved.patient.name} at {at:%H:%M}", 5000)
+            self.navigator.set_date(day)
         QTimer.singleShot(0, self, lambda: self._select(saved))
 
     def _select(self, appointment: Appointment) -> None:
@@ -415,29 +373,6 @@ class MainWindow(QMainWindow):
         if index.isValid():
             self.view.setCurrentIndex(index)
             self.view.scrollTo(index)
-
-    def cancel_appointment(self, appointment: Appointment) -> CancelDialog | None:
-        if appointment.status is not AppointmentStatus.SCHEDULED:
-            self.banner.show_message(
-                "info", f"This appointment is {appointment.status.value.replace('_', '-')}.")
-            return None
-        dialog = CancelDialog(appointment, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def confirmed(result: int) -> None:
-            if result == QDialog.DialogCode.Accepted:
-                self.schedule.set_status(
-                    appointment.id, AppointmentStatus.CANCELLED, dialog.reason(),
-                    done=self._cancelled,
-                )
-
-        dialog.finished.connect(confirmed)
-        dialog.open()
-        return dialog
-
-    def _cancelled(self, result: Appointment | None, error: KnownError | None) -> None:
-        if result is not None:
-            self.statusBar().showMessage(f"Cancelled {result.patient.name}'s appointment", 5000)
 
     # --- closing ---------------------------------------------------------------------------
     def save_settings(self) -> None:

@@ -1,14 +1,11 @@
 """The window's sync controls: the status corner, Sync now, Needs attention, sign in and out."""
 
 from collections.abc import Awaitable, Callable
-from uuid import UUID
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox, QToolButton
 
-from app.domain.errors import KnownError
-from app.domain.records import Appointment
 from app.services.sync_service import SyncService
 from app.sync.sync_status import Connection, SyncStatus
 from app.ui.account.login_dialog import LoginDialog
@@ -82,7 +79,7 @@ class SyncControls(QObject):
         if self._attention is None:
             dialog = AttentionDialog(self.window.schedule, self.window)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dialog.editRequested.connect(self._edit)
+            dialog.editRequested.connect(self.window.appointments.edit_by_id)
             dialog.destroyed.connect(self._attention_closed)
             self._attention = dialog
         self._attention.show()
@@ -91,15 +88,6 @@ class SyncControls(QObject):
 
     def _attention_closed(self) -> None:
         self._attention = None
-
-    def _edit(self, appointment_id: UUID) -> None:
-        self.window.schedule.get_appointment(appointment_id, self._open_editor)
-
-    def _open_editor(self, appointment: Appointment | None, error: KnownError | None) -> None:
-        if appointment is not None:
-            self.window.edit_appointment(appointment)
-        elif error is not None:
-            self.window.banner.show_message("warning", str(error))
 
     # --- session -------------------------------------------------------------------------------
     def ask_sign_in(self, reason: str = "") -> LoginDialog:

@@ -1,33 +1,34 @@
 """Opening the Tasks view and the task dialog from the schedule, the menu and the call window."""
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from app.domain.records import Appointment
+from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.task_service import TaskService
-from app.ui.schedule.main_window import MainWindow
+from app.ui.common.window_controller import WindowController
 from app.ui.tasks.task_dialog import TaskDialog
 from app.ui.tasks.tasks_window import TasksWindow
 
 
-class TasksController(QObject):
-    def __init__(self, window: MainWindow, tasks: TaskService,
-                 schedule: ScheduleService) -> None:
-        super().__init__(window)
-        self.window = window
+class TasksController(WindowController):
+    def __init__(self, tasks: TaskService, schedule: ScheduleService,
+                 bridge: MessageBridge) -> None:
+        super().__init__()
         self.tasks = tasks
         self.schedule = schedule
+        self._bridge = bridge
         self.tasks_window: TasksWindow | None = None
-        self.action = QAction("Tasks", window)
+        #: The window puts it on its toolbar.
+        self.action = QAction("Tasks", self)
         self.action.setShortcut(QKeySequence("Ctrl+T"))
         self.action.setToolTip("Follow-ups given to you or made by you (Ctrl+T)")
         self.action.triggered.connect(self.open_tasks)
-        window.add_toolbar_action(self.action)
 
     def open_tasks(self) -> TasksWindow:
         if self.tasks_window is None:
-            view = TasksWindow(self.tasks, self.schedule.staff, self.window)
+            view = TasksWindow(self.tasks, self.schedule.staff, self.host())
             view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             view.destroyed.connect(self._tasks_closed)
             self.tasks_window = view
@@ -40,7 +41,7 @@ class TasksController(QObject):
 
     def new_task(self, appointment: Appointment) -> TaskDialog:
         """A task related to `appointment`, prefilled (its clinician, a week, its patient)."""
-        dialog = TaskDialog(self.tasks, self.schedule.staff, self.window,
+        dialog = TaskDialog(self.tasks, self.schedule.staff, self.host(),
                             appointment=appointment)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._task_saved)
@@ -48,5 +49,4 @@ class TasksController(QObject):
         return dialog
 
     def _task_saved(self) -> None:
-        self.window.statusBar().showMessage("Task saved; it goes to the server with your "
-                                            "other changes", 5000)
+        self._bridge.note.emit("Task saved; it goes to the server with your other changes", 5000)

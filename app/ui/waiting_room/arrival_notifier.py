@@ -1,5 +1,5 @@
 """A patient enters the waiting room: a desktop notification naming them (tray message, with an
-optional sound); without a system tray, the window's banner says it."""
+optional sound); without a system tray, the message bridge (the window's banner) says it."""
 
 import logging
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentStatus
-from app.ui.schedule.main_window import MainWindow
+from app.services.message_bridge import MessageBridge
 from app.views.icons import icon
 from app.views.schedule_model import ScheduleModel
 
@@ -22,11 +22,11 @@ QUIET_PERIOD = timedelta(minutes=10)
 
 
 class ArrivalNotifier(QObject):
-    def __init__(self, model: ScheduleModel, window: MainWindow, settings: QSettings,
+    def __init__(self, model: ScheduleModel, bridge: MessageBridge, settings: QSettings,
                  clock: Clock, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._model = model
-        self._window = window
+        self._bridge = bridge
         self._settings = settings
         self._clock = clock
         self._announced: dict[UUID, datetime] = {}
@@ -67,6 +67,6 @@ class ArrivalNotifier(QObject):
             self.tray.showMessage("Patient waiting", self.last_message,
                                   QSystemTrayIcon.MessageIcon.Information, 10_000)
         else:
-            self._window.banner.show_message("info", self.last_message)
+            self._bridge.info.emit(self.last_message)
         if self.sound:
             QApplication.beep()
