@@ -73,8 +73,11 @@ def empty_database(database_url: str) -> str:
 
 
 @contextmanager
-def served(url: str) -> Iterator[str]:
-    """`clinic-desk-server serve` on a free 127.0.0.1 port; yields its base URL, stops it after."""
+def served(url: str, output: list[str] | None = None) -> Iterator[str]:
+    """`clinic-desk-server serve` on a free 127.0.0.1 port; yields its base URL, stops it after.
+
+    `output`, if given, receives the server's whole log once it stopped.
+    """
     port = free_port()
     # The log goes to a file: a pipe nobody reads would block the server once it is full.
     log = tempfile.TemporaryFile(mode="w+")
@@ -108,8 +111,10 @@ def served(url: str) -> Iterator[str]:
             server.kill()
             raise
         log.seek(0)
-        output = log.read()
+        text_out = log.read()
         log.close()
+        if output is not None:
+            output.append(text_out)
         # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells of it.
-        assert code == -signal.SIGTERM, output
-        assert "Finished server process" in output
+        assert code == -signal.SIGTERM, text_out
+        assert "Finished server process" in text_out
