@@ -163,7 +163,13 @@
   function quietlyOpenDevices() {
     if (!mediaSupported()) { return; }
     navigator.mediaDevices.getUserMedia(wanted(!audioOnly)).then(function (media) { stream = media; })
-      .catch(function () { /* the call module asks again */ });
+      .catch(function () {
+        if (!chosen.camera && !chosen.microphone) { return; }
+        // A picked device went away while the tab reloaded: the browser's defaults then.
+        chosen.camera = chosen.microphone = "";
+        rememberChoices();
+        quietlyOpenDevices();
+      });
   }
 
   /* ---- 2. The device check -------------------------------------------------------------- */
@@ -178,7 +184,8 @@
   }
 
   function checkDevices() {
-    show("device-check");
+    // Again after a new pick: focus stays on the choice the patient is using.
+    if (document.body.getAttribute("data-showing") !== "device-check") { show("device-check"); }
     $("device-help").hidden = true;
     $("retry-devices").hidden = true;
     $("audio-only").hidden = true;

@@ -181,13 +181,22 @@ def test_the_patient_picks_camera_microphone_and_speakers_and_the_call_uses_them
         assert page.get_by_role("combobox", name="Microphone to use").count() == 1
         assert page.get_by_role("combobox", name="Speakers or headphones to use").count() == 1
 
-        choice: dict[str, str] = {}
-        for box in ("camera-choice", "mic-choice", "speaker-choice"):
+        # By keyboard alone: an arrow key on the camera's choice picks the other camera; the
+        # check runs again on it, and the focus stays on the choice.
+        first = page.locator("#camera-choice").input_value()
+        page.focus("#camera-choice")
+        page.keyboard.press("ArrowDown" if _index(page, "camera-choice") == 0 else "ArrowUp")
+        choice = {"camera-choice": page.locator("#camera-choice").input_value()}
+        assert choice["camera-choice"] != first
+        wait_until(lambda: _in_use(page, "video") == choice["camera-choice"])
+        page.wait_for_selector('#camera-state[data-state="ok"]')
+        assert page.evaluate("document.activeElement.id") == "camera-choice"
+        for box in ("mic-choice", "speaker-choice"):
             values = page.locator(f"#{box} option").evaluate_all("os => os.map(o => o.value)")
             current = page.locator(f"#{box}").input_value()
             choice[box] = next(v for v in values if v != current)
             page.locator(f"#{box}").select_option(choice[box])
-        # The check runs again on the picked camera and microphone.
+        # The check runs again on the picked microphone too.
         wait_until(lambda: _in_use(page, "video") == choice["camera-choice"])
         wait_until(lambda: _in_use(page, "audio") == choice["mic-choice"])
         page.wait_for_selector('#camera-state[data-state="ok"]')
@@ -218,6 +227,10 @@ def test_the_patient_picks_camera_microphone_and_speakers_and_the_call_uses_them
             assert page.locator("#local-video").evaluate(
                 "v => v.srcObject === window.clinicDesk.localStream()"
             )
+
+
+def _index(page: Page, select: str) -> int:
+    return int(page.locator(f"#{select}").evaluate("s => s.selectedIndex"))
 
 
 def _in_use(page: Page, kind: str) -> str:
