@@ -25,7 +25,7 @@ from server.services.accounts import start_session
 from server.settings import Settings
 from tests.server.axe_check import Scheme, assert_clean, check_page
 from tests.server.browser_helpers import ARGS, DESKTOP, chromium, shown
-from tests.server.conftest import TOMORROW_9, Clinic
+from tests.server.conftest import TOMORROW_9, Clinic, sqlite_database
 from tests.server.live_server import desktop, live, next_event
 from tests.server.mail_helpers import Mailbox, wait_until
 from tests.server.postgres import free_port
@@ -38,6 +38,12 @@ from tests.server.test_patient_pages import (  # noqa: F401  (fixtures)
     quick_settings,
     served,
 )
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the pages do not depend on the database (its visits are tested on both)."""
+    return sqlite_database(tmp_path)
 
 
 def _page(chromium_browser: Browser, locale: str = "en-GB", scheme: Scheme = "light") -> Page:
