@@ -17,9 +17,17 @@ REDACTED = "[redacted]"
 # One alternation scanned left to right, so a date-time is claimed (and kept) before the date and
 # phone rules could eat its digits, and an e-mail or MRN before the phone rule. Lookbehinds anchor
 # each rule at the start of a token, which keeps UUIDs intact and the scan linear on long words.
+# A number that says what it is (an errno, a code, a port; a quantity with its unit) is claimed
+# and kept too: "[Errno 1094995529]" from FFmpeg is no phone number.
 _IDENTIFIERS = re.compile(
     r"""
     (?P<timestamp>\b\d{4}-\d{2}-\d{2}[T\ ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)
+    | (?P<technical>
+        (?<![\w-])(?:errno|error|code|status|exit|signal|ssrc|pid|port|seq|fd)
+          [\ \t]*[:=\#]?[\ \t]*-?\d+(?![\w/.-])
+      | (?<![\w+/.-])\d+(?:[.,]\d+)?
+          (?:s|[\ \t]?(?:ms|us|µs|ns|secs?|seconds|bytes|[kmg]i?b|[km]?bps|k?hz|fps|px|%))(?![\w/-])
+      )
     | (?P<email>(?<![\w.%+-])[\w.%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})
     | (?P<mrn_label>(?<![a-z])mrn(?:[\ \t_]*(?:number|no|nr|id))?[\ \t]*[:\#=.-]?[\ \t]*)
       (?P<mrn_id>[a-z-]*\d[a-z0-9-]*)
@@ -40,8 +48,8 @@ _previous_root_level: int | None = None
 
 def _redact_match(match: re.Match[str]) -> str:
     kind = match.lastgroup
-    if kind == "timestamp":
-        return match.group()  # an event time, not a date of birth
+    if kind in ("timestamp", "technical"):
+        return match.group()  # an event time, not a date of birth; a code or a quantity
     if kind == "mrn_id":
         return match.group("mrn_label") + REDACTED
     if kind == "phone" and sum(ch.isdigit() for ch in match.group()) < _MIN_PHONE_DIGITS:

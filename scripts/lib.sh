@@ -161,3 +161,23 @@ ensure_venv() {
         -c constraints.txt -e "$target") || die "pip install failed (see above)"
     printf '%s\n' "$extras" >"$VENV_STAMP"
 }
+
+# axe-core (pinned in tests/a11y/package-lock.json) for the patient pages' accessibility checks:
+# `npm ci` from the registry at set-up time; the tests then load it from disk, offline.
+AXE_DIR="$REPO_ROOT/tests/a11y"
+ensure_axe() {
+    local wanted installed=""
+    wanted="$(sed -n 's/.*"axe-core": "\(.*\)".*/\1/p' "$AXE_DIR/package.json")"
+    if [[ -f "$AXE_DIR/node_modules/axe-core/package.json" ]]; then
+        installed="$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$AXE_DIR/node_modules/axe-core/package.json")"
+    fi
+    if [[ -n "$wanted" && "$installed" == "$wanted" ]]; then
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        ensure_debs npm
+    fi
+    say "installing axe-core $wanted (npm ci in tests/a11y)"
+    (cd "$AXE_DIR" && npm ci --no-audit --no-fund --ignore-scripts) \
+        || die "npm ci failed in tests/a11y (axe-core for the patient-page checks)"
+}

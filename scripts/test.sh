@@ -10,6 +10,7 @@ cd "$REPO_ROOT"
 
 ensure_debs "${RUNTIME_DEBS[@]}" "${TEST_DEBS[@]}"
 ensure_venv dev
+ensure_axe
 
 export CLINIC_DESK_SCREENSHOTS="$REPO_ROOT/test-artifacts/screenshots"
 mkdir -p "$CLINIC_DESK_SCREENSHOTS"

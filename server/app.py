@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from fastapi import Depends, FastAPI
@@ -43,6 +43,7 @@ from server.security.rate_limit import LoginLimiter
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
+from server.services.waiting_visits import StoredVisits
 from server.settings import Settings
 
 API_VERSION = "1"
@@ -103,7 +104,8 @@ def _waiting_room(app: FastAPI, settings: Settings) -> WaitingRoom:
             publish_committed, app.state.engine, app.state.hub, appointment_id, state, at
         )
 
-    return WaitingRoom(publish, app.state.clock.now, settings.patient_leave_grace_seconds)
+    visits = StoredVisits(app.state.engine, timedelta(seconds=settings.patient_resume_seconds))
+    return WaitingRoom(publish, app.state.clock.now, settings.patient_leave_grace_seconds, visits)
 
 
 def create_app(

@@ -18,6 +18,7 @@ from app.domain.enums import Role
 from server.accounts_admin import AccountError, add_user
 from server.database import BadDatabaseUrl, create_db_engine
 from server.demo import AlreadySeeded, seed_demo
+from server.log_setup import setup_server_logging, uvicorn_log_config
 from server.schema import is_current, upgrade
 from server.security.passwords import Passwords
 from server.settings import ConfigFileMissing, Settings, load_settings
@@ -122,7 +123,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     if settings.environment == "development":
         log.warning("development mode: for a real clinic set CLINIC_DESK_ENVIRONMENT=production")
-    uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, **UVICORN_OPTIONS)
+    uvicorn.run(
+        create_app(settings, engine),
+        host=args.host,
+        port=args.port,
+        log_config=uvicorn_log_config(),
+        **UVICORN_OPTIONS,
+    )
     return 0
 
 
@@ -170,7 +177,7 @@ def _seed_demo(settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_server_logging()
     try:
         settings = _settings(args)
         if args.command == "serve":

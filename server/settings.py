@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     patient_heartbeat_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     #: A patient whose socket closes is announced "left" after this pause (a reload is no exit).
     patient_leave_grace_seconds: float = Field(default=2.0, ge=0, le=30)
+    #: A page that reconnects within this long of last being heard (a server restart) goes on
+    #: from the patient's first arrival; after longer it is a new visit.
+    patient_resume_seconds: float = Field(default=300.0, ge=90, le=3600)
     #: After this long in the waiting room the page shows the clinic's phone number.
     waiting_threshold_minutes: int = Field(default=15, ge=1, le=240)
     clinic_phone: str = Field(default="", max_length=64)

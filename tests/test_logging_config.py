@@ -69,6 +69,17 @@ def test_normal_text_is_untouched(tmp_path: Path) -> None:
         ("room 12, 3 waiting, 5 min", "room 12, 3 waiting, 5 min"),
         ("MRNs synced: 5", "MRNs synced: 5"),
         ("started 2026-11-26T08:00:00+00:00", "started 2026-11-26T08:00:00+00:00"),
+        # Numbers that say what they are stay: FFmpeg's errno is no phone number.
+        ("failed to decode VP8 frame: [Errno 11]", "failed to decode VP8 frame: [Errno 11]"),
+        ("frame: [Errno 1094995529] Invalid data", "frame: [Errno 1094995529] Invalid data"),
+        ("exit code -11, ssrc 2345678901", "exit code -11, ssrc 2345678901"),
+        ("status 404 (1012)", "status 404 (1012)"),
+        ("sent 10485760 bytes in 1234567 us", "sent 10485760 bytes in 1234567 us"),
+        ("took 3.5s at 100%", "took 3.5s at 100%"),
+        # ...and a number without one is still a phone number.
+        ("call 2025550123 s", f"call {REDACTED} s"),
+        ("code red: 020 7946 0958", f"code red: {REDACTED}"),
+        ("error for +44 20 7946 0958", f"error for {REDACTED}"),
     ],
 )
 def test_redact(text: str, expected: str) -> None:

@@ -10,6 +10,7 @@ from server.models.sync import Change, ClientMutation, FieldChange
 from server.models.task import Task
 from server.models.token import RefreshToken, TokenFamily
 from server.models.user import User
+from server.models.waiting import WaitingVisit
 
 __all__ = [
     "Appointment",
@@ -29,4 +30,5 @@ __all__ = [
     "Task",
     "TokenFamily",
     "User",
+    "WaitingVisit",
 ]

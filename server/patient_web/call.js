@@ -211,20 +211,29 @@
     if (desk.audioOnly() || !hasLocal("video")) { camera.hidden = true; }
     if (!hasLocal("audio")) { mute.hidden = true; }
 
+    var who = desk.clinician();
     var panel = element("section", { "class": "call-chat", "aria-labelledby": "call-chat-title" });
-    panel.appendChild(element("h2", { id: "call-chat-title" }, "Chat with your clinician"));
-    var log = element("ol", { id: "call-chat-log", role: "log", "aria-live": "polite", "aria-label": "Chat messages" });
+    panel.appendChild(element("h2", { id: "call-chat-title" }, "Chat with " + who));
+    // The live region is the scrolling wrapper; the messages stay a plain list inside it. The
+    // wrapper takes focus so the keyboard alone can scroll back through the messages.
+    var scroller = element("div", {
+      id: "call-chat-log", "class": "call-chat-log", role: "log", tabindex: "0",
+      "aria-label": "Chat messages"
+    });
+    var log = element("ol", { id: "call-chat-list" });
+    scroller.appendChild(log);
     var form = element("form", { id: "call-chat-form", "class": "call-chat-form" });
-    var label = element("label", { "for": "call-chat-input", "class": "visually-hidden" }, "Message to your clinician");
+    var label = element("label", { "for": "call-chat-input" }, "Message to " + who);
+    var row = element("div", { "class": "call-chat-row" });
     var input = element("input", {
-      type: "text", id: "call-chat-input", autocomplete: "off", maxlength: "2000",
-      placeholder: "Type a message", disabled: ""
+      type: "text", id: "call-chat-input", autocomplete: "off", maxlength: "2000", disabled: ""
     });
     var send = element("button", { type: "submit", id: "call-chat-send", disabled: "" }, "Send");
     form.appendChild(label);
-    form.appendChild(input);
-    form.appendChild(send);
-    panel.appendChild(log);
+    row.appendChild(input);
+    row.appendChild(send);
+    form.appendChild(row);
+    panel.appendChild(scroller);
     panel.appendChild(form);
 
     var stage = section.querySelector(".call-stage");
@@ -242,7 +251,7 @@
         if (media.srcObject && media.paused) { media.play().catch(function () {}); }
       });
     });
-    ui = { mute: mute, camera: camera, input: input, send: send, log: log };
+    ui = { mute: mute, camera: camera, input: input, send: send, log: log, scroller: scroller };
   }
 
   function hasLocal(kind) {
@@ -315,10 +324,10 @@
 
   function addChat(who, text) {
     var item = element("li", { "class": "chat-" + who });
-    item.appendChild(element("span", { "class": "chat-who" }, who === "patient" ? "You" : "Clinician"));
+    item.appendChild(element("span", { "class": "chat-who" }, who === "patient" ? "You" : desk.clinician()));
     item.appendChild(element("span", { "class": "chat-text" }, text));
     ui.log.appendChild(item);
-    ui.log.scrollTop = ui.log.scrollHeight;
+    ui.scroller.scrollTop = ui.scroller.scrollHeight;
   }
 
   /* ---- For tests and support: a summary of the call's statistics ------------------------ */

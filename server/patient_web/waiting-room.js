@@ -21,6 +21,10 @@
   var waitedTimer = null;
   var meterFrame = 0;
   var audioContext = null;
+  var earlyTimer = null;
+  /* The devices the patient picked (deviceIds; "" is the browser's default), kept per tab. */
+  var chosen = { camera: "", microphone: "", speaker: "" };
+  var format = window.clinicDeskFormat;
 
   function $(id) { return document.getElementById(id); }
 
@@ -50,6 +54,7 @@
     finished = true;
     remember(null);
     stopWaitedClock();
+    if (earlyTimer) { window.clearTimeout(earlyTimer); earlyTimer = null; }
     if (socket) { try { socket.close(1000, "done"); } catch (e) { /* already closed */ } }
     stopDevices();
     // The heading says the server's first sentence already: show what follows it.
@@ -91,8 +96,9 @@
 
   function welcome(body) {
     details = body;
+    format.setZone(body.time_zone);
     fill("name", body.name);
-    fill("when", body.when);
+    fill("when", format.span(body.start, body.end, body.when));
     fill("clinician", body.clinician);
     fill("hospital", body.hospital);
     fill("address", body.address);
@@ -101,6 +107,7 @@
     $("hospital-name").textContent = body.hospital;
     $("long-wait-phone").textContent = body.clinic_phone ? " on " + body.clinic_phone : "";
     var mark = remembered();
+    restoreChoices();
     if (mark) {
       // A reload of a tab that was in the waiting room goes straight back there.
       audioOnly = mark === "audio";
@@ -121,15 +128,48 @@
   function remember(value) {
     try {
       if (value) { window.sessionStorage.setItem(marker(), value); }
-      else { window.sessionStorage.removeItem(marker()); }
+      else {
+        window.sessionStorage.removeItem(marker());
+        window.sessionStorage.removeItem(marker() + ".devices");
+      }
     } catch (e) { /* private mode: a reload shows the device check again */ }
+  }
+
+  function rememberChoices() {
+    try { window.sessionStorage.setItem(marker() + ".devices", JSON.stringify(chosen)); }
+    catch (e) { /* private mode: the defaults after a reload */ }
+  }
+
+  function restoreChoices() {
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(marker() + ".devices") || "null");
+      if (kept && typeof kept === "object") {
+        ["camera", "microphone", "speaker"].forEach(function (key) {
+          if (typeof kept[key] === "string") { chosen[key] = kept[key]; }
+        });
+      }
+    } catch (e) { /* nothing kept */ }
+  }
+
+  /* What getUserMedia is asked for: the picked devices, else the browser's defaults. */
+  function wanted(video) {
+    var audio = chosen.microphone ? { deviceId: { exact: chosen.microphone } } : true;
+    if (!video) { return { audio: audio, video: false }; }
+    var camera = { width: { ideal: 1280 }, height: { ideal: 720 } };
+    if (chosen.camera) { camera.deviceId = { exact: chosen.camera }; }
+    return { audio: audio, video: camera };
   }
 
   function quietlyOpenDevices() {
     if (!mediaSupported()) { return; }
-    var wanted = audioOnly ? { audio: true, video: false } : { audio: true, video: true };
-    navigator.mediaDevices.getUserMedia(wanted).then(function (media) { stream = media; })
-      .catch(function () { /* the call module asks again */ });
+    navigator.mediaDevices.getUserMedia(wanted(!audioOnly)).then(function (media) { stream = media; })
+      .catch(function () {
+        if (!chosen.camera && !chosen.microphone) { return; }
+        // A picked device went away while the tab reloaded: the browser's defaults then.
+        chosen.camera = chosen.microphone = "";
+        rememberChoices();
+        quietlyOpenDevices();
+      });
   }
 
   /* ---- 2. The device check -------------------------------------------------------------- */
@@ -144,7 +184,8 @@
   }
 
   function checkDevices() {
-    show("device-check");
+    // Again after a new pick: focus stays on the choice the patient is using.
+    if (document.body.getAttribute("data-showing") !== "device-check") { show("device-check"); }
     $("device-help").hidden = true;
     $("retry-devices").hidden = true;
     $("audio-only").hidden = true;
@@ -161,13 +202,19 @@
       return;
     }
     stopDevices();
-    var wanted = audioOnly ? { audio: true, video: false } : { audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 } } };
-    navigator.mediaDevices.getUserMedia(wanted).then(function (media) {
+    navigator.mediaDevices.getUserMedia(wanted(!audioOnly)).then(function (media) {
       useStream(media);
     }).catch(function (error) {
+      if ((chosen.camera || chosen.microphone) && error && error.name === "OverconstrainedError") {
+        // A picked device was unplugged since: back to the browser's defaults.
+        chosen.camera = chosen.microphone = "";
+        rememberChoices();
+        checkDevices();
+        return;
+      }
       if (audioOnly) { deviceProblem(error, "microphone"); return; }
       // The camera may be the only problem: try the microphone alone.
-      navigator.mediaDevices.getUserMedia({ audio: true, video: false }).then(function (media) {
+      navigator.mediaDevices.getUserMedia(wanted(false)).then(function (media) {
         useStream(media);
         deviceProblem(error, "camera");
       }).catch(function () { deviceProblem(error, "both"); });
@@ -182,7 +229,67 @@
     if (hasVideo) { setState("camera-state", "ok", "Camera: working"); }
     else { setState("camera-state", audioOnly ? "pending" : "bad", audioOnly ? "Camera: not used (audio only)" : "Camera: not available"); }
     startMeter(media);
+    listDevices();
     $("enter-waiting").textContent = audioOnly ? "Join the waiting room (audio only)" : "Join the waiting room";
+  }
+
+  /* ---- The choice of camera, microphone and speakers --------------------------------------- */
+
+  function canChooseSpeaker() {
+    return typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+  }
+
+  /* The deviceId a live track of `kind` uses ("" when there is none). */
+  function inUse(kind) {
+    var tracks = !stream ? [] : kind === "video" ? stream.getVideoTracks() : stream.getAudioTracks();
+    var settings = tracks.length && tracks[0].getSettings ? tracks[0].getSettings() : {};
+    return settings.deviceId || "";
+  }
+
+  /* Device names are only known once the page may use the devices: list them after getUserMedia. */
+  function listDevices() {
+    if (!navigator.mediaDevices.enumerateDevices) { return; }
+    navigator.mediaDevices.enumerateDevices().then(function (devices) {
+      fillChoice("camera-choice", devices, "videoinput", "Camera", audioOnly ? "" : inUse("video"));
+      fillChoice("mic-choice", devices, "audioinput", "Microphone", inUse("audio"));
+      if (canChooseSpeaker()) {
+        fillChoice("speaker-choice", devices, "audiooutput", "Speakers", chosen.speaker || "default");
+      } else {
+        $("speaker-choice-box").hidden = true;
+      }
+    }).catch(function () { /* the defaults stay in use */ });
+  }
+
+  function fillChoice(id, devices, kind, noun, current) {
+    var select = $(id);
+    var found = devices.filter(function (device) { return device.kind === kind && device.deviceId; });
+    select.textContent = "";
+    found.forEach(function (device, index) {
+      var option = document.createElement("option");
+      option.value = device.deviceId;
+      option.textContent = device.label || noun + " " + (index + 1);
+      option.selected = device.deviceId === current;
+      select.appendChild(option);
+    });
+    // One device is no choice; a camera is no choice in an audio-only call.
+    $(id + "-box").hidden = found.length < 2 || (kind === "videoinput" && audioOnly);
+  }
+
+  function choose(key, id) {
+    chosen[key] = $(id).value;
+    rememberChoices();
+    if (key === "speaker") {
+      useSpeaker($("test-sound"));
+      announce("Sound now plays on " + $(id).selectedOptions[0].textContent + ".");
+      return;
+    }
+    checkDevices();
+  }
+
+  /* Plays `media` (an <audio> or <video>) on the picked speakers, where the browser can. */
+  function useSpeaker(media) {
+    if (!chosen.speaker || !media || !media.setSinkId) { return Promise.resolve(); }
+    return media.setSinkId(chosen.speaker).catch(function () { /* gone: the default plays */ });
   }
 
   function deviceProblem(error, what) {
@@ -281,15 +388,23 @@
     if (!ctx) { return; }
     var tone = ctx.createOscillator();
     var gain = ctx.createGain();
+    // Through an <audio> element, which can play on the speakers the patient picked.
+    var out = $("test-sound");
+    var sink = ctx.createMediaStreamDestination ? ctx.createMediaStreamDestination() : null;
     tone.frequency.value = 660;
     gain.gain.setValueAtTime(0.0001, ctx.currentTime);
     gain.gain.exponentialRampToValueAtTime(0.25, ctx.currentTime + 0.05);
     gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 1.2);
-    tone.connect(gain).connect(ctx.destination);
+    if (sink && out.setSinkId) {
+      tone.connect(gain).connect(sink);
+      out.srcObject = sink.stream;
+      useSpeaker(out).then(function () { return out.play(); }).catch(function () { /* autoplay */ });
+    } else {
+      tone.connect(gain).connect(ctx.destination);
+    }
     tone.start();
     tone.stop(ctx.currentTime + 1.25);
-    $("speaker-state").hidden = false;
-    announce("Playing a test sound.");
+    $("speaker-state").textContent = "Playing a test sound: you should hear a short tone. If not, turn up the volume or pick other speakers.";
   }
 
   /* ---- 3. The waiting room ---------------------------------------------------------------- */
@@ -308,6 +423,34 @@
 
   function setConnection(state, text) {
     setState("connection", state, text);
+  }
+
+  /* Before the clinic's waiting window (start − 5 minutes) the patient is early: say when the
+   * call will come, and change the words by themselves when the window opens (server time). */
+  function setEarly(seconds, serverNow) {
+    if (earlyTimer) { window.clearTimeout(earlyTimer); earlyTimer = null; }
+    var early = seconds > 0;
+    var when = format.moment(details.start, serverNow);
+    $("early").hidden = !early;
+    $("early-when").textContent = when;
+    $("waiting-title").textContent = early ? "You are early" : "Your clinician will be with you shortly";
+    if (early) {
+      setConnection("online", "Connected — the clinic will call you " + when);
+      var opens = Date.now() + seconds * 1000;
+      var wait = function () {
+        var left = opens - Date.now();
+        // Timers overflow past ~24 days: wake at most daily and look again.
+        if (left > 0) { earlyTimer = window.setTimeout(wait, Math.min(left, 86400000)); return; }
+        earlyTimer = null;
+        // Offline meanwhile: the next hello says where things stand.
+        if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
+        setEarly(0);
+        announce("It is nearly time: the clinic can now see you are here.");
+      };
+      wait();
+    } else {
+      setConnection("online", "Connected — the clinic can see you are here");
+    }
   }
 
   function connect() {
@@ -346,9 +489,11 @@
     switch (message.type) {
       case "hello":
         reconnectDelay = 1000;
-        setConnection("online", "Connected — the clinic can see you are here");
+        setEarly(message.early_seconds || 0, message.now);
         startWaitedClock(message.waited_seconds);
-        announce("You are in the waiting room.");
+        announce(message.early_seconds > 0
+          ? "You are in the waiting room. The clinic will call you " + format.moment(details.start, message.now) + "."
+          : "You are in the waiting room.");
         break;
       case "ping":
         send({ type: "pong" });
@@ -390,9 +535,8 @@
     if (empty) { empty.remove(); }
     var item = document.createElement("li");
     var when = document.createElement("time");
-    var stamp = new Date(at);
     when.dateTime = at;
-    when.textContent = isNaN(stamp.getTime()) ? "" : stamp.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    when.textContent = format.time(at);
     var words = document.createElement("span");
     words.textContent = text;
     item.appendChild(when);
@@ -405,7 +549,9 @@
   function signal(message) {
     if (message.kind === "offer" && document.body.getAttribute("data-showing") !== "call") {
       stopWaitedClock();
+      if (earlyTimer) { window.clearTimeout(earlyTimer); earlyTimer = null; }
       if (stream) { $("local-video").srcObject = stream; }
+      useSpeaker($("remote-audio"));
       show("call");
     }
     var hook = window.clinicDesk.onSignal;
@@ -423,6 +569,8 @@
       return send({ type: "signal", kind: kind, payload: payload || {} });
     },
     localStream: function () { return stream; },
+    /* The clinician's name as the page shows it ("Dr Ng"). */
+    clinician: function () { return (details && details.clinician) || "Your clinician"; },
     audioOnly: function () { return audioOnly; },
     showEnded: function () { finish("ended"); }
   };
@@ -434,6 +582,14 @@
     $("retry-devices").addEventListener("click", checkDevices);
     $("audio-only").addEventListener("click", function () { audioOnly = true; checkDevices(); });
     $("play-sound").addEventListener("click", playTestSound);
+    $("camera-choice").addEventListener("change", function () { choose("camera", "camera-choice"); });
+    $("mic-choice").addEventListener("change", function () { choose("microphone", "mic-choice"); });
+    $("speaker-choice").addEventListener("change", function () { choose("speaker", "speaker-choice"); });
+    if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+      navigator.mediaDevices.addEventListener("devicechange", function () {
+        if (document.body.getAttribute("data-showing") === "device-check" && stream) { listDevices(); }
+      });
+    }
     $("enter-waiting").addEventListener("click", enterWaitingRoom);
     $("reload").addEventListener("click", function () { window.location.reload(); });
     window.addEventListener("hashchange", function () { window.location.reload(); });

@@ -64,6 +64,11 @@ class PatientHello(BaseModel):
     waited_seconds: int
     #: The server pings this often; the page answers each ping with a pong.
     heartbeat_seconds: float
+    #: Seconds until the clinic sees the patient as waiting (the appointment's start less the
+    #: waiting window, server time); 0 once it does. Until then the page says when the call comes.
+    early_seconds: int = 0
+    #: The server's time (the page's own clock may be wrong): "today" is the clinic's today.
+    now: datetime | None = None
 
 
 class WaitingMessage(BaseModel):

@@ -4,14 +4,16 @@ The first page of an appointment to connect announces "entered"; "left" is annou
 last one is gone: at once when its heartbeat stopped, after a short grace when it closed (a
 reload closes and reconnects, and must not look like leaving). A second tab or a reload never
 announces "entered" twice. Several server processes each count their own pages (see
-docs/invites.md).
+docs/invites.md). The arrival itself is kept in the database (Visits): a page that reconnects
+after a server restart, or to another process, goes on from its first arrival.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 from app.domain.realtime_protocol import PresenceState
@@ -21,6 +23,19 @@ log = logging.getLogger("clinicdesk.server.realtime")
 #: Announces presence (publish and commit; the caller runs it off the loop if it blocks).
 Publisher = Callable[[UUID, PresenceState, datetime], Awaitable[None]]
 
+#: How often a waiting patient's visit is marked as still heard in the database.
+HEARD_EVERY = timedelta(minutes=1)
+
+
+class Visits(Protocol):
+    """Where arrivals outlive this process (server/services/waiting_visits.py)."""
+
+    async def arrive(self, appointment_id: UUID, now: datetime) -> datetime: ...
+
+    async def heard(self, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None: ...
+
+    async def leave(self, appointment_id: UUID) -> None: ...
+
 
 @dataclass
 class _Room:
@@ -28,6 +43,7 @@ class _Room:
     since: datetime | None = None
     leaving: asyncio.Task[None] | None = None
     messages: list[str] = field(default_factory=list)
+    heard_at: datetime | None = None
 
 
 class WaitingRoom:
@@ -36,12 +52,18 @@ class WaitingRoom:
     #: Messages from the clinician kept for a page that reloads.
     KEEP_MESSAGES = 10
 
-    def __init__(self, publish: Publisher, now: Callable[[], datetime], grace: float) -> None:
+    def __init__(
+        self, publish: Publisher, now: Callable[[], datetime], grace: float, visits: Visits
+    ) -> None:
         self._publish = publish
         self._now = now
         self._grace = grace
+        self._visits = visits
         self._rooms: dict[UUID, _Room] = {}
         self._lock = asyncio.Lock()
+        # Arriving and leaving one at a time: two pages that connect together are one arrival,
+        # and a leave's delete never lands after the next arrival read the visit.
+        self._doors = asyncio.Lock()
 
     def present(self, appointment_id: UUID) -> bool:
         room = self._rooms.get(appointment_id)
@@ -72,24 +94,61 @@ class WaitingRoom:
 
     async def enter(self, appointment_id: UUID) -> None:
         """A page connected: "entered" if nobody of the appointment was there."""
-        room = self._rooms.setdefault(appointment_id, _Room())
-        room.pages += 1
-        if room.leaving is not None:
-            room.leaving.cancel()
-            room.leaving = None
-        if room.since is None:
-            room.since = self._now()
-            await self._announce(appointment_id, PresenceState.ENTERED, room.since)
+        async with self._doors:
+            room = self._rooms.setdefault(appointment_id, _Room())
+            room.pages += 1
+            if room.leaving is not None:
+                room.leaving.cancel()
+                room.leaving = None
+            if room.since is not None:
+                return
+            now = self._now()
+            try:
+                room.since = await self._visits.arrive(appointment_id, now)
+            except Exception:
+                log.exception("could not read the waiting-room visit")
+                room.since = now
+            room.heard_at = now
+        await self._announce(appointment_id, PresenceState.ENTERED, room.since)
 
-    async def leave(self, appointment_id: UUID, *, at_once: bool) -> None:
-        """A page disconnected: "left" when it was the last, after the grace unless `at_once`."""
+    async def heard(self, appointment_id: UUID) -> None:
+        """A page answered a heartbeat: its visit is marked as live now and then."""
+        room = self._rooms.get(appointment_id)
+        now = self._now()
+        if room is None or room.since is None:
+            return
+        if room.heard_at is not None and now - room.heard_at < HEARD_EVERY:
+            return
+        room.heard_at = now
+        await self._store_heard(appointment_id, room.since, now)
+
+    async def _store_heard(self, appointment_id: UUID, since: datetime, now: datetime) -> None:
+        try:
+            await self._visits.heard(appointment_id, since, now)
+        except Exception:
+            log.exception("could not mark the waiting-room visit")
+
+    async def leave(
+        self, appointment_id: UUID, *, at_once: bool, server_stopping: bool = False
+    ) -> None:
+        """A page disconnected: "left" when it was the last, after the grace unless `at_once`.
+
+        When this server process is stopping the patient has not left: the room is forgotten
+        here without "left", and the visit stays stored for the page's reconnection.
+        """
         room = self._rooms.get(appointment_id)
         if room is None:
             return
         room.pages -= 1
         if room.pages > 0 or room.since is None:
             return
-        if at_once or self._grace <= 0:
+        if server_stopping:
+            if room.leaving is not None:
+                room.leaving.cancel()
+            del self._rooms[appointment_id]
+            # Live until now: the restarted server resumes the visit from its first arrival.
+            await self._store_heard(appointment_id, room.since, self._now())
+        elif at_once or self._grace <= 0:
             await self._gone(appointment_id)
         elif room.leaving is None:
             room.leaving = asyncio.ensure_future(self._leave_later(appointment_id))
@@ -102,10 +161,15 @@ class WaitingRoom:
             await self._gone(appointment_id)
 
     async def _gone(self, appointment_id: UUID) -> None:
-        room = self._rooms.get(appointment_id)
-        if room is None or room.pages > 0 or room.since is None:
-            return
-        del self._rooms[appointment_id]
+        async with self._doors:
+            room = self._rooms.get(appointment_id)
+            if room is None or room.pages > 0 or room.since is None:
+                return
+            del self._rooms[appointment_id]
+            try:
+                await self._visits.leave(appointment_id)
+            except Exception:
+                log.exception("could not end the waiting-room visit")
         await self._announce(appointment_id, PresenceState.LEFT, self._now())
 
     async def _announce(self, appointment_id: UUID, state: PresenceState, at: datetime) -> None:

@@ -23,13 +23,13 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(args: list[str] = ARGS) -> Iterator[Browser]:
     """A headless Chromium (skips the test when Debian's chromium is not installed)."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
+            executable_path=str(CHROMIUM), args=args, headless=True
         )
         try:
             yield browser

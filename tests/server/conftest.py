@@ -60,17 +60,22 @@ def postgres_template() -> Iterator[str | None]:
         yield base
 
 
+def sqlite_database(folder: Path) -> str:
+    """The URL of a fresh SQLite file in `folder` with every table created."""
+    url = f"sqlite:///{folder / 'server.sqlite3'}"
+    engine = create_db_engine(url)
+    ServerTable.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_template: str | None
 ) -> Iterator[str]:
     """A fresh, empty-but-migrated database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-        engine = create_db_engine(url)
-        ServerTable.metadata.create_all(engine)
-        engine.dispose()
-        yield url
+        yield sqlite_database(tmp_path)
         return
     if postgres_template is None:
         pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")

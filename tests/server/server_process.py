@@ -141,17 +141,19 @@ class LiveServer:
 
 
 @contextmanager
-def served(url: str) -> Iterator[str]:
+def served(url: str, output: list[str] | None = None) -> Iterator[str]:
     """A server on `url`'s database for the block; yields its base URL, then checks that it
-    shut down gracefully."""
+    shut down gracefully. `output`, if given, receives the server's whole log once it stopped."""
     server = LiveServer(url)
     try:
         server.start()
         yield server.url
         code = server.stop()
-        output = server.output()
+        text = server.output()
     finally:
         server.close()
+    if output is not None:
+        output.append(text)
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells of it.
-    assert code == -signal.SIGTERM, output
-    assert "Finished server process" in output
+    assert code == -signal.SIGTERM, text
+    assert "Finished server process" in text

@@ -67,3 +67,14 @@ def test_serve_answers_on_loopback(database_url: str) -> None:
         )
         assert me.json()["role"] == "clinician"
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Clinic Desk server"
+
+
+def test_the_servers_log_keeps_patient_identifiers_out(tmp_path: Path) -> None:
+    output: list[str] = []
+    with served(f"sqlite:///{tmp_path / 'log.sqlite3'}", output) as base:
+        # A link an email client decorated: the request line lands in uvicorn's access log.
+        page = httpx.get(f"{base}/join?phone=07700900123&mail=ada@example.org&n=12")
+        assert page.status_code == 200
+    [log] = output
+    assert "GET /join?phone=[redacted]&mail=[redacted]&n=12" in log
+    assert "07700900123" not in log and "ada@example.org" not in log

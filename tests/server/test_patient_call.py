@@ -22,6 +22,7 @@ from server.database import create_db_engine
 from server.models.base import ServerTable
 from tests.media_peers import drained
 from tests.polling import eventually
+from tests.server.axe_check import assert_clean_async
 from tests.server.call_helpers import (
     Desk,
     call_stats,
@@ -151,15 +152,21 @@ async def test_chat_goes_both_ways(call: Call, screenshot_dir: Path | None) -> N
     assert await eventually(lambda: desk.session.send_chat("Hello, can you hear me?"))
     await page.wait_for_selector("#call-chat-log li.chat-clinician:has-text('can you hear me')")
 
-    await page.get_by_label("Message to your clinician").fill("Yes, loud and clear")
-    await page.get_by_label("Message to your clinician").press("Enter")
+    # The clinician by name, on the chat's visible label as on their messages.
+    await page.get_by_label("Message to Ng").fill("Yes, loud and clear")
+    await page.get_by_label("Message to Ng").press("Enter")
     await asyncio.wait_for(desk.listener.chat_arrived.wait(), 10)
     assert desk.listener.chat == ["Yes, loud and clear"]
     assert await page.input_value("#call-chat-input") == ""
     items = await page.locator("#call-chat-log li").all_inner_texts()
     assert [" ".join(item.split()) for item in items] == [
-        "Clinician Hello, can you hear me?", "You Yes, loud and clear"
+        "Ng Hello, can you hear me?", "You Yes, loud and clear"
     ]
+    # The log scrolls by keyboard: Tab from the stage's controls reaches it.
+    await page.focus("#call-hangup")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "call-chat-log"
+    await assert_clean_async(page, "in-call chat")
     await screenshots(page, screenshot_dir, "in-call-chat")
 
 

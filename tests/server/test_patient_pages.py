@@ -21,6 +21,7 @@ from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
 from tests.polling import wait_until
+from tests.server.axe_check import check_page
 from tests.server.browser_helpers import DESKTOP, chromium, screenshots, shown
 from tests.server.conftest import TOMORROW_9, Clinic
 from tests.server.live_server import desktop, live, next_event
@@ -82,6 +83,19 @@ class Clinic2:
         return booked["id"], join_link(wait_until(invite, what="the invite"))
 
 
+def quick_settings(settings: Settings, smtp_port: int, port: int) -> Settings:
+    """Invites to the test SMTP server, links to `port`, quick heartbeats and leaving."""
+    return with_smtp(
+        settings,
+        smtp_port,
+        public_url=f"http://127.0.0.1:{port}",
+        patient_heartbeat_seconds=1.0,
+        patient_heartbeat_timeout_seconds=3.0,
+        patient_leave_grace_seconds=0.5,
+        waiting_threshold_minutes=5,
+    )
+
+
 @pytest.fixture
 def served(
     settings: Settings,
@@ -91,16 +105,7 @@ def served(
     mail: tuple[Mailbox, int],
 ) -> Iterator[Clinic2]:
     port = free_port()
-    quick = with_smtp(
-        settings,
-        mail[1],
-        public_url=f"http://127.0.0.1:{port}",
-        patient_heartbeat_seconds=1.0,
-        patient_heartbeat_timeout_seconds=3.0,
-        patient_leave_grace_seconds=0.5,
-        waiting_threshold_minutes=5,
-    )
-    app = create_app(quick, engine, clock)
+    app = create_app(quick_settings(settings, mail[1], port), engine, clock)
     with live(app, port) as base:
         yield Clinic2(app, base, clinic, mail[0])
 
@@ -110,12 +115,16 @@ def _new_page(browser: Browser) -> Page:
     return context.new_page()
 
 
-def _to_waiting_room(page: Page, link: str) -> None:
+def _to_device_check(page: Page, link: str) -> None:
     page.goto(link)
     shown(page, "welcome")
     page.get_by_role("button", name="Continue").click()
     shown(page, "device-check")
     page.wait_for_selector('#camera-state[data-state="ok"]')
+
+
+def _to_waiting_room(page: Page, link: str) -> None:
+    _to_device_check(page, link)
     page.get_by_role("button", name="Join the waiting room").click()
     shown(page, "waiting")
     page.wait_for_selector('#connection[data-state="online"]')
@@ -131,7 +140,7 @@ def test_the_patient_walks_from_the_email_to_the_waiting_room_and_out(
         page.goto(link)
         shown(page, "welcome")
         assert page.locator("#welcome h1").inner_text() == "Hello, Ada Lovelace"
-        assert "Friday 27 November 2026, 14:00 to 14:20 (GMT)" in page.inner_text("#welcome")
+        assert "Friday, 27 November 2026, 14:00–14:20 GMT" in page.inner_text("#welcome")
         assert "St Mary's" in page.inner_text("#welcome") and "Ng" in page.inner_text("#welcome")
         screenshots(page, screenshot_dir, "welcome")
 
@@ -233,6 +242,7 @@ def test_unusable_links_each_get_their_own_page(
     shown(page, "unknown")
     assert page.locator("#unknown h1").inner_text() == "This link does not work"
     screenshots(page, screenshot_dir, "unknown")
+    check_page(page, screenshot_dir, "unknown")
     page.goto(served.base + "/join")
     shown(page, "unknown")
 
@@ -245,12 +255,14 @@ def test_unusable_links_each_get_their_own_page(
     shown(page, "cancelled")
     assert "020 7946 0000" in page.inner_text("#cancelled")
     screenshots(page, screenshot_dir, "cancelled")
+    check_page(page, screenshot_dir, "cancelled")
 
     _appointment, link = served.book(hours=3)
     clock.set(TOMORROW_9 + timedelta(days=2))
     page.goto(link)
     shown(page, "expired")
     screenshots(page, screenshot_dir, "expired")
+    check_page(page, screenshot_dir, "expired")
 
 
 @pytest.mark.parametrize(
@@ -286,12 +298,14 @@ def test_device_problems_get_help_and_a_way_on(
     if refuse == "video":
         assert "Please allow your camera" in help_text
         screenshots(page, screenshot_dir, name)
+        check_page(page, screenshot_dir, name)
         page.get_by_role("button", name="Continue with audio only").click()
         page.wait_for_selector("#device-help", state="hidden")
         page.get_by_role("button", name="Join the waiting room (audio only)").click()
     else:
         assert "No camera or microphone found" in help_text
         screenshots(page, screenshot_dir, name)
+        check_page(page, screenshot_dir, name)
         page.get_by_role("button", name="Join the waiting room anyway").click()
     shown(page, "waiting")
     page.wait_for_selector('#connection[data-state="online"]')

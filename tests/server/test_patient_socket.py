@@ -75,7 +75,14 @@ def test_two_tabs_are_one_patient_and_closing_both_is_leaving(
         sign_in(desk, clinic.tokens["ng"])
         first = stack.enter_context(client.websocket_connect("/patient/socket"))
         hello = _enter(first, token)
-        assert hello == {"type": "hello", "waited_seconds": 0, "heartbeat_seconds": 5.0}
+        # A day early: the clinic sees them waiting at 08:55 tomorrow (start - 5 minutes).
+        assert hello == {
+            "type": "hello",
+            "waited_seconds": 0,
+            "heartbeat_seconds": 5.0,
+            "early_seconds": 24 * 3600 + 55 * 60,
+            "now": "2026-11-26T08:00:00Z",
+        }
         event = receive(desk)
         assert event == {
             "type": "presence",

@@ -8,7 +8,9 @@ learn nothing; expired and cancelled links say only that.
 import asyncio
 import json
 import logging
+import math
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +21,7 @@ from starlette.websockets import WebSocketState
 
 from app.domain.clock import Clock
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
-from app.domain.status import waiting_seconds
+from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
@@ -32,6 +34,7 @@ from server.realtime.patient_protocol import (
     PatientAuth,
     PatientHello,
     PatientPing,
+    PatientPong,
     PatientSignal,
     patient_message,
 )
@@ -48,6 +51,8 @@ log = logging.getLogger("clinicdesk.server.patient")
 router = APIRouter(tags=["patient"])
 
 AUTH_TIMEOUT_SECONDS = 10
+#: The code uvicorn closes every socket with when the server shuts down ("service restart").
+CLOSE_SERVER_STOPPING = 1012
 _PONG = json.dumps({"type": "pong"})
 _PING = json.dumps({"type": "ping"})
 _CLOSE_CODES = {
@@ -55,6 +60,11 @@ _CLOSE_CODES = {
     LinkState.EXPIRED: CLOSE_LINK_EXPIRED,
     LinkState.CANCELLED: CLOSE_CANCELLED,
 }
+
+
+def early_seconds(start: datetime, now: datetime) -> int:
+    """Whole seconds until a waiting patient turns the row green (app.domain.status's rule)."""
+    return max(0, math.ceil((start - WAITING_WINDOW - now).total_seconds()))
 
 
 def _limiter(app: Any) -> LoginLimiter:
@@ -111,16 +121,18 @@ def join(
     return answer
 
 
-def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None]:
-    """The link's state and appointment (a worker thread)."""
+def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
+    """The link's state, and its appointment's id and start (a worker thread)."""
     app = websocket.app
     settings: Settings = app.state.settings
     clock: Clock = app.state.clock
     with Session(app.state.engine) as session:
         resolved = resolve(session, token, clock.now(), settings.link_grace_minutes)
-        found = resolved.appointment.id if resolved.appointment is not None else None
+        found = resolved.appointment
         session.rollback()
-        return resolved.state, found
+        if found is None:
+            return resolved.state, None, None
+        return resolved.state, found.id, found.start
 
 
 async def _receive_token(websocket: WebSocket) -> str | None:
@@ -146,6 +158,8 @@ class _PatientSocket:
         self.settings: Settings = websocket.app.state.settings
         self.room: WaitingRoom = websocket.app.state.waiting_room
         self.timed_out = False
+        #: The server closed the socket because it is stopping (uvicorn's 1012), not the page.
+        self.server_stopping = False
 
     async def serve(self) -> None:
         tasks = {
@@ -158,8 +172,12 @@ class _PatientSocket:
         for task in pending:
             task.cancel()
         for task in done:
-            with suppress(WebSocketDisconnect, RuntimeError):
+            try:
                 task.result()
+            except WebSocketDisconnect as exc:
+                self.server_stopping = exc.code == CLOSE_SERVER_STOPPING
+            except RuntimeError:
+                pass
 
     async def _send_events(self) -> None:
         while True:
@@ -199,6 +217,9 @@ class _PatientSocket:
             return
         if isinstance(message, PatientPing):
             self.connection.offer(_PONG)
+            await self.room.heard(self.appointment_id)
+        elif isinstance(message, PatientPong):
+            await self.room.heard(self.appointment_id)
         elif isinstance(message, PatientSignal):
             app = self.websocket.app
             refused = await asyncio.to_thread(
@@ -226,8 +247,8 @@ async def patient_socket(websocket: WebSocket) -> None:
     if _too_many(limiter, address, clock.now().timestamp()) is not None:
         await websocket.close(CLOSE_RATE_LIMITED, "too many attempts")
         return
-    state, appointment_id = await asyncio.to_thread(_resolve, websocket, token)
-    if state != LinkState.VALID or appointment_id is None:
+    state, appointment_id, start = await asyncio.to_thread(_resolve, websocket, token)
+    if state != LinkState.VALID or appointment_id is None or start is None:
         if state == LinkState.UNKNOWN:
             limiter.record_failure(_key(address), address, clock.now().timestamp())
         await websocket.close(_CLOSE_CODES[state], state.value)
@@ -238,9 +259,12 @@ async def patient_socket(websocket: WebSocket) -> None:
     socket = _PatientSocket(websocket, connection, appointment_id)
     await room.enter(appointment_id)
     try:
-        waited = waiting_seconds(room.since(appointment_id), clock.now()) or 0
+        now = clock.now()
         hello = PatientHello(
-            waited_seconds=waited, heartbeat_seconds=socket.settings.patient_heartbeat_seconds
+            waited_seconds=waiting_seconds(room.since(appointment_id), now) or 0,
+            heartbeat_seconds=socket.settings.patient_heartbeat_seconds,
+            early_seconds=early_seconds(start, now),
+            now=now,
         )
         await websocket.send_text(hello.model_dump_json())
         for message in room.messages(appointment_id):
@@ -250,7 +274,9 @@ async def patient_socket(websocket: WebSocket) -> None:
         pass
     finally:
         hub.disconnect(connection)
-        await room.leave(appointment_id, at_once=socket.timed_out)
+        await room.leave(
+            appointment_id, at_once=socket.timed_out, server_stopping=socket.server_stopping
+        )
         if connection.close_code and websocket.client_state is WebSocketState.CONNECTED:
             with suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(connection.close_code, connection.close_reason)

@@ -1,0 +1,81 @@
+"""Waiting-room visits in the database: a patient's arrival outlives the server process.
+
+The waiting room (server/realtime/waiting_room.py) asks `arrive` when the first page of an
+appointment connects: a visit heard from within `resume` is the same visit (the server restarted,
+or another server process had the page), so its first arrival is kept; anything older starts
+anew. Each call is one short transaction, run in a worker thread by StoredVisits.
+"""
+
+import asyncio
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from server.models.waiting import WaitingVisit
+
+
+def arrive(engine: Engine, appointment_id: UUID, now: datetime, resume: timedelta) -> datetime:
+    """The arrival of the visit a page of the appointment joins at `now` (kept or new)."""
+    for _attempt in range(2):
+        with Session(engine) as session:
+            visit = session.get(WaitingVisit, appointment_id)
+            if visit is None:
+                visit = WaitingVisit(appointment_id=appointment_id, arrived_at=now, seen_at=now)
+                session.add(visit)
+            elif visit.seen_at < now - resume:
+                visit.arrived_at = now
+            visit.seen_at = max(visit.seen_at, now)
+            arrived = visit.arrived_at
+            try:
+                session.commit()
+            except IntegrityError:
+                # Another server process stored the same visit meanwhile: read theirs.
+                session.rollback()
+                continue
+            return arrived
+    return now
+
+
+def heard(engine: Engine, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
+    """A page of the visit is still connected at `now` (stores the visit if it went missing)."""
+    with Session(engine) as session:
+        visit = session.get(WaitingVisit, appointment_id)
+        if visit is None:
+            session.add(
+                WaitingVisit(appointment_id=appointment_id, arrived_at=arrived_at, seen_at=now)
+            )
+        else:
+            visit.seen_at = max(visit.seen_at, now)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+
+
+def leave(engine: Engine, appointment_id: UUID) -> None:
+    """The patient left the waiting room: the next arrival is a new visit."""
+    with Session(engine) as session:
+        visit = session.get(WaitingVisit, appointment_id)
+        if visit is not None:
+            session.delete(visit)
+            session.commit()
+
+
+class StoredVisits:
+    """The waiting room's view of the table: the same calls, awaited off the event loop."""
+
+    def __init__(self, engine: Engine, resume: timedelta) -> None:
+        self._engine = engine
+        self._resume = resume
+
+    async def arrive(self, appointment_id: UUID, now: datetime) -> datetime:
+        return await asyncio.to_thread(arrive, self._engine, appointment_id, now, self._resume)
+
+    async def heard(self, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
+        await asyncio.to_thread(heard, self._engine, appointment_id, arrived_at, now)
+
+    async def leave(self, appointment_id: UUID) -> None:
+        await asyncio.to_thread(leave, self._engine, appointment_id)
