@@ -38,8 +38,9 @@ from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
 from server.realtime.waiting_room import WaitingRoom
 from server.request_gate import RequestGate
+from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
-from server.security.rate_limit import LoginLimiter
+from server.security.rate_limit import LoginThrottle, SlidingWindow
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
@@ -125,16 +126,17 @@ def create_app(
     app.state.passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
     )
-    app.state.limiter = LoginLimiter(
-        settings.login_failures_per_account,
+    app.state.limiter = LoginThrottle(
+        settings.login_free_failures,
+        settings.login_delay_seconds,
+        settings.login_max_delay_seconds,
         settings.login_failures_per_address,
         settings.login_failure_window_seconds,
     )
-    app.state.join_limiter = LoginLimiter(
-        settings.join_failures_per_address,
-        settings.join_failures_per_address,
-        settings.join_failure_window_seconds,
+    app.state.join_limiter = SlidingWindow(
+        settings.join_failures_per_address, settings.join_failure_window_seconds
     )
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.waiting_room = _waiting_room(app, settings)
     # No SMTP server set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (

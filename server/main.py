@@ -27,7 +27,10 @@ log = logging.getLogger("clinicdesk.server")
 #: uvicorn options of `serve`. No permessage-deflate: realtime events are a few hundred bytes,
 #: and compression would cost a zlib context per socket and a compression per socket per event.
 #: A WebSocket frame above 1 MiB closes the socket (1009); the hub refuses above 64 KiB itself.
+#: No proxy headers: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the
+#: app decides whom to believe (the trusted_proxies setting, server/security/client_address.py).
 UVICORN_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
     "ws_per_message_deflate": False,
     "ws_max_size": 1_048_576,
     "log_level": "info",

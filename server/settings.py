@@ -15,6 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from server.security.client_address import parse_networks
+
 #: The secret a fresh checkout has. Good enough on a laptop; refused in production.
 DEFAULT_SECRET = "clinic-desk-development-secret-change-me"
 #: Names a TOML settings file when the command line does not.
@@ -60,14 +62,26 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     access_token_minutes: int = Field(default=10, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
-    #: Failed logins allowed per account, and per client address, within the window.
-    login_failures_per_account: int = Field(default=5, ge=1)
-    login_failures_per_address: int = Field(default=20, ge=1)
+    #: A refresh token presented again this soon after its exchange, before the new token was
+    #: used, gets the same new pair (the first answer was lost); later it revokes the session.
+    #: At most 60 s: never longer than an access token lives.
+    refresh_grace_seconds: int = Field(default=45, ge=0, le=60)
+    #: Failed sign-ins to one account from one address before each attempt must wait; the wait
+    #: starts at login_delay_seconds and doubles per failure up to login_max_delay_seconds.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_delay_seconds: float = Field(default=2.0, gt=0, le=3600)
+    login_max_delay_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
+    #: Failed sign-ins from one address, over all accounts, within the window (spraying).
+    login_failures_per_address: int = Field(default=100, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     #: argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    #: Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, e.g.
+    #: CLINIC_DESK_TRUSTED_PROXIES='["127.0.0.1"]' behind nginx on the same machine). Empty: the
+    #: peer's address is the client's, and the header is ignored (anyone could forge it).
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=50)
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
@@ -125,6 +139,12 @@ class Settings(BaseSettings):
                 "patient_heartbeat_timeout_seconds must exceed patient_heartbeat_seconds"
             )
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, entries: list[str]) -> list[str]:
+        parse_networks(entries)
+        return entries
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":

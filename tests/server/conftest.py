@@ -95,8 +95,10 @@ def settings(database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=8,
         argon2_parallelism=1,
-        login_failures_per_account=3,
-        login_failures_per_address=5,
+        login_free_failures=3,
+        login_delay_seconds=10,
+        login_max_delay_seconds=40,
+        login_failures_per_address=8,
         login_failure_window_seconds=60,
     )
 
