@@ -41,6 +41,7 @@ from server.request_gate import RequestGate
 from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle, SlidingWindow
+from server.security.secret_file import with_secret
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
@@ -111,6 +112,7 @@ def create_app(
     settings: Settings, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """The server application; `engine` and `clock` may be given by tests and the CLI."""
+    settings = with_secret(settings)
     app = FastAPI(
         title="Clinic Desk server",
         version=API_VERSION,

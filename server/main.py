@@ -20,6 +20,7 @@ from server.database import BadDatabaseUrl, create_db_engine
 from server.demo import AlreadySeeded, seed_demo
 from server.schema import is_current, upgrade
 from server.security.passwords import Passwords
+from server.security.secret_file import with_secret
 from server.settings import ConfigFileMissing, Settings, load_settings
 
 log = logging.getLogger("clinicdesk.server")
@@ -125,6 +126,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     if settings.environment == "development":
         log.warning("development mode: for a real clinic set CLINIC_DESK_ENVIRONMENT=production")
+    try:
+        settings = with_secret(settings)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot keep the signing secret: {exc}") from exc
     uvicorn.run(create_app(settings, engine), host=args.host, port=args.port, **UVICORN_OPTIONS)
     return 0
 

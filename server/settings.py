@@ -17,8 +17,6 @@ from pydantic_settings import (
 
 from server.security.client_address import parse_networks
 
-#: The secret a fresh checkout has. Good enough on a laptop; refused in production.
-DEFAULT_SECRET = "clinic-desk-development-secret-change-me"
 #: Names a TOML settings file when the command line does not.
 CONFIG_ENV = "CLINIC_DESK_CONFIG"
 
@@ -59,7 +57,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    #: Signs access tokens. Unset: a random one kept with the database (server/security/
+    #: secret_file.py) outside production; production refuses to start without one.
+    secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=10, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
     #: A refresh token presented again this soon after its exchange, before the new token was
@@ -140,6 +140,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        # CLINIC_DESK_SECRET_KEY= (empty) is a slip, not a key: treat it as not configured.
+        return None if value == "" else value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_networks(cls, entries: list[str]) -> list[str]:
@@ -154,17 +160,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":
-        secret = self.secret_key.get_secret_value()
         if self.environment == "production":
-            if secret == DEFAULT_SECRET:
+            if self.secret_key is None:
                 raise ValueError(
                     "production mode needs its own secret: set CLINIC_DESK_SECRET_KEY "
                     "(at least 32 random characters, e.g. from: "
                     "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
-            if len(secret) < 32:
+            if len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("the secret key must be at least 32 characters in production")
         return self
+
+    def signing_key(self) -> str:
+        """The secret that signs tokens (set by the app factory when not configured)."""
+        if self.secret_key is None:
+            raise RuntimeError("no signing secret: create_app resolves one (secret_file.py)")
+        return self.secret_key.get_secret_value()
 
     @classmethod
     def settings_customise_sources(

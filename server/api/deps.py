@@ -84,7 +84,7 @@ def current_caller(
 def authenticate(session: Session, settings: Settings, token: str, now: datetime) -> User:
     """The active user of a valid access token of a live session (401 otherwise)."""
     try:
-        claims = read_access_token(settings.secret_key.get_secret_value(), token, now)
+        claims = read_access_token(settings.signing_key(), token, now)
     except InvalidToken:
         raise unauthenticated("The access token is invalid or expired.") from None
     family = session.get(TokenFamily, claims.family_id)

@@ -65,7 +65,7 @@ def _issue(
     )
     lifetime = timedelta(minutes=settings.access_token_minutes)
     access = issue_access_token(
-        settings.secret_key.get_secret_value(), user_id, family_id, now, lifetime
+        settings.signing_key(), user_id, family_id, now, lifetime
     )
     return IssuedTokens(access, refresh.token, int(lifetime.total_seconds()), user_id, family_id)
 
@@ -110,7 +110,7 @@ def _find(session: Session, token: str) -> tuple[RefreshToken, TokenFamily, str]
 
 
 def _successor(settings: Settings, row: RefreshToken, secret: str) -> RefreshSecret:
-    return successor_refresh_secret(settings.secret_key.get_secret_value(), row.id, secret)
+    return successor_refresh_secret(settings.signing_key(), row.id, secret)
 
 
 def _replay(
@@ -143,7 +143,7 @@ def _replay(
     lifetime = timedelta(minutes=settings.access_token_minutes)
     # Issued again at the same instant with the same claims: the very same access token.
     access = issue_access_token(
-        settings.secret_key.get_secret_value(),
+        settings.signing_key(),
         family.user_id,
         family.id,
         following.issued_at,

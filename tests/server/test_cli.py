@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import httpx
+import jwt
 
 from server.schema import head_revision
 from tests.server.server_process import cli_env, create_user, empty_database, run_cli, served
@@ -67,3 +68,25 @@ def test_serve_answers_on_loopback(database_url: str) -> None:
         )
         assert me.json()["role"] == "clinician"
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Clinic Desk server"
+
+
+def test_serve_makes_its_own_secret_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    created = create_user(url, "ng", "clinician", "a long enough password")
+    assert created.returncode == 0, created.stderr
+    credentials = {"username": "ng", "password": "a long enough password"}
+    with served(url) as base:
+        access = httpx.post(f"{base}/auth/login", json=credentials).json()["access_token"]
+    secret = tmp_path / "clinic.sqlite3.secret-key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    # A token signed with the old public default secret of development mode must not pass.
+    forged = jwt.encode(
+        jwt.decode(access, options={"verify_signature": False}),
+        "clinic-desk-development-secret-change-me",
+        algorithm="HS256",
+    )
+    with served(url) as base:
+        me = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {access}"})
+        assert me.status_code == 200  # signed by the same secret after a restart
+        refused = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {forged}"})
+        assert refused.status_code == 401

@@ -42,7 +42,7 @@ def _typed_name(user: User | None, username: str, settings: SettingsDep) -> str:
     """
     if user is not None:
         return f"username={user.username}"
-    key = settings.secret_key.get_secret_value().encode()
+    key = settings.signing_key().encode()
     typed = username.strip().lower().encode()
     return f"username_hash={hmac.new(key, typed, hashlib.sha256).hexdigest()[:16]}"
 
