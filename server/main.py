@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.domain.clock import Clock
 from app.domain.enums import Role
+from server.access_log import logging_config
 from server.accounts_admin import AccountError, add_user
 from server.database import BadDatabaseUrl, create_db_engine
 from server.demo import AlreadySeeded, seed_demo
@@ -32,6 +33,8 @@ log = logging.getLogger("clinicdesk.server")
 #: app decides whom to believe (the trusted_proxies setting, server/security/client_address.py).
 UVICORN_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
+    # Query strings carry patient data (searches, filters): the access log shows names only.
+    "log_config": logging_config(),
     "ws_per_message_deflate": False,
     "ws_max_size": 1_048_576,
     "log_level": "info",
