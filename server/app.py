@@ -14,6 +14,7 @@ from app.domain.clock import Clock
 from app.domain.realtime_protocol import PresenceState
 from server.api.query_check import reject_unknown_query
 from server.api.routes import (
+    api_docs,
     appointments,
     assignments,
     audit_events,
@@ -119,6 +120,9 @@ def create_app(
         summary="Accounts, schedules, patients and tasks for the Clinic Desk desktop.",
         lifespan=_lifespan,
         dependencies=[Depends(reject_unknown_query)],
+        # Served from this server by api_docs (FastAPI's own pages load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else create_db_engine(settings.database_url)
@@ -169,4 +173,6 @@ def create_app(
         calls,
     ):
         app.include_router(module.router)
+    if settings.api_docs:
+        app.include_router(api_docs.router)
     return app

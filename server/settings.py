@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     #: CLINIC_DESK_TRUSTED_PROXIES='["127.0.0.1"]' behind nginx on the same machine). Empty: the
     #: peer's address is the client's, and the header is ignored (anyone could forge it).
     trusted_proxies: list[str] = Field(default_factory=list, max_length=50)
+    #: The API's pages /docs and /redoc (served from this server, no CDN); /openapi.json stays.
+    api_docs: bool = True
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
