@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from app.domain.clock import Clock
 from app.domain.realtime_protocol import PresenceState
+from server.api.error_responses import document_errors, error_responses
 from server.api.query_check import reject_unknown_query
 from server.api.routes import (
     api_docs,
@@ -123,6 +124,8 @@ def create_app(
         # Served from this server by api_docs (FastAPI's own pages load from a CDN).
         docs_url=None,
         redoc_url=None,
+        # Every operation's 413 and 422 carry the one error body (error_responses.py adds more).
+        responses=error_responses(413, 422),
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else create_db_engine(settings.database_url)
@@ -175,4 +178,5 @@ def create_app(
         app.include_router(module.router)
     if settings.api_docs:
         app.include_router(api_docs.router)
+    document_errors(app)
     return app

@@ -14,6 +14,7 @@ from server.api.deps import (
     SessionDep,
     SettingsDep,
 )
+from server.api.error_responses import error_responses
 from server.errors import ApiError, unauthenticated
 from server.models.audit import AuditEvent
 from server.models.user import User
@@ -74,7 +75,11 @@ def _record_failure(
         record_anonymous(session, now, address, action, f"{typed} delay={started.seconds}s")
 
 
-@router.post("/login", summary="Sign in with username and password")
+@router.post(
+    "/login",
+    summary="Sign in with username and password",
+    responses=error_responses(401, 429),
+)
 def login(
     body: LoginRequest,
     session: SessionDep,
@@ -133,7 +138,11 @@ def _refused(session: SessionDep, error: RefreshRefused, address: str, clock: Cl
     return unauthenticated("The refresh token is invalid, expired or revoked; sign in again.")
 
 
-@router.post("/refresh", summary="Exchange a refresh token for new tokens")
+@router.post(
+    "/refresh",
+    summary="Exchange a refresh token for new tokens",
+    responses=error_responses(401),
+)
 def refresh(
     body: RefreshRequest,
     session: SessionDep,
@@ -159,7 +168,12 @@ def refresh(
     return _pair(tokens)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this session",
+    responses=error_responses(401),
+)
 def logout(
     body: RefreshRequest, session: SessionDep, clock: ClockDep, address: AddressDep
 ) -> Response:

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketState
 from app.domain.clock import Clock
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
+from server.api.error_responses import error_responses
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
 from server.realtime.patient_protocol import (
@@ -81,7 +82,7 @@ def _guessing(limiter: SlidingWindow, address: str, now: float) -> int | None:
 @router.post(
     "/patient/join",
     summary="What a patient link opens (the token in the body)",
-    responses={404: {"description": "unknown link"}, 410: {"description": "expired, cancelled"}},
+    responses=error_responses(404, 410, 429),
 )
 def join(
     body: JoinRequest,
