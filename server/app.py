@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 
 from app.domain.clock import Clock
 from app.domain.realtime_protocol import PresenceState
+from server.api.error_responses import document_errors, error_responses
 from server.api.query_check import reject_unknown_query
 from server.api.routes import (
+    api_docs,
     appointments,
     assignments,
     audit_events,
@@ -38,8 +40,10 @@ from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
 from server.realtime.waiting_room import WaitingRoom
 from server.request_gate import RequestGate
+from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
-from server.security.rate_limit import LoginLimiter
+from server.security.rate_limit import LoginThrottle, SlidingWindow
+from server.security.secret_file import with_secret
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
@@ -112,12 +116,18 @@ def create_app(
     settings: Settings, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """The server application; `engine` and `clock` may be given by tests and the CLI."""
+    settings = with_secret(settings)
     app = FastAPI(
         title="Clinic Desk server",
         version=API_VERSION,
         summary="Accounts, schedules, patients and tasks for the Clinic Desk desktop.",
         lifespan=_lifespan,
         dependencies=[Depends(reject_unknown_query)],
+        # Served from this server by api_docs (FastAPI's own pages load from a CDN).
+        docs_url=None,
+        redoc_url=None,
+        # Every operation's 413 and 422 carry the one error body (error_responses.py adds more).
+        responses=error_responses(413, 422),
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else create_db_engine(settings.database_url)
@@ -127,16 +137,17 @@ def create_app(
     app.state.passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
     )
-    app.state.limiter = LoginLimiter(
-        settings.login_failures_per_account,
+    app.state.limiter = LoginThrottle(
+        settings.login_free_failures,
+        settings.login_delay_seconds,
+        settings.login_max_delay_seconds,
         settings.login_failures_per_address,
         settings.login_failure_window_seconds,
     )
-    app.state.join_limiter = LoginLimiter(
-        settings.join_failures_per_address,
-        settings.join_failures_per_address,
-        settings.join_failure_window_seconds,
+    app.state.join_limiter = SlidingWindow(
+        settings.join_failures_per_address, settings.join_failure_window_seconds
     )
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.waiting_room = _waiting_room(app, settings)
     # No SMTP server set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (
@@ -167,4 +178,7 @@ def create_app(
         calls,
     ):
         app.include_router(module.router)
+    if settings.api_docs:
+        app.include_router(api_docs.router)
+    document_errors(app)
     return app

@@ -5,13 +5,11 @@ error log as a whole, its access log on the request line (a search's query strin
 phone number or an MRN).
 """
 
-import copy
 import logging
 from typing import Any
 
-from uvicorn.config import LOGGING_CONFIG
-
 from app.logging_config import PatientDataFilter, redact
+from server.access_log import logging_config
 
 SERVER_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -36,9 +34,10 @@ def setup_server_logging(level: int = logging.INFO) -> None:
 
 
 def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging config with the filters on its handlers."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {
+    """uvicorn's own logging config with the filters on its handlers: query values redacted
+    (server/access_log.py), then identifiers left in the path."""
+    config = logging_config()
+    config["filters"] |= {
         "patient_data": {"()": PatientDataFilter},
         "request_line": {"()": RequestLineFilter},
     }

@@ -21,6 +21,7 @@ from server.demo import AlreadySeeded, seed_demo
 from server.log_setup import setup_server_logging, uvicorn_log_config
 from server.schema import is_current, upgrade
 from server.security.passwords import Passwords
+from server.security.secret_file import with_secret
 from server.settings import ConfigFileMissing, Settings, load_settings
 
 log = logging.getLogger("clinicdesk.server")
@@ -28,7 +29,10 @@ log = logging.getLogger("clinicdesk.server")
 #: uvicorn options of `serve`. No permessage-deflate: realtime events are a few hundred bytes,
 #: and compression would cost a zlib context per socket and a compression per socket per event.
 #: A WebSocket frame above 1 MiB closes the socket (1009); the hub refuses above 64 KiB itself.
+#: No proxy headers: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default; the
+#: app decides whom to believe (the trusted_proxies setting, server/security/client_address.py).
 UVICORN_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
     "ws_per_message_deflate": False,
     "ws_max_size": 1_048_576,
     "log_level": "info",
@@ -123,6 +127,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(engine)
     if settings.environment == "development":
         log.warning("development mode: for a real clinic set CLINIC_DESK_ENVIRONMENT=production")
+    try:
+        settings = with_secret(settings)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot keep the signing secret: {exc}") from exc
     uvicorn.run(
         create_app(settings, engine),
         host=args.host,

@@ -15,8 +15,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-#: The secret a fresh checkout has. Good enough on a laptop; refused in production.
-DEFAULT_SECRET = "clinic-desk-development-secret-change-me"
+from server.security.client_address import parse_networks
+
 #: Names a TOML settings file when the command line does not.
 CONFIG_ENV = "CLINIC_DESK_CONFIG"
 
@@ -57,17 +57,33 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     database_url: str = Field(default_factory=default_database_url)
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    #: Signs access tokens. Unset: a random one kept with the database (server/security/
+    #: secret_file.py) outside production; production refuses to start without one.
+    secret_key: SecretStr | None = None
     access_token_minutes: int = Field(default=10, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
-    #: Failed logins allowed per account, and per client address, within the window.
-    login_failures_per_account: int = Field(default=5, ge=1)
-    login_failures_per_address: int = Field(default=20, ge=1)
+    #: A refresh token presented again this soon after its exchange, before the new token was
+    #: used, gets the same new pair (the first answer was lost); later it revokes the session.
+    #: At most 60 s: never longer than an access token lives.
+    refresh_grace_seconds: int = Field(default=45, ge=0, le=60)
+    #: Failed sign-ins to one account from one address before each attempt must wait; the wait
+    #: starts at login_delay_seconds and doubles per failure up to login_max_delay_seconds.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_delay_seconds: float = Field(default=2.0, gt=0, le=3600)
+    login_max_delay_seconds: float = Field(default=300.0, gt=0, le=24 * 3600)
+    #: Failed sign-ins from one address, over all accounts, within the window (spraying).
+    login_failures_per_address: int = Field(default=100, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
     #: argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    #: Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, e.g.
+    #: CLINIC_DESK_TRUSTED_PROXIES='["127.0.0.1"]' behind nginx on the same machine). Empty: the
+    #: peer's address is the client's, and the header is ignored (anyone could forge it).
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=50)
+    #: The API's pages /docs and /redoc (served from this server, no CDN); /openapi.json stays.
+    api_docs: bool = True
     #: Largest request body accepted, in bytes.
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
@@ -129,6 +145,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        # CLINIC_DESK_SECRET_KEY= (empty) is a slip, not a key: treat it as not configured.
+        return None if value == "" else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, entries: list[str]) -> list[str]:
+        parse_networks(entries)
+        return entries
+
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":
         if self.argon2_memory_kib < 8 * self.argon2_parallelism:
@@ -137,17 +165,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> "Settings":
-        secret = self.secret_key.get_secret_value()
         if self.environment == "production":
-            if secret == DEFAULT_SECRET:
+            if self.secret_key is None:
                 raise ValueError(
                     "production mode needs its own secret: set CLINIC_DESK_SECRET_KEY "
                     "(at least 32 random characters, e.g. from: "
                     "python -c 'import secrets; print(secrets.token_urlsafe(48))')"
                 )
-            if len(secret) < 32:
+            if len(self.secret_key.get_secret_value()) < 32:
                 raise ValueError("the secret key must be at least 32 characters in production")
         return self
+
+    def signing_key(self) -> str:
+        """The secret that signs tokens (set by the app factory when not configured)."""
+        if self.secret_key is None:
+            raise RuntimeError("no signing secret: create_app resolves one (secret_file.py)")
+        return self.secret_key.get_secret_value()
 
     @classmethod
     def settings_customise_sources(

@@ -14,8 +14,9 @@ from server.errors import forbidden, unauthenticated
 from server.models.token import TokenFamily
 from server.models.user import User
 from server.realtime.notify import attach_hub
+from server.security.client_address import client_address
 from server.security.passwords import Passwords
-from server.security.rate_limit import LoginLimiter
+from server.security.rate_limit import LoginThrottle
 from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
 from server.services.invites import attach_sender
@@ -51,21 +52,17 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
-def get_limiter(request: Request) -> LoginLimiter:
+def get_limiter(request: Request) -> LoginThrottle:
     limiter = request.app.state.limiter
-    assert isinstance(limiter, LoginLimiter)
+    assert isinstance(limiter, LoginThrottle)
     return limiter
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else ""
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
-LimiterDep = Annotated[LoginLimiter, Depends(get_limiter)]
+LimiterDep = Annotated[LoginThrottle, Depends(get_limiter)]
 AddressDep = Annotated[str, Depends(client_address)]
 
 
@@ -87,7 +84,7 @@ def current_caller(
 def authenticate(session: Session, settings: Settings, token: str, now: datetime) -> User:
     """The active user of a valid access token of a live session (401 otherwise)."""
     try:
-        claims = read_access_token(settings.secret_key.get_secret_value(), token, now)
+        claims = read_access_token(settings.signing_key(), token, now)
     except InvalidToken:
         raise unauthenticated("The access token is invalid or expired.") from None
     family = session.get(TokenFamily, claims.family_id)

@@ -1,5 +1,6 @@
 """Access tokens (HS256 JWT, short-lived) and refresh tokens (opaque, stored as a hash)."""
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -75,6 +76,20 @@ def hash_secret(secret: str) -> str:
 def new_refresh_secret(token_id: UUID) -> RefreshSecret:
     secret = secrets.token_urlsafe(32)
     return RefreshSecret(token_id, f"{token_id.hex}.{secret}", hash_secret(secret))
+
+
+def successor_refresh_secret(key: str, token_id: UUID, secret: str) -> RefreshSecret:
+    """The token that replaces `token_id`.`secret` at rotation, derived rather than random.
+
+    Why: the server keeps only hashes, yet a desktop whose refresh answer was lost must get the
+    same new token again when it retries. Only the holder of the old secret and the server (the
+    key) can compute it.
+    """
+    message = b"refresh-successor\x00" + token_id.bytes + secret.encode()
+    digest = hmac.new(key.encode(), message, hashlib.sha512).digest()
+    successor_id = UUID(bytes=digest[:16], version=4)
+    successor = base64.urlsafe_b64encode(digest[16:48]).rstrip(b"=").decode()
+    return RefreshSecret(successor_id, f"{successor_id.hex}.{successor}", hash_secret(successor))
 
 
 def split_refresh_token(token: str) -> tuple[UUID, str]:

@@ -1,4 +1,8 @@
-"""Sign-in sessions: login, refresh-token rotation with reuse detection, logout."""
+"""Sign-in sessions: login, refresh-token rotation with reuse detection, logout.
+
+A rotation whose answer was lost may be retried: the same token, within the grace window and
+before its successor was used, gets the same new pair back. Any other reuse revokes the session.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,10 +16,12 @@ from server.realtime import notify
 from server.realtime.delivery import Revocation
 from server.security.tokens import (
     InvalidToken,
+    RefreshSecret,
     issue_access_token,
     new_refresh_secret,
     secret_matches,
     split_refresh_token,
+    successor_refresh_secret,
 )
 from server.settings import Settings
 
@@ -27,6 +33,8 @@ class IssuedTokens:
     expires_in: int
     user_id: UUID
     family_id: UUID
+    #: True when a lost answer's retry got the pair it was given before.
+    replayed: bool = False
 
 
 class RefreshRefused(Exception):
@@ -39,9 +47,13 @@ class RefreshRefused(Exception):
 
 
 def _issue(
-    session: Session, settings: Settings, user_id: UUID, family_id: UUID, now: datetime
+    session: Session,
+    settings: Settings,
+    user_id: UUID,
+    family_id: UUID,
+    now: datetime,
+    refresh: RefreshSecret,
 ) -> IssuedTokens:
-    refresh = new_refresh_secret(uuid4())
     session.add(
         RefreshToken(
             id=refresh.token_id,
@@ -53,7 +65,7 @@ def _issue(
     )
     lifetime = timedelta(minutes=settings.access_token_minutes)
     access = issue_access_token(
-        settings.secret_key.get_secret_value(), user_id, family_id, now, lifetime
+        settings.signing_key(), user_id, family_id, now, lifetime
     )
     return IssuedTokens(access, refresh.token, int(lifetime.total_seconds()), user_id, family_id)
 
@@ -63,7 +75,7 @@ def start_session(session: Session, settings: Settings, user: User, now: datetim
     family = TokenFamily(user_id=user.id, created_at=now)
     session.add(family)
     session.flush()
-    return _issue(session, settings, user.id, family.id, now)
+    return _issue(session, settings, user.id, family.id, now, new_refresh_secret(uuid4()))
 
 
 def revoke_family(session: Session, family: TokenFamily, reason: str, now: datetime) -> None:
@@ -83,7 +95,8 @@ def revoke_user_sessions(session: Session, user_id: UUID, reason: str, now: date
     notify.send(session, Revocation(user_id=user_id))
 
 
-def _find(session: Session, token: str, now: datetime) -> tuple[RefreshToken, TokenFamily]:
+def _find(session: Session, token: str) -> tuple[RefreshToken, TokenFamily, str]:
+    """The token's row, its family, and its secret part."""
     try:
         token_id, secret = split_refresh_token(token)
     except InvalidToken:
@@ -93,21 +106,66 @@ def _find(session: Session, token: str, now: datetime) -> tuple[RefreshToken, To
         raise RefreshRefused("unknown")
     family = session.get(TokenFamily, row.family_id)
     assert family is not None  # a foreign key
-    return row, family
+    return row, family, secret
 
 
-def rotate(session: Session, settings: Settings, token: str, now: datetime) -> IssuedTokens:
-    """Exchange a refresh token for new tokens; a used token revokes its whole family.
+def _successor(settings: Settings, row: RefreshToken, secret: str) -> RefreshSecret:
+    return successor_refresh_secret(settings.signing_key(), row.id, secret)
 
-    On reuse the revocation is flushed before RefreshRefused is raised: the caller commits it.
+
+def _replay(
+    session: Session,
+    settings: Settings,
+    row: RefreshToken,
+    secret: str,
+    family: TokenFamily,
+    now: datetime,
+) -> IssuedTokens:
+    """The pair a used token was exchanged for, if its retry is innocent; else revoke (reuse).
+
+    Innocent: within the grace window of the exchange, and the new token not used yet (once
+    the new token is in use, the old one can only be in someone else's hands).
     """
-    row, family = _find(session, token, now)
-    if family.revoked_at is not None:
-        raise RefreshRefused("revoked", family.user_id)
-    if row.used_at is not None:
+    successor = _successor(settings, row, secret)
+    following = session.get(RefreshToken, successor.token_id)
+    grace = timedelta(seconds=settings.refresh_grace_seconds)
+    if (
+        row.used_at is None
+        or now - row.used_at > grace
+        or following is None
+        or following.family_id != family.id
+        or following.used_at is not None
+        or following.secret_hash != successor.secret_hash
+    ):
         revoke_family(session, family, "reuse", now)
         session.flush()
         raise RefreshRefused("reuse", family.user_id)
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    # Issued again at the same instant with the same claims: the very same access token.
+    access = issue_access_token(
+        settings.signing_key(),
+        family.user_id,
+        family.id,
+        following.issued_at,
+        lifetime,
+    )
+    left = int((following.issued_at + lifetime - now).total_seconds())
+    return IssuedTokens(
+        access, successor.token, max(1, left), family.user_id, family.id, replayed=True
+    )
+
+
+def rotate(session: Session, settings: Settings, token: str, now: datetime) -> IssuedTokens:
+    """Exchange a refresh token for new tokens; a used token revokes its whole family, except
+    for the retry of a lost answer (`_replay`).
+
+    On reuse the revocation is flushed before RefreshRefused is raised: the caller commits it.
+    """
+    row, family, secret = _find(session, token)
+    if family.revoked_at is not None:
+        raise RefreshRefused("revoked", family.user_id)
+    if row.used_at is not None:
+        return _replay(session, settings, row, secret, family, now)
     if row.expires_at <= now:
         raise RefreshRefused("expired", family.user_id)
     user = session.get(User, family.user_id)
@@ -122,15 +180,16 @@ def rotate(session: Session, settings: Settings, token: str, now: datetime) -> I
         .values(used_at=now)
     )
     if marked.rowcount != 1:
-        revoke_family(session, family, "reuse", now)
-        session.flush()
-        raise RefreshRefused("reuse", family.user_id)
-    return _issue(session, settings, family.user_id, family.id, now)
+        # A concurrent retry of the same token won: it committed the successor, now visible.
+        session.refresh(row)
+        return _replay(session, settings, row, secret, family, now)
+    successor = _successor(settings, row, secret)
+    return _issue(session, settings, family.user_id, family.id, now, successor)
 
 
 def end_session(session: Session, token: str, now: datetime) -> UUID:
     """Revoke the family of `token` (logout); the user's id is returned for the audit log."""
-    _row, family = _find(session, token, now)
+    _row, family, _secret = _find(session, token)
     revoke_family(session, family, "logout", now)
     return family.user_id
 

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
@@ -97,11 +98,14 @@ def settings(database_url: str) -> Settings:
     # Cheap argon2 parameters: the tests hash many passwords; production keeps the defaults.
     return Settings(
         database_url=database_url,
+        secret_key=SecretStr("a test secret of at least thirty-two characters"),
         argon2_time_cost=1,
         argon2_memory_kib=8,
         argon2_parallelism=1,
-        login_failures_per_account=3,
-        login_failures_per_address=5,
+        login_free_failures=3,
+        login_delay_seconds=10,
+        login_max_delay_seconds=40,
+        login_failures_per_address=8,
         login_failure_window_seconds=60,
     )
 

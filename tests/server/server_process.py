@@ -19,6 +19,9 @@ from tests.polling import wait_until
 from tests.server.postgres import free_port
 
 _ENTRY = Path(sys.executable).with_name("clinic-desk-server")
+#: The servers' data folder (where a PostgreSQL database's generated secret is kept): never the
+#: user's own.
+_DATA_HOME = tempfile.mkdtemp(prefix="clinic-desk-test-data-")
 
 
 def command() -> list[str]:
@@ -32,6 +35,7 @@ def cli_env() -> dict[str, str]:
         "CLINIC_DESK_ARGON2_TIME_COST": "1",
         "CLINIC_DESK_ARGON2_MEMORY_KIB": "8",
         "CLINIC_DESK_ARGON2_PARALLELISM": "1",
+        "XDG_DATA_HOME": _DATA_HOME,
     }
     return env
 

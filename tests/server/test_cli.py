@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import httpx
+import jwt
 
 from server.schema import head_revision
 from tests.server.server_process import cli_env, create_user, empty_database, run_cli, served
@@ -76,5 +77,27 @@ def test_the_servers_log_keeps_patient_identifiers_out(tmp_path: Path) -> None:
         page = httpx.get(f"{base}/join?phone=07700900123&mail=ada@example.org&n=12")
         assert page.status_code == 200
     [log] = output
-    assert "GET /join?phone=[redacted]&mail=[redacted]&n=12" in log
+    assert "GET /join?phone=[redacted]&mail=[redacted]&n=[redacted]" in log
     assert "07700900123" not in log and "ada@example.org" not in log
+
+
+def test_serve_makes_its_own_secret_and_keeps_it_across_restarts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    created = create_user(url, "ng", "clinician", "a long enough password")
+    assert created.returncode == 0, created.stderr
+    credentials = {"username": "ng", "password": "a long enough password"}
+    with served(url) as base:
+        access = httpx.post(f"{base}/auth/login", json=credentials).json()["access_token"]
+    secret = tmp_path / "clinic.sqlite3.secret-key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    # A token signed with the old public default secret of development mode must not pass.
+    forged = jwt.encode(
+        jwt.decode(access, options={"verify_signature": False}),
+        "clinic-desk-development-secret-change-me",
+        algorithm="HS256",
+    )
+    with served(url) as base:
+        me = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {access}"})
+        assert me.status_code == 200  # signed by the same secret after a restart
+        refused = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {forged}"})
+        assert refused.status_code == 401

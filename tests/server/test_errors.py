@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from app.domain.clock import FixedClock
@@ -84,7 +85,8 @@ def test_healthz_and_openapi(client: TestClient, engine: Engine) -> None:
 
 def test_healthz_reports_an_unreachable_database(clock: FixedClock) -> None:
     url = f"postgresql://nobody@127.0.0.1:{free_port()}/none"
-    app = create_app(Settings(database_url=url), create_db_engine(url), clock)
+    settings = Settings(database_url=url, secret_key=SecretStr("s" * 32))
+    app = create_app(settings, create_db_engine(url), clock)
     response = TestClient(app).get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unreachable"}

@@ -3,21 +3,58 @@
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from server.settings import DEFAULT_SECRET, ConfigFileMissing, Settings, load_settings
+from server.security.secret_file import load_or_create, secret_path, with_secret
+from server.settings import ConfigFileMissing, Settings, load_settings
 
 
-def test_development_runs_with_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_development_needs_no_secret_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLINIC_DESK_CONFIG", raising=False)
+    monkeypatch.setenv("CLINIC_DESK_SECRET_KEY", "")  # empty is "not configured"
     settings = load_settings()
     assert settings.environment == "development"
-    assert settings.secret_key.get_secret_value() == DEFAULT_SECRET
+    assert settings.secret_key is None
     assert settings.database_url.startswith("sqlite:///")
     assert settings.database_url.endswith("server.sqlite3")
 
 
-def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_generated_secret_is_kept_beside_the_database_for_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'clinic.sqlite3'}")
+    first = with_secret(settings).signing_key()
+    path = tmp_path / "clinic.sqlite3.secret-key"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 64 and first in path.read_text()
+    assert with_secret(settings).signing_key() == first  # kept: tokens survive a restart
+    other = Settings(database_url=f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert with_secret(other).signing_key() != first
+    path.chmod(0o644)
+    assert load_or_create(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    configured = Settings(database_url=settings.database_url, secret_key=SecretStr("c" * 40))
+    assert with_secret(configured).signing_key() == "c" * 40
+    assert list(tmp_path.glob(".secret-*")) == []  # no temporary file left behind
+    path.write_text("x")
+    with pytest.raises(ValueError, match="does not hold a secret"):
+        with_secret(settings)
+
+
+def test_a_database_server_gets_one_secret_per_database_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    one = secret_path("postgresql://cd:pw1@127.0.0.1:5432/clinic")
+    assert one == secret_path("postgresql://cd:pw2@127.0.0.1:5432/clinic")
+    assert one != secret_path("postgresql://cd@127.0.0.1:5432/other")
+    assert one is not None and one.is_relative_to(tmp_path)
+    assert secret_path("sqlite://") is None
+
+
+def test_production_refuses_to_run_without_its_own_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("CLINIC_DESK_ENVIRONMENT", "production")
     with pytest.raises(ValidationError, match="production mode needs its own secret"):
         load_settings()

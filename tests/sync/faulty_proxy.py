@@ -31,12 +31,16 @@ async def _read_message(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, body
 
 
+#: The requests whose answers a "drop_..." mode loses after the server has handled them.
+_DROPPED = {"drop_push": "POST /sync/push", "drop_refresh": "POST /auth/refresh"}
+
+
 class FaultyProxy:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.mode = "pass"  # pass | down | fail | drop_push
+        self.mode = "pass"  # pass | down | fail | drop_push | drop_refresh
         self.failures_left = 0
         self.dropped_answers = 0
         self.refused = 0
@@ -106,7 +110,8 @@ class FaultyProxy:
                 answer = await self._forward(request)
                 if answer is None:
                     return  # the server is gone: the client sees the connection drop
-                if self.mode == "drop_push" and request.line.startswith("POST /sync/push"):
+                dropped = _DROPPED.get(self.mode)
+                if dropped is not None and request.line.startswith(dropped):
                     self.dropped_answers += 1
                     return  # committed on the server; the answer is lost on the way back
                 writer.write(answer)

@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from app.domain.enums import SyncState
+from app.sync.api_client import ApiClient
+from app.sync.errors import Offline
+from app.sync.token_store import TokenStore
 from tests.polling import eventually
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, server_view, signed_in_desks, tomorrow_at
 from tests.sync.faulty_proxy import FaultyProxy
-from tests.sync.live_server import LiveClinic
+from tests.sync.live_server import PASSWORD, LiveClinic
 
 
 @pytest.fixture
@@ -76,6 +79,35 @@ async def test_answers_lost_after_the_server_committed_are_not_applied_twice(
         proxy.set_mode("pass")
         await eventually(lambda: drained(desk))
         await check_converged(desk, tmp_path, live.url, 10)
+
+
+@pytest.mark.asyncio
+async def test_a_lost_refresh_answer_does_not_sign_the_desktop_out(
+    live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
+) -> None:
+    tokens = TokenStore()
+    api = ApiClient(proxy.url, "clerk", tokens)
+    try:
+        await api.login(PASSWORD)
+        stale = api.access_token
+        first = tokens.load(proxy.url, "clerk")
+        proxy.set_mode("drop_refresh")  # also cuts the open connection: that try may not get far
+        for _ in range(5):
+            with pytest.raises(Offline):
+                await api.refresh(stale=stale)  # the server rotated; the answer never came
+            if proxy.dropped_answers:
+                break
+        assert proxy.dropped_answers == 1
+        assert tokens.load(proxy.url, "clerk") == first  # the desktop never heard back
+        proxy.set_mode("pass")
+        renewed = await api.refresh(stale=stale)  # the same refresh token, sent again
+        second = tokens.load(proxy.url, "clerk")
+        assert second not in (None, first)
+        assert (await api.me()).username == "clerk"
+        await api.refresh(stale=renewed)  # and the session rotates on
+        assert tokens.load(proxy.url, "clerk") not in (None, first, second)
+    finally:
+        await api.close()
 
 
 @pytest.mark.asyncio

@@ -15,6 +15,7 @@ from app.domain.schemas import (
 )
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
+from server.api.error_responses import error_responses
 from server.errors import forbidden
 from server.models.appointment import Appointment
 from server.services import booking
@@ -22,7 +23,7 @@ from server.services.appointment_view import public_appointment, public_appointm
 from server.services.audit import record_reads
 from server.services.scope import require_visible, visible_clinicians
 
-router = APIRouter(prefix="/appointments", tags=["appointments"])
+router = APIRouter(prefix="/appointments", tags=["appointments"], responses=error_responses(403))
 
 
 @router.get("", summary="Appointments of the schedules you may see, by start")
@@ -66,7 +67,12 @@ def get_appointment(appointment_id: UUID, session: SessionDep, caller: Staff) ->
     return answer
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Book an appointment")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Book an appointment",
+    responses=error_responses(409),
+)
 def create_appointment(
     body: AppointmentCreate, session: SessionDep, caller: Staff
 ) -> AppointmentPublic:
@@ -75,7 +81,9 @@ def create_appointment(
     return public_appointment(session, row)
 
 
-@router.patch("/{appointment_id}", summary="Change an appointment")
+@router.patch(
+    "/{appointment_id}", summary="Change an appointment", responses=error_responses(409)
+)
 def update_appointment(
     appointment_id: UUID, body: AppointmentUpdate, session: SessionDep, caller: Staff
 ) -> AppointmentPublic:
@@ -85,7 +93,11 @@ def update_appointment(
     return public_appointment(session, row)
 
 
-@router.post("/{appointment_id}/cancel", summary="Cancel an appointment")
+@router.post(
+    "/{appointment_id}/cancel",
+    summary="Cancel an appointment",
+    responses=error_responses(409),
+)
 def cancel_appointment(
     appointment_id: UUID, body: AppointmentCancel, session: SessionDep, caller: Staff
 ) -> AppointmentPublic:

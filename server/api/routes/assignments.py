@@ -8,13 +8,14 @@ from sqlmodel import select
 from app.domain.enums import Role
 from app.domain.errors import FieldError
 from server.api.deps import Admin, AnyUser, SessionDep
+from server.api.error_responses import error_responses
 from server.errors import ApiError, forbidden, invalid, not_found
 from server.models.access import Assignment
 from server.models.user import User
 from server.schemas.access import AssignmentCreate, AssignmentPublic
 from server.services.audit import record
 
-router = APIRouter(prefix="/assignments", tags=["assignments"])
+router = APIRouter(prefix="/assignments", tags=["assignments"], responses=error_responses(403))
 
 
 @router.get("", summary="List assignments (a clerk sees their own)")
@@ -35,7 +36,12 @@ def _require_role(session: SessionDep, user_id: UUID, role: Role, field: str) ->
         raise invalid([FieldError(field, f"This user is not a {role.value}.")])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Assign a clerk to a clinician")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Assign a clerk to a clinician",
+    responses=error_responses(409),
+)
 def create_assignment(
     body: AssignmentCreate, session: SessionDep, caller: Admin
 ) -> AssignmentPublic:

@@ -9,11 +9,12 @@ from sqlmodel import col, select
 
 from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
+from server.api.error_responses import error_responses
 from server.models.audit import AuditEvent
 from server.schemas.audit import AuditEventPublic
 from server.services.audit import record
 
-router = APIRouter(prefix="/audit-events", tags=["audit"])
+router = APIRouter(prefix="/audit-events", tags=["audit"], responses=error_responses(403))
 
 
 @router.get("", summary="Query the audit log (oldest first; page with after_id)")

@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 
 from server.api.deps import SettingsDep, Staff
+from server.api.error_responses import error_responses
 from server.settings import IceServerSetting
 
-router = APIRouter(prefix="/calls", tags=["calls"])
+router = APIRouter(prefix="/calls", tags=["calls"], responses=error_responses(403))
 
 
 @router.get("/ice-servers", summary="STUN/TURN servers for calls (RTCIceServer's fields)")

@@ -8,13 +8,14 @@ from sqlmodel import col, or_, select
 from app.domain.enums import Role
 from app.domain.errors import FieldError
 from server.api.deps import Admin, AnyUser, SessionDep
+from server.api.error_responses import error_responses
 from server.errors import ApiError, forbidden, invalid, not_found
 from server.models.access import Delegation
 from server.models.user import User
 from server.schemas.access import DelegationCreate, DelegationPublic
 from server.services.audit import record
 
-router = APIRouter(prefix="/delegations", tags=["delegations"])
+router = APIRouter(prefix="/delegations", tags=["delegations"], responses=error_responses(403))
 
 
 @router.get("", summary="List delegations (a clinician sees those they are part of)")

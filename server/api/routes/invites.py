@@ -11,6 +11,7 @@ from app.domain.enums import AppointmentStatus
 from app.domain.errors import FieldError
 from app.domain.schemas import AppointmentPublic
 from server.api.deps import SessionDep, SettingsDep, Staff
+from server.api.error_responses import error_responses
 from server.errors import ApiError, invalid
 from server.realtime import notify
 from server.realtime.delivery import Delivery
@@ -21,7 +22,11 @@ from server.services.appointment_view import public_appointment
 from server.services.invite_sender import join_url
 from server.services.scope import require_visible
 
-router = APIRouter(prefix="/appointments/{appointment_id}", tags=["invites"])
+router = APIRouter(
+    prefix="/appointments/{appointment_id}",
+    tags=["invites"],
+    responses=error_responses(403, 409),
+)
 
 
 def _scheduled(row_status: str, action: str) -> None:

@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from app.domain.schemas import LocationCreate, LocationPublic, LocationUpdate
 from server.api.deps import Admin, AnyUser, SessionDep
+from server.api.error_responses import error_responses
 from server.errors import not_found
 from server.models.location import Location
 from server.services.audit import record
@@ -28,7 +29,12 @@ def get_location(location_id: UUID, session: SessionDep, _caller: AnyUser) -> Lo
     return LocationPublic.model_validate(row)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a location")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a location",
+    responses=error_responses(403),
+)
 def create_location(body: LocationCreate, session: SessionDep, caller: Admin) -> LocationPublic:
     row = Location.model_validate(body)
     session.add(row)
@@ -37,7 +43,9 @@ def create_location(body: LocationCreate, session: SessionDep, caller: Admin) ->
     return LocationPublic.model_validate(row)
 
 
-@router.patch("/{location_id}", summary="Change a location")
+@router.patch(
+    "/{location_id}", summary="Change a location", responses=error_responses(403)
+)
 def update_location(
     location_id: UUID, body: LocationUpdate, session: SessionDep, caller: Admin
 ) -> LocationPublic:

@@ -2,7 +2,9 @@
 
 No account: the link's token is the credential. It travels in the body or the socket's first
 message, never in a URL the server sees. Wrong tokens are rate-limited per client address and
-learn nothing; expired and cancelled links say only that.
+learn nothing; a right token always opens, however many wrong ones came from its address (a
+guesser behind the same NAT must not lock the patient out). Expired and cancelled links say
+only that.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from app.domain.clock import Clock
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
+from server.api.error_responses import error_responses
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
 from server.realtime.patient_protocol import (
@@ -41,7 +44,8 @@ from server.realtime.patient_protocol import (
 from server.realtime.signalling import relay_from_patient
 from server.realtime.waiting_room import WaitingRoom
 from server.schemas.patient import JoinRequest, PatientAppointment
-from server.security.rate_limit import LoginLimiter
+from server.security.client_address import client_address
+from server.security.rate_limit import SlidingWindow
 from server.services.audit import record_patient
 from server.services.patient_links import LinkState, resolve
 from server.services.patient_view import appointment_view, refusal
@@ -67,25 +71,29 @@ def early_seconds(start: datetime, now: datetime) -> int:
     return max(0, math.ceil((start - WAITING_WINDOW - now).total_seconds()))
 
 
-def _limiter(app: Any) -> LoginLimiter:
+def _limiter(app: Any) -> SlidingWindow:
     limiter = app.state.join_limiter
-    assert isinstance(limiter, LoginLimiter)
+    assert isinstance(limiter, SlidingWindow)
     return limiter
 
 
 def _key(address: str) -> str:
-    # The limiter counts per "account" and per address: here both are the address.
     return f"patient-link {address}"
 
 
-def _too_many(limiter: LoginLimiter, address: str, now: float) -> int | None:
-    return limiter.retry_after(_key(address), address, now)
+def _guessing(limiter: SlidingWindow, address: str, now: float) -> int | None:
+    """After a wrong link: seconds this address must wait (None: it may try again now)."""
+    key = _key(address)
+    wait = limiter.retry_after(key, now)
+    if wait is None:
+        limiter.record(key, now)
+    return wait
 
 
 @router.post(
     "/patient/join",
     summary="What a patient link opens (the token in the body)",
-    responses={404: {"description": "unknown link"}, 410: {"description": "expired, cancelled"}},
+    responses=error_responses(404, 410, 429),
 )
 def join(
     body: JoinRequest,
@@ -96,18 +104,16 @@ def join(
     address: AddressDep,
 ) -> PatientAppointment:
     now = clock.now()
-    limiter = _limiter(request.app)
-    wait = _too_many(limiter, address, now.timestamp())
-    if wait is not None:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "Too many attempts. Please wait a few minutes and try again.",
-            headers={"Retry-After": str(wait)},
-        )
     resolved = resolve(session, body.token, now, settings.link_grace_minutes)
     if resolved.state == LinkState.UNKNOWN:
-        limiter.record_failure(_key(address), address, now.timestamp())
+        wait = _guessing(_limiter(request.app), address, now.timestamp())
+        if wait is not None:
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many attempts. Please wait a few minutes and try again.",
+                headers={"Retry-After": str(wait)},
+            )
     if resolved.state != LinkState.VALID:
         session.rollback()
         status, code, message = refusal(resolved.state, settings)
@@ -238,19 +244,18 @@ async def patient_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     app = websocket.app
     clock: Clock = app.state.clock
-    address = websocket.client.host if websocket.client else ""
+    address = client_address(websocket)
     token = await _receive_token(websocket)
     if token is None:
         await websocket.close(CLOSE_TIMEOUT, "send {type: auth, token} first")
         return
-    limiter = _limiter(app)
-    if _too_many(limiter, address, clock.now().timestamp()) is not None:
-        await websocket.close(CLOSE_RATE_LIMITED, "too many attempts")
-        return
     state, appointment_id, start = await asyncio.to_thread(_resolve, websocket, token)
     if state != LinkState.VALID or appointment_id is None or start is None:
-        if state == LinkState.UNKNOWN:
-            limiter.record_failure(_key(address), address, clock.now().timestamp())
+        if state == LinkState.UNKNOWN and _guessing(
+            _limiter(app), address, clock.now().timestamp()
+        ):
+            await websocket.close(CLOSE_RATE_LIMITED, "too many attempts")
+            return
         await websocket.close(_CLOSE_CODES[state], state.value)
         return
     hub: Hub = app.state.hub

@@ -9,11 +9,12 @@ from sqlmodel import col, func, or_, select
 from app.domain.schemas import PatientCreate, PatientPublic, PatientUpdate
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
+from server.api.error_responses import error_responses
 from server.models.patient import Patient
 from server.services import patients
 from server.services.audit import record_reads
 
-router = APIRouter(prefix="/patients", tags=["patients"])
+router = APIRouter(prefix="/patients", tags=["patients"], responses=error_responses(403))
 
 
 @router.get("", summary="Search patients by name or MRN")
@@ -45,14 +46,23 @@ def get_patient(patient_id: UUID, session: SessionDep, caller: Staff) -> Patient
     return PatientPublic.model_validate(row)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Register a patient")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a patient",
+    responses=error_responses(409),
+)
 def create_patient(body: PatientCreate, session: SessionDep, caller: Staff) -> PatientPublic:
     row = patients.create(session, caller, body)
     session.commit()
     return PatientPublic.model_validate(row)
 
 
-@router.patch("/{patient_id}", summary="Correct a patient's details")
+@router.patch(
+    "/{patient_id}",
+    summary="Correct a patient's details",
+    responses=error_responses(409),
+)
 def update_patient(
     patient_id: UUID, body: PatientUpdate, session: SessionDep, caller: Staff
 ) -> PatientPublic:

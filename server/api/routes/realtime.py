@@ -73,7 +73,7 @@ def _sign_in(websocket: WebSocket, token: str) -> SignedIn | int:
             return CLOSE_UNAUTHENTICATED
         if user.role not in (Role.CLINICIAN, Role.CLERK):
             return CLOSE_FORBIDDEN
-        claims = read_access_token(settings.secret_key.get_secret_value(), token, now)
+        claims = read_access_token(settings.signing_key(), token, now)
         return SignedIn(user.id, claims.family_id, claims.expires_at, head(session))
 
 

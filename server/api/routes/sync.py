@@ -14,10 +14,11 @@ from app.domain.sync_protocol import (
 )
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
+from server.api.error_responses import error_responses
 from server.errors import ApiError, invalid
 from server.services import sync_pull, sync_push
 
-router = APIRouter(prefix="/sync", tags=["sync"])
+router = APIRouter(prefix="/sync", tags=["sync"], responses=error_responses(403))
 
 
 def _check_protocol(protocol: int) -> None:
@@ -50,7 +51,11 @@ def push(body: PushRequest, session: SessionDep, caller: Staff) -> PushResponse:
     return PushResponse(protocol=PROTOCOL_VERSION, results=results)
 
 
-@router.get("/pull", summary="Changes after a cursor, for what you may see")
+@router.get(
+    "/pull",
+    summary="Changes after a cursor, for what you may see",
+    responses=error_responses(400),
+)
 def pull(
     session: SessionDep,
     caller: Staff,

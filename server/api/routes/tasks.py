@@ -8,11 +8,12 @@ from sqlmodel import col, or_, select
 
 from app.domain.schemas import TaskCreate, TaskPublic, TaskUpdate
 from server.api.deps import SessionDep, Staff
+from server.api.error_responses import error_responses
 from server.models.task import Task
 from server.services import tasks
 from server.services.audit import record_reads
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=error_responses(403))
 
 
 @router.get("", summary="Tasks given to you or created by you")
@@ -41,14 +42,21 @@ def get_task(task_id: UUID, session: SessionDep, caller: Staff) -> TaskPublic:
     return answer
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a task")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a task",
+    responses=error_responses(409),
+)
 def create_task(body: TaskCreate, session: SessionDep, caller: Staff) -> TaskPublic:
     row = tasks.create(session, caller, body)
     session.commit()
     return TaskPublic.model_validate(row)
 
 
-@router.patch("/{task_id}", summary="Change a task or mark it done")
+@router.patch(
+    "/{task_id}", summary="Change a task or mark it done", responses=error_responses(409)
+)
 def update_task(task_id: UUID, body: TaskUpdate, session: SessionDep, caller: Staff) -> TaskPublic:
     row = tasks.get_own(session, caller, task_id)
     changes = body.model_dump(exclude_unset=True, exclude={"base_version"})

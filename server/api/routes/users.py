@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from app.domain.enums import Role
 from server.api.deps import Admin, AnyUser, PasswordsDep, SessionDep, Staff
+from server.api.error_responses import error_responses
 from server.errors import ApiError, not_found
 from server.models.user import User
 from server.schemas.accounts import StaffPublic, UserCreate, UserPublic, UserUpdate
@@ -21,7 +22,11 @@ def read_me(caller: AnyUser) -> UserPublic:
     return UserPublic.model_validate(caller.user, from_attributes=True)
 
 
-@router.get("/staff", summary="Active clinicians and clerks (names and roles), for booking")
+@router.get(
+    "/staff",
+    summary="Active clinicians and clerks (names and roles), for booking",
+    responses=error_responses(403),
+)
 def list_staff(session: SessionDep, _caller: Staff) -> list[StaffPublic]:
     query = (
         select(User)
@@ -31,7 +36,7 @@ def list_staff(session: SessionDep, _caller: Staff) -> list[StaffPublic]:
     return [StaffPublic.model_validate(row, from_attributes=True) for row in session.exec(query)]
 
 
-@router.get("", summary="List users")
+@router.get("", summary="List users", responses=error_responses(403))
 def list_users(session: SessionDep, _caller: Admin, role: Role | None = None) -> list[UserPublic]:
     query = select(User).order_by(col(User.username))
     if role is not None:
@@ -39,7 +44,12 @@ def list_users(session: SessionDep, _caller: Admin, role: Role | None = None) ->
     return [UserPublic.model_validate(row, from_attributes=True) for row in session.exec(query)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a user")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user",
+    responses=error_responses(403, 409),
+)
 def create_user(
     body: UserCreate, session: SessionDep, passwords: PasswordsDep, caller: Admin
 ) -> UserPublic:
@@ -58,7 +68,7 @@ def create_user(
     return UserPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("/{user_id}", summary="One user")
+@router.get("/{user_id}", summary="One user", responses=error_responses(403))
 def get_user(user_id: UUID, session: SessionDep, _caller: Admin) -> UserPublic:
     row = session.get(User, user_id)
     if row is None:
@@ -66,7 +76,11 @@ def get_user(user_id: UUID, session: SessionDep, _caller: Admin) -> UserPublic:
     return UserPublic.model_validate(row, from_attributes=True)
 
 
-@router.patch("/{user_id}", summary="Change a user (name, role, active, password)")
+@router.patch(
+    "/{user_id}",
+    summary="Change a user (name, role, active, password)",
+    responses=error_responses(403, 409),
+)
 def update_user(
     user_id: UUID,
     body: UserUpdate,
