@@ -78,7 +78,9 @@ class Application(QObject):
             log.info("machine policy %s sets %s", self.policy.location,
                      ", ".join(sorted(self.policy.values)))
         self.settings_service = SettingsService(self.policy, config.settings, self)
-        if signed_in is not None:
+        if signed_in is not None and config.demo:
+            user = f"Signed in as {signed_in.account.user.full_name} (demo clinic)"
+        elif signed_in is not None:
             user = f"Signed in as {signed_in.account.user.full_name}"
         elif config.demo:
             user = f"Signed in as {CLINICIAN.name} (demo clinic, this computer only)"
@@ -126,7 +128,7 @@ class Application(QObject):
         self.ticker.setInterval(1000)
         self.ticker.timeout.connect(self._tick)
 
-        if config.demo:
+        if config.demo and signed_in is None:
             arrivals = self.store.run(lambda session: seed_demo(session, self.clock.now()))
             # Seeding is quick and happens once, before the first window paints.
             for arrival in arrivals.result():
@@ -150,7 +152,8 @@ class Application(QObject):
         today = self.clock.now().astimezone().date()
         self.window.navigator.set_today(today)
 
-    def start(self) -> None:
+    def start(self, sync: bool = True) -> None:
+        """Show the window; `sync`: start syncing now (the demo starts it once signed in)."""
         self.window.restore_geometry()
         self.window.show()
         self.window.start()
@@ -160,7 +163,7 @@ class Application(QObject):
             # Application-wide, so that input in any window (dialogs too) keeps the app open.
             qt_app.installEventFilter(self.idle_lock)
         self.idle_lock.start()
-        if self.sync is not None:
+        if self.sync is not None and sync:
             self.sync.start()
         # Everything loaded so far (Qt, SQLAlchemy, pydantic, aiortc: ~half a million objects)
         # lives as long as the app: keep it out of the cyclic collector, whose full passes

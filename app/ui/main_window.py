@@ -25,7 +25,13 @@ from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
-from app.ui.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
+from app.ui.actions_menu import (
+    DEMO_KEYS,
+    NO_SERVER,
+    ActionKey,
+    action_states,
+    build_actions_menu,
+)
 from app.ui.appointment_dialog import AppointmentDialog
 from app.ui.banner import Banner
 from app.ui.cancel_dialog import CancelDialog
@@ -48,6 +54,12 @@ class TaskMaker(Protocol):
     """What the window needs of the tasks controller (app/ui/tasks_controller.py)."""
 
     def new_task(self, appointment: Appointment) -> object: ...
+
+
+class ActionHandler(Protocol):
+    """Carries out row actions the window itself does not know (the demo's)."""
+
+    def trigger(self, key: ActionKey, appointment: Appointment) -> object: ...
 
 
 class CallStarter(Protocol):
@@ -87,6 +99,8 @@ class MainWindow(QMainWindow):
         self.call_service: CallService | None = None
         #: Creates tasks (set by the application when signed in; see tasks_controller.py).
         self.task_maker: TaskMaker | None = None
+        #: The embedded demo's own row actions (set by app/demo; None outside the demo).
+        self.demo_actions: ActionHandler | None = None
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -311,7 +325,8 @@ class MainWindow(QMainWindow):
 
     def _show_actions(self, appointment: Appointment, where: QPoint) -> None:
         menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self,
-                                  server=self.contact is not None)
+                                  server=self.contact is not None,
+                                  demo=self.demo_actions is not None)
         menu.popup(where)
 
     def trigger(self, key: ActionKey, appointment: Appointment) -> None:
@@ -326,6 +341,8 @@ class MainWindow(QMainWindow):
             self.start_call(appointment)
         elif key is ActionKey.CREATE_TASK and self.task_maker is not None:
             self.task_maker.new_task(appointment)
+        elif key in DEMO_KEYS and self.demo_actions is not None:
+            self.demo_actions.trigger(key, appointment)
         elif self.contact is not None:
             if key is ActionKey.RESEND_INVITE:
                 self.contact.resend_invite(appointment)
