@@ -36,7 +36,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "print a one-line report and exit non-zero on failure",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.reset and not args.demo:
+        parser.error("--reset starts the demo's day afresh: use it with --demo")
+    return args
 
 
 def embedded_demo_available() -> bool:

@@ -172,7 +172,7 @@ async def time_calls(folder: Path, count: int, quit_event: asyncio.Event) -> lis
             shown_before = calls.frames_shown
             if controller.start(appointment) is None:
                 raise RuntimeError(f"the call did not start: {app.window.banner.label.text()}")
-            await until(lambda: calls.frames_shown > shown_before, 30)
+            await until(lambda before=shown_before: calls.frames_shown > before, 30)
             times.append(time.monotonic() - began)
             assert controller.call_window is not None
             controller.call_window.hang_up_button.click()

@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from app.main import parse_args
 from tests.demo.processes import children, gone
 
 ENTRY = Path(sys.executable).with_name("clinic-desk")
@@ -75,3 +78,11 @@ def test_a_terminated_demo_ends_its_children_on_the_way_out(tmp_path: Path) -> N
         if app.poll() is None:
             app.kill()
             app.wait()
+
+
+def test_reset_without_demo_is_refused_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--reset"])
+    assert exited.value.code == 2
+    assert "use it with --demo" in capsys.readouterr().err
+    assert parse_args(["--demo", "--reset"]).reset is True
