@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shutil
 import time
+from typing import Any
 
 from PySide6.QtWidgets import QLabel
 
@@ -78,7 +79,9 @@ class DemoStartup:
         application.start(sync=False)
         log.info("demo window shown %.2f s after start", time.monotonic() - started)
         try:
-            ready = await asyncio.wrap_future(self.server.ready)
+            ready = await self._server_ready()
+            if ready is None:
+                return  # the user quit while the server was starting
             await api.login(ready.password)
             user = await api.me()
         except KnownError as error:
@@ -106,6 +109,18 @@ class DemoStartup:
         self.patients.start(url, ready.arrivals)
         await self.quit_event.wait()
         await application.stop_sync()
+
+    async def _server_ready(self) -> ServerReady | None:
+        """The server's ready message, or None once the user quits first."""
+        ready: asyncio.Future[ServerReady] = asyncio.wrap_future(self.server.ready)
+        quitting: asyncio.Future[object] = asyncio.ensure_future(self.quit_event.wait())
+        waiting: set[asyncio.Future[Any]] = {ready, quitting}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        quitting.cancel()
+        if not ready.done():
+            ready.cancel()
+            return None
+        return ready.result()
 
     def shutdown(self) -> None:
         """Close the window, then end the patients and the server (each waits for its child)."""

@@ -159,3 +159,24 @@ def test_the_demo_runs_the_whole_clinic_on_this_computer(
         assert process is not None and process.poll() is not None
         assert gone(process.pid)
 
+
+
+def test_quitting_while_the_server_starts_ends_it(
+    tmp_path: Path, qtbot: QtBot, qloop: QtLoop
+) -> None:
+    settings = QSettings(str(tmp_path / "demo.ini"), QSettings.Format.IniFormat)
+    quit_event = asyncio.Event()
+    demo = DemoStartup(AppConfig(tmp_path / "data", True, settings), quit_event)
+    running = asyncio.ensure_future(demo.run(), loop=qloop.loop)
+    try:
+        qloop.wait_until(lambda: demo.application is not None, timeout=15)
+        server = demo.server.process
+        assert server is not None
+        quit_event.set()  # the window closed before the server answered
+        qloop.run(asyncio.wait({running}, timeout=10))
+        assert running.done() and running.exception() is None
+        assert demo.ready is None and demo.patients.process is None  # nobody signed in
+    finally:
+        quit_event.set()
+        demo.shutdown()
+    assert server.poll() is not None and gone(server.pid)
