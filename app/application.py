@@ -87,7 +87,9 @@ class Application(QObject):
             log.info("machine policy %s sets %s", self.policy.location,
                      ", ".join(sorted(self.policy.values)))
         self.settings_service = SettingsService(self.policy, config.settings, self)
-        if signed_in is not None:
+        if signed_in is not None and config.demo:
+            user = f"Signed in as {signed_in.account.user.full_name} (demo clinic)"
+        elif signed_in is not None:
             user = f"Signed in as {signed_in.account.user.full_name}"
         elif config.demo:
             user = f"Signed in as {CLINICIAN.name} (demo clinic, this computer only)"
@@ -143,7 +145,7 @@ class Application(QObject):
         # The waiting room's one-second tick also notices midnight for the date navigator.
         self.waiting_room.ticked.connect(self._follow_today)
 
-        if config.demo:
+        if config.demo and signed_in is None:
             arrivals = self.store.run(lambda session: seed_demo(session, self.clock.now()))
             # Seeding is quick and happens once, before the first window paints.
             for arrival in arrivals.result():
@@ -166,7 +168,8 @@ class Application(QObject):
         today = self.clock.now().astimezone().date()
         self.window.navigator.set_today(today)
 
-    def start(self) -> None:
+    def start(self, sync: bool = True) -> None:
+        """Show the window; `sync`: start syncing now (the demo starts it once signed in)."""
         self.window.restore_geometry()
         self.window.show()
         self.window.start()
@@ -176,7 +179,7 @@ class Application(QObject):
             # Application-wide, so that input in any window (dialogs too) keeps the app open.
             qt_app.installEventFilter(self.idle_lock)
         self.idle_lock.start()
-        if self.sync is not None:
+        if self.sync is not None and sync:
             self.sync.start()
         if self.signed_in is not None and self.signed_in.accounts.session_not_kept:
             self.bridge.warning.emit(NO_KEYCHAIN)

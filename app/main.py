@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import signal
 import sys
@@ -18,7 +19,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--demo", action="store_true",
-        help="open the demo clinic in its own local store (no server needed)",
+        help="run the whole demo clinic on this computer: its own server (embedded, on "
+        "127.0.0.1), the schedule signed in as its clinician, patients who arrive",
+    )
+    parser.add_argument(
+        "--reset", action="store_true",
+        help="with --demo: start the demo's day afresh (by default it keeps what you booked)",
     )
     parser.add_argument(
         "--data-dir", type=Path, default=None,
@@ -30,7 +36,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "print a one-line report and exit non-zero on failure",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.reset and not args.demo:
+        parser.error("--reset starts the demo's day afresh: use it with --demo")
+    return args
+
+
+def embedded_demo_available() -> bool:
+    """The demo's server runs from this installation (not from a bundle, which has none)."""
+    return not getattr(sys, "frozen", False) and importlib.util.find_spec("server") is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,18 +81,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         settings = QSettings(APP_NAME, f"{APP_NAME}-demo")
     config = AppConfig(data_dir=data_dir, demo=args.demo, settings=settings)
+    local_demo = args.demo and not embedded_demo_available()
     quit_event = asyncio.Event()
     qt_app.aboutToQuit.connect(quit_event.set)
     # Logging out or `kill` closes the window the normal way: settings saved, store closed.
     def stop(*_: object) -> None:
         qt_app.closeAllWindows()
         quit_event.set()
-        if args.demo:
+        if local_demo:
             qt_app.quit()
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, stop)
-    if args.demo:
+    if args.demo and not local_demo:
+        from app.demo.demo_startup import DemoStartup
+
+        qt_app.setQuitOnLastWindowClosed(False)
+        demo = DemoStartup(config, quit_event, reset=args.reset)
+        log.info("Clinic Desk %s started (demo)", __version__)
+        with loop:
+            try:
+                loop.run_until_complete(demo.run())
+            finally:
+                demo.shutdown()
+        return 0
+    if local_demo:
+        # An installed bundle carries no server: its demo is the local store alone.
         try:
             application = Application(config)
         except KnownError as error:

@@ -1,6 +1,7 @@
 """Creating accounts outside HTTP: used by `create-user` and `seed-demo`."""
 
 from datetime import datetime
+from uuid import UUID
 
 from sqlmodel import Session
 
@@ -22,8 +23,9 @@ def add_user(
     role: Role,
     password: str,
     now: datetime,
+    user_id: UUID | None = None,
 ) -> User:
-    """A new active user (the caller commits)."""
+    """A new active user (the caller commits); `user_id` fixes the id (the embedded demo's)."""
     name = username.strip().lower()
     if not name:
         raise AccountError("the username is empty")
@@ -38,6 +40,8 @@ def add_user(
         password_hash=passwords.hash(password),
         created_at=now,
     )
+    if user_id is not None:
+        user.id = user_id
     session.add(user)
     session.flush()
     return user

@@ -149,10 +149,10 @@ def create_app(
     )
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.waiting_room = _waiting_room(app, settings)
-    # No SMTP server set up: no invite is queued, and no worker runs.
+    # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (
         InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
-        if settings.smtp_host
+        if settings.smtp_host or settings.mail_pickup_dir
         else None
     )
     install_invite_events()

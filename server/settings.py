@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     #: The invites' From address, e.g. "St Mary's Clinic <clinic@example.org>".
     smtp_from: str = ""
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    #: A folder that takes the invites as .eml files instead of an SMTP server (the demo, a
+    #: mail "pickup directory"); set, it wins over smtp_host.
+    mail_pickup_dir: str = ""
     #: First retry of a failed invite after this long, doubling each time, at most an hour apart.
     invite_retry_seconds: float = Field(default=60.0, gt=0, le=3600)
     invite_max_attempts: int = Field(default=8, ge=1, le=50)
@@ -135,8 +138,10 @@ class Settings(BaseSettings):
         local = _loopback(url.hostname)
         if self.environment == "production" and url.scheme != "https" and not local:
             raise ValueError("public_url must use https in production (patients' links)")
-        if self.smtp_host and "@" not in self.smtp_from:
-            raise ValueError("smtp_from must be an email address when smtp_host is set")
+        if (self.smtp_host or self.mail_pickup_dir) and "@" not in self.smtp_from:
+            raise ValueError(
+                "smtp_from must be an email address when smtp_host or mail_pickup_dir is set"
+            )
         if self.smtp_security == "none" and self.smtp_username and not _loopback(self.smtp_host):
             raise ValueError("smtp_security 'none' would send the SMTP password in clear text")
         if self.patient_heartbeat_timeout_seconds <= self.patient_heartbeat_seconds:

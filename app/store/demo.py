@@ -12,6 +12,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from app.domain.demo_people import FIRST_NAMES as _FIRST
+from app.domain.demo_people import LAST_NAMES as _LAST
+from app.domain.demo_people import NOTES as _NOTES
+from app.domain.demo_people import demo_phone
 from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from app.domain.records import Location, StaffMember
 from app.store import directory
@@ -27,20 +31,6 @@ HOSPITAL = Location(
     "Riverside General Hospital",
     "12 Harbour Road, Riverside RV1 2AB",
 )
-
-_FIRST = [
-    "Olivia", "Noah", "Amelia", "Arjun", "Isla", "Mateo", "Freya", "Kwame", "Mia", "Yusuf",
-    "Grace", "Leo", "Zara", "Ethan", "Chloe", "Hiro", "Ava", "Samuel", "Priya", "Oscar",
-]
-_LAST = [
-    "Patel", "Okonkwo", "Smith", "Nguyen", "Garcia", "Kowalski", "Brown", "Haddad", "Jones",
-    "Fischer", "Murphy", "Silva", "Tanaka", "Wilson", "Ahmed", "Rossi", "Evans", "Kim",
-]
-_NOTES = [
-    "", "", "", "Follow-up after blood results", "Medication review", "Interpreter: Polish",
-    "Post-op check, wound photo requested", "First appointment", "", "Hearing impaired: use chat",
-]
-
 
 @dataclass(frozen=True, slots=True)
 class DemoArrival:
@@ -87,8 +77,7 @@ def _add_patients(session: Session, rng: random.Random) -> None:
                 date_of_birth=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 80)),
                 mrn=f"RGH{100000 + number * 37:06d}",
                 email=f"{first}.{number}@example.org",
-                # Ofcom's range reserved for drama: never a real subscriber.
-                phone=f"+44 20 7946 0{number:03d}",
+                phone=demo_phone(number),
             )
         )
 

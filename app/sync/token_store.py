@@ -58,3 +58,17 @@ class TokenStore:
             keyring.delete_password(*key)
         except (KeyringError, RuntimeError):
             pass  # nothing stored, or no keychain: nothing to clear
+
+
+class MemoryTokenStore(TokenStore):
+    """Secrets in this process's memory only: the demo signs in without touching the keychain
+    (its password is new at every start, so nothing would be worth keeping)."""
+
+    def load(self, server_url: str, username: str, service: str = SERVICE) -> str | None:
+        return self._memory.get((service, _account(server_url, username)))
+
+    def save(self, server_url: str, username: str, secret: str, service: str = SERVICE) -> None:
+        self._memory[(service, _account(server_url, username))] = secret
+
+    def clear(self, server_url: str, username: str, service: str = SERVICE) -> None:
+        self._memory.pop((service, _account(server_url, username)), None)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from uuid import UUID
 
 import aiosmtplib
@@ -26,7 +27,7 @@ from server.models.location import Location
 from server.models.user import User
 from server.realtime.hub import Hub
 from server.realtime.notify import attach_hub
-from server.services import invites, patient_links
+from server.services import invites, mail_pickup, patient_links
 from server.services.invite_mail import InviteFacts, build
 from server.settings import Settings
 
@@ -41,6 +42,7 @@ MAX_RETRY_SECONDS = 3600.0
 @dataclass(frozen=True, slots=True)
 class Job:
     invite_id: UUID
+    appointment_id: UUID
     message: EmailMessage
 
 
@@ -81,7 +83,7 @@ class InviteSender:
                     job = await asyncio.to_thread(self._claim)
                     if job is None:
                         break
-                    error = await self._send(job.message)
+                    error = await self._deliver(job)
                     await asyncio.to_thread(self._finish, job.invite_id, error)
             except Exception:  # the worker must outlive a bad invite or a database hiccup
                 log.exception("the invite worker failed; it carries on")
@@ -91,6 +93,19 @@ class InviteSender:
             finally:
                 for waiter in waiters:
                     waiter.cancel()
+
+    async def _deliver(self, job: Job) -> str | None:
+        """None when the message was handed over; otherwise why it was not."""
+        folder = self._settings.mail_pickup_dir
+        if not folder:
+            return await self._send(job.message)
+        try:
+            await asyncio.to_thread(
+                mail_pickup.deliver, Path(folder), job.appointment_id, job.invite_id, job.message
+            )
+        except OSError as error:
+            return f"cannot write to the mail folder ({error.strerror or type(error).__name__})"
+        return None
 
     async def _send(self, message: EmailMessage) -> str | None:
         """None when the SMTP server accepted the message; otherwise why it did not."""
@@ -155,7 +170,7 @@ class InviteSender:
                 return None
             session.add(invite)
             session.commit()
-            return Job(invite.id, message)
+            return Job(invite.id, invite.appointment_id, message)
 
     def _message(self, session: Session, invite: Invite, now: datetime) -> EmailMessage:
         appointment = session.get(Appointment, invite.appointment_id)

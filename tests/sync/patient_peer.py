@@ -1,73 +1,11 @@
-"""A patient without a browser: the patient socket (presence, heartbeat, signalling) and an
-aiortc peer answering the desktop's call, for the desktop's call tests."""
+"""A patient without a browser for the desktop's call tests: the product's patient socket
+(app/demo/patient_socket.py) and the tests' lavfi peer answering the call."""
 
-import asyncio
-import contextlib
-import json
-from typing import Any
-from urllib.parse import urlsplit
-
-from websockets.asyncio.client import ClientConnection, connect
-
-from app.domain.realtime_protocol import SignalKind
+from app.demo.patient_socket import PatientSocketSignalling, token_of
 from app.media.call_session import CallRole
-from app.media.signalling import IncomingSignal, Signalling, checked_payload
 from tests.media_peers import Peer, quick_options
 
-
-def token_of(link: str) -> str:
-    """The token rides in the link's fragment (/join#TOKEN)."""
-    return urlsplit(link).fragment
-
-
-class PatientSocketSignalling(Signalling):
-    """The patient's page's socket: signs in with the link's token, answers the heartbeat,
-    and carries the call's signalling."""
-
-    def __init__(self, server_url: str, token: str) -> None:
-        self.url = "ws://" + server_url.removeprefix("http://").rstrip("/") + "/patient/socket"
-        self.token = token
-        self._socket: ClientConnection | None = None
-        self._inbox: asyncio.Queue[IncomingSignal | None] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
-        self.hello: dict[str, Any] = {}
-        self.messages: list[dict[str, Any]] = []
-
-    async def enter(self) -> None:
-        """Open the page's socket: the patient is in the waiting room."""
-        self._socket = await connect(self.url, open_timeout=5)
-        await self._socket.send(json.dumps({"type": "auth", "token": self.token}))
-        self.hello = json.loads(await asyncio.wait_for(self._socket.recv(), 5))
-        assert self.hello["type"] == "hello", self.hello
-        self._reader = asyncio.ensure_future(self._read(self._socket))
-
-    async def _read(self, socket: ClientConnection) -> None:
-        with contextlib.suppress(Exception):
-            async for raw in socket:
-                message = json.loads(raw)
-                self.messages.append(message)
-                if message["type"] == "ping":
-                    await socket.send(json.dumps({"type": "pong"}))
-                elif message["type"] == "signal":
-                    self._inbox.put_nowait(
-                        IncomingSignal(SignalKind(message["kind"]), message["payload"]))
-        self._inbox.put_nowait(None)
-
-    async def send(self, kind: SignalKind, payload: dict[str, Any]) -> None:
-        assert self._socket is not None
-        await self._socket.send(json.dumps(
-            {"type": "signal", "kind": kind.value, "payload": checked_payload(payload)}))
-
-    async def receive(self) -> IncomingSignal | None:
-        return await self._inbox.get()
-
-    async def close(self) -> None:
-        """The tab closes."""
-        if self._socket is not None:
-            await self._socket.close()
-            self._socket = None
-        if self._reader is not None:
-            await asyncio.wait({self._reader}, timeout=5)
+__all__ = ["PatientSocketSignalling", "patient_in_waiting_room", "token_of"]
 
 
 async def patient_in_waiting_room(server_url: str, link: str) -> Peer:

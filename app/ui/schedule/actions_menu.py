@@ -21,6 +21,12 @@ class ActionKey(StrEnum):
     CANCEL = "cancel"
     NO_SHOW = "no_show"
     CREATE_TASK = "create_task"
+    OPEN_AS_PATIENT = "open_as_patient"
+    SHOW_INVITE_EMAIL = "show_invite_email"
+
+
+#: Offered by the demo only (app/demo/demo_actions.py carries them out).
+DEMO_KEYS = frozenset({ActionKey.OPEN_AS_PATIENT, ActionKey.SHOW_INVITE_EMAIL})
 
 
 _NOT_BUILT: dict[ActionKey, str] = {}
@@ -39,11 +45,13 @@ class ActionState:
 _NEEDS_SERVER = frozenset({
     ActionKey.RESEND_INVITE, ActionKey.COPY_LINK, ActionKey.MESSAGE_PATIENT,
     ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL, ActionKey.CREATE_TASK,
+    ActionKey.OPEN_AS_PATIENT,
 })
 NO_SERVER = ("Calls, invites, patient links, waiting-room messages and tasks go through the "
              "Clinic Desk server; this desktop is not signed in to one (the demo runs on this "
              "computer only).")
-GROUP_CALLS = "Group calls (through the SFU) are not available in this version yet."
+GROUP_CALLS = ("Group calls need the Janus SFU (VideoRoom and AudioBridge), which this "
+               "version cannot use yet; 1:1 video and phone appointments can be called.")
 
 
 def _kind_reason(key: ActionKey, appointment: Appointment) -> str:
@@ -54,16 +62,17 @@ def _kind_reason(key: ActionKey, appointment: Appointment) -> str:
     if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.PHONE:
         return "A phone appointment: start the phone call (the patient joins with audio only)."
     if key is ActionKey.PHONE_CALL and kind is not AppointmentKind.PHONE:
-        return ("Dial-out to a telephone number comes in a later version; this is a "
-                f"{kind.label.lower()} appointment.")
+        return ("Dial-out to a telephone number needs Janus's SIP gateway, which this version "
+                f"cannot use yet; this is a {kind.label.lower()} appointment.")
     return ""
 
 
 def action_states(
-    appointment: Appointment, now: datetime, server: bool = False
+    appointment: Appointment, now: datetime, server: bool = False, demo: bool = False
 ) -> list[ActionState]:
     """Which actions this appointment offers now, and why the others are greyed. `server`:
-    signed in to a Clinic Desk server (invites, links and messages need it)."""
+    signed in to a Clinic Desk server (invites, links and messages need it); `demo`: the
+    embedded demo's own actions are added."""
     scheduled = appointment.status is AppointmentStatus.SCHEDULED
     not_scheduled = f"This appointment is {appointment.status.value.replace('_', '-')}."
     rows = [
@@ -77,10 +86,14 @@ def action_states(
         (ActionKey.NO_SHOW, "Mark &no-show", ""),
         (ActionKey.CREATE_TASK, "Create &task…", ""),
     ]
+    if demo:
+        rows += [(ActionKey.OPEN_AS_PATIENT, "&Open as patient (demo)", ""),
+                 (ActionKey.SHOW_INVITE_EMAIL, "Show &invite email (demo)", "")]
     states: list[ActionState] = []
     for key, text, shortcut in rows:
         reason = _NOT_BUILT.get(key, "")
-        if not reason and not scheduled and key is not ActionKey.CREATE_TASK:
+        if not reason and not scheduled and key not in (ActionKey.CREATE_TASK,
+                                                        ActionKey.SHOW_INVITE_EMAIL):
             reason = not_scheduled  # a follow-up task suits a finished appointment too
         if not reason and key in (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL):
             reason = _kind_reason(key, appointment)
@@ -101,12 +114,13 @@ def build_actions_menu(
     trigger: Callable[[ActionKey, Appointment], None],
     parent: QWidget,
     server: bool = False,
+    demo: bool = False,
 ) -> QMenu:
     menu = QMenu(parent)
     menu.setToolTipsVisible(True)
     menu.setTitle(f"Actions for {appointment.patient.name}")
-    for number, state in enumerate(action_states(appointment, now, server)):
-        if number in (2, 5):
+    for number, state in enumerate(action_states(appointment, now, server, demo)):
+        if number in (2, 5, 9):
             menu.addSeparator()
         action = menu.addAction(state.text)
         action.setObjectName(state.key.value)

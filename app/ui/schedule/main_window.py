@@ -7,6 +7,7 @@ calls, tasks), and every message to the user comes through the message bridge.
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -27,7 +28,13 @@ from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.ui.call.call_controller import CallController
 from app.ui.common.banner import Banner
-from app.ui.schedule.actions_menu import NO_SERVER, ActionKey, action_states, build_actions_menu
+from app.ui.schedule.actions_menu import (
+    DEMO_KEYS,
+    NO_SERVER,
+    ActionKey,
+    action_states,
+    build_actions_menu,
+)
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.date_navigator import DateNavigator, Span
@@ -43,6 +50,12 @@ log = logging.getLogger("clinicdesk.ui")
 
 
 _CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
+
+
+class ActionHandler(Protocol):
+    """Carries out row actions the window itself does not know (the demo's)."""
+
+    def trigger(self, key: ActionKey, appointment: Appointment) -> object: ...
 
 
 def local_day_start(day: date) -> datetime:
@@ -83,6 +96,8 @@ class MainWindow(QMainWindow):
         for controller in (appointments, calls, tasks):
             if controller is not None:
                 controller.setParent(self)
+        #: The embedded demo's own row actions (set by app/demo; None outside the demo).
+        self.demo_actions: ActionHandler | None = None
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
@@ -319,7 +334,8 @@ class MainWindow(QMainWindow):
 
     def _show_actions(self, appointment: Appointment, where: QPoint) -> None:
         menu = build_actions_menu(appointment, self.schedule.now(), self.trigger, self,
-                                  server=self._server)
+                                  server=self._server,
+                                  demo=self.demo_actions is not None)
         menu.popup(where)
 
     def trigger(self, key: ActionKey, appointment: Appointment) -> None:
@@ -335,6 +351,8 @@ class MainWindow(QMainWindow):
             self.start_call(appointment)
         elif key is ActionKey.CREATE_TASK and self.tasks is not None:
             self.tasks.new_task(appointment)
+        elif key in DEMO_KEYS and self.demo_actions is not None:
+            self.demo_actions.trigger(key, appointment)
         elif key is ActionKey.RESEND_INVITE:
             appointments.resend_invite(appointment)
         elif key is ActionKey.COPY_LINK:

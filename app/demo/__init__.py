@@ -1,0 +1,1 @@
+"""`clinic-desk --demo`: the embedded server, the simulated patients, and the desktop's side."""
