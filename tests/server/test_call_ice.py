@@ -99,8 +99,9 @@ def test_turn_settings_that_cannot_work_are_refused(database_url: str) -> None:
     with pytest.raises(ValidationError, match="turn_urls need turn_secret"):
         Settings(database_url=database_url, turn_urls=TURN_URLS)
     with pytest.raises(ValidationError, match="at least 32 random characters in production"):
-        Settings(database_url=database_url, environment="production", secret_key=SecretStr("s" * 40),
-                 public_url="https://cd.example.org", turn_urls=TURN_URLS,
+        Settings(database_url=database_url, environment="production",
+                 secret_key=SecretStr("s" * 40), public_url="https://cd.example.org",
+                 turn_urls=TURN_URLS,
                  turn_secret=SecretStr("x" * 20))
     with pytest.raises(ValidationError, match="is not a turn: or turns: URL"):
         Settings(database_url=database_url, turn_urls=["stun:turn.example.org"],
