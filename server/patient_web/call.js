@@ -5,7 +5,8 @@
  * waiting-room.js owns the socket and switches to the #call section on the first offer; this
  * module plugs into it through window.clinicDesk (onSignal, sendSignal, localStream, audioOnly,
  * showEnded). The desktop (aiortc) is always the caller:
- *   offer   {type, sdp, generation[, restart, ice_servers]}  candidates inside the SDP
+ *   offer   {type, sdp, generation[, restart, ice_servers, ice_transport_policy]}
+ *                                                            candidates inside the SDP
  *   answer  {type, sdp, generation}                           sent by us, candidates inside
  *   candidate {candidate, sdpMid, sdpMLineIndex}              only those found after the answer
  *   hangup  {reason}
@@ -41,6 +42,8 @@
     if (message.kind === "offer") { answerOffer(payload); }
     else if (message.kind === "candidate") { addCandidate(payload); }
     else if (message.kind === "hangup") {
+      // The clinician could not reach the relay: no call; the next offer is answered as usual.
+      if (desk.callNotMade && desk.callNotMade(payload.reason)) { closePeerConnection(); return; }
       // waiting-room.js shows "Your consultation has ended" right after this hook returns.
       closeCall();
     }
@@ -51,7 +54,7 @@
     if (pc && offered <= generation) { return; }  // a late copy of an offer already answered
     generation = offered;
     buildControls();
-    replacePeerConnection(offer.ice_servers);
+    replacePeerConnection(offer.ice_servers, offer.ice_transport_policy);
     var current = pc;
     // A restart means the desktop lost the connection (even if ours still looks alive).
     if (offer.restart) { setCallState("reconnecting", "Reconnecting…"); }
@@ -83,12 +86,21 @@
 
   /* ---- The peer connection -------------------------------------------------------------- */
 
-  function replacePeerConnection(iceServers) {
+  function replacePeerConnection(iceServers, transportPolicy) {
     closePeerConnection();
     // No default STUN server: only what the clinic's server hands out (a hospital network may
-    // forbid public ones, and none is needed on the same network).
-    var connection = new RTCPeerConnection({ iceServers: Array.isArray(iceServers) ? iceServers : [] });
+    // forbid public ones, and none is needed on the same network). The TURN credentials are
+    // this call's own (minted by the server); "relay" keeps media off any direct path.
+    var connection = new RTCPeerConnection({
+      iceServers: Array.isArray(iceServers) ? iceServers : [],
+      iceTransportPolicy: transportPolicy === "relay" ? "relay" : "all"
+    });
     pc = connection;
+    connection.relayErrors = [];
+    connection.onicecandidateerror = function (event) {
+      // A TURN server that refused us (401: credentials) or could not be reached: for support.
+      connection.relayErrors.push({ url: event.url, code: event.errorCode, text: event.errorText });
+    };
     connection.remoteVideo = new MediaStream();
     connection.remoteAudio = new MediaStream();
     connection.ontrack = function (event) { if (connection === pc) { showRemoteTrack(connection, event.track); } };
@@ -112,6 +124,7 @@
     setChatOpen(false);
     if (old) {
       old.ontrack = old.ondatachannel = old.onicecandidate = old.oniceconnectionstatechange = null;
+      old.onicecandidateerror = null;
       try { old.close(); } catch (e) { /* already closed */ }
     }
   }
@@ -323,6 +336,26 @@
 
   /* ---- For tests and support: a summary of the call's statistics ------------------------ */
 
+  /* The path the media took, from the selected candidate pair: {local, remote, relayProtocol}
+   * (candidate types host / srflx / prflx / relay; relayProtocol udp / tcp / tls). */
+  function callPath(report) {
+    var pairId = null;
+    report.forEach(function (entry) {
+      if (entry.type === "transport" && entry.selectedCandidatePairId && !pairId) {
+        pairId = entry.selectedCandidatePairId;
+      }
+    });
+    var pair = pairId ? report.get(pairId) : null;
+    if (!pair) { return null; }
+    var local = report.get(pair.localCandidateId);
+    var remote = report.get(pair.remoteCandidateId);
+    if (!local || !remote) { return null; }
+    return {
+      local: local.candidateType, remote: remote.candidateType,
+      relayProtocol: local.candidateType === "relay" ? (local.relayProtocol || null) : null
+    };
+  }
+
   desk.callStats = function () {
     if (!pc) { return Promise.resolve(null); }
     return pc.getStats().then(function (report) {
@@ -330,7 +363,8 @@
         ice: pc ? pc.iceConnectionState : "closed", generation: generation,
         videoFramesDecoded: 0, audioPacketsReceived: 0, audioEnergy: 0,
         localSdp: pc && pc.localDescription ? pc.localDescription.sdp : "",
-        remoteSdp: pc && pc.remoteDescription ? pc.remoteDescription.sdp : ""
+        remoteSdp: pc && pc.remoteDescription ? pc.remoteDescription.sdp : "",
+        path: callPath(report), relayErrors: pc ? pc.relayErrors.slice() : []
       };
       report.forEach(function (entry) {
         if (entry.type !== "inbound-rtp") { return; }
