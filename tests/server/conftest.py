@@ -60,6 +60,15 @@ def postgres_template() -> Iterator[str | None]:
         yield base
 
 
+def sqlite_database(tmp_path: Path) -> str:
+    """A fresh SQLite database with the schema, for tests that do not depend on the kind."""
+    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    engine = create_db_engine(url)
+    ServerTable.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_template: str | None

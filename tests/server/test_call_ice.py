@@ -11,11 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
-from server.database import create_db_engine
-from server.models.base import ServerTable
 from server.services.call_ice import call_valid_until, ice_servers_for_call, turn_credential
 from server.settings import IceServerSetting, Settings
-from tests.server.conftest import NOW, TOMORROW_9, Clinic
+from tests.server.conftest import NOW, TOMORROW_9, Clinic, sqlite_database
 
 SECRET = "coturn-static-auth-secret-for-tests"
 TURN_URLS = [
@@ -28,11 +26,7 @@ TURN_URLS = [
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """SQLite only: nothing here depends on the database kind."""
-    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    engine = create_db_engine(url)
-    ServerTable.metadata.create_all(engine)
-    engine.dispose()
-    yield url
+    yield sqlite_database(tmp_path)
 
 
 @pytest.fixture

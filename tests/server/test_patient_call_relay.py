@@ -8,23 +8,24 @@ and expired credentials end the call before it starts, with words for both peopl
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Page
 from pydantic import SecretStr
 
 from app.media.call_path import CandidateKind
 from app.media.call_state import EndReason
 from app.media.ice_config import IcePolicy, IceServer
 from app.media.relay_probe import RelayTransport
-from server.database import create_db_engine
-from server.models.base import ServerTable
 from server.services.call_ice import ice_servers_for_call
 from server.settings import Settings
 from tests.server.call_helpers import (
+    Desk,
     desk_call,
     eventually,
     page_eventually,
@@ -32,6 +33,7 @@ from tests.server.call_helpers import (
     screenshots,
     to_waiting_room,
 )
+from tests.server.conftest import sqlite_database
 from tests.server.test_patient_pages import Clinic2, mail, served  # noqa: F401  (fixtures)
 from tests.turn_server import SECRET, TurnServer, turn_server
 
@@ -45,11 +47,7 @@ def turn() -> Iterator[TurnServer]:
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """SQLite only: the relay does not depend on the database kind."""
-    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    engine = create_db_engine(url)
-    ServerTable.metadata.create_all(engine)
-    engine.dispose()
-    yield url
+    yield sqlite_database(tmp_path)
 
 
 @pytest.fixture
@@ -86,6 +84,19 @@ def call_servers(settings: Settings, turn: TurnServer, appointment: str, udp: bo
     )
 
 
+@asynccontextmanager
+async def calling(served: Clinic2, turn: TurnServer, appointment: str, link: str,  # noqa: F811
+                  ice: IcePolicy) -> AsyncIterator[tuple[Desk, Page]]:
+    """The patient waits in Chromium; the desktop, relay only with `ice`, starts the call."""
+    async with patient_browser(*browser_args(turn)) as browser, desk_call(
+        served.base, served.clinic.tokens["ng"], appointment, ice=ice
+    ) as desk:
+        page = await to_waiting_room(browser, link)
+        await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
+        await desk.session.start()
+        yield desk, page
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("udp", "tcp", "transport"), [
     (True, True, RelayTransport.UDP),
@@ -98,12 +109,7 @@ async def test_a_relay_only_call_with_the_patients_browser(
 ) -> None:
     appointment, link = served.book()
     ice = call_servers(settings, turn, appointment, udp, tcp)
-    async with patient_browser(*browser_args(turn)) as browser, desk_call(
-        served.base, served.clinic.tokens["ng"], appointment, ice=ice
-    ) as desk:
-        page = await to_waiting_room(browser, link)
-        await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
-        await desk.session.start()
+    async with calling(served, turn, appointment, link, ice) as (desk, page):
         await asyncio.wait_for(desk.session.wait_connected(), 15)
         await page.wait_for_selector('#call-state[data-state="connected"]')
 
@@ -157,12 +163,7 @@ async def test_refused_credentials_tell_both_people(
         minted = body["ice_servers"][0]
         ice = IcePolicy(servers=(IceServer(tuple(minted["urls"]), minted["username"],
                                            minted["credential"]),), relay_only=True)
-    async with patient_browser(*browser_args(turn)) as browser, desk_call(
-        served.base, served.clinic.tokens["ng"], appointment, ice=ice
-    ) as desk:
-        page = await to_waiting_room(browser, link)
-        await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
-        await desk.session.start()
+    async with calling(served, turn, appointment, link, ice) as (desk, page):
         assert await asyncio.wait_for(desk.session.wait_ended(), 10) is EndReason.RELAY_REFUSED
         assert [kind for kind, _ in desk.signalling.sent] == ["hangup"]  # no offer went out
 
