@@ -1,6 +1,7 @@
 """Calls through a real coturn, forced to relay: UDP, TCP with UDP blocked, TLS with both
 blocked; refused (forged, expired) and unreachable relays end the call with a clear reason."""
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -126,3 +127,12 @@ async def test_the_offer_carries_every_path_and_the_policy_but_no_secret(
     assert SECRET not in repr(ice)
     probe = await probe_relays([server])  # the credential, not the secret, opens the relay
     assert probe.route is not None and probe.route.transport is RelayTransport.UDP
+
+
+@pytest.mark.asyncio
+async def test_a_dropped_path_does_not_hold_up_a_working_one(turn: TurnServer) -> None:
+    """UDP dropped by a firewall never answers: TCP, which works, is taken without waiting for
+    UDP's timeout (a minute here: waiting for it would fail the wait_for)."""
+    probe = await asyncio.wait_for(probe_relays([turn.server(udp=False)], timeout=60), 10)
+    assert probe.route is not None and probe.route.transport is RelayTransport.TCP
+    assert probe.unreachable == (turn.urls(udp=False)[0],) and probe.refused == ()

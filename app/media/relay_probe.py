@@ -25,6 +25,8 @@ log = logging.getLogger("clinicdesk.media")
 #: A TURN server that has not allocated within this long counts as unreachable (a firewall that
 #: drops packets gives no answer at all).
 PROBE_TIMEOUT = 2.0
+#: Once a later path works, an earlier one still gets at least this long to answer.
+GRACE = 0.05
 
 
 class RelayTransport(StrEnum):
@@ -115,33 +117,61 @@ def through(policy: IcePolicy, route: RelayRoute | None) -> IcePolicy:
 
 
 async def probe_relays(servers: Sequence[IceServer], timeout: float = PROBE_TIMEOUT) -> RelayProbe:
-    """Try every TURN URL at once; the first in the offered order that allocates wins."""
+    """Try every TURN URL at once; the first in the offered order that allocates wins.
+
+    A later path that works does not wait the whole timeout for an earlier one: a path the
+    firewall drops never answers, and an open UDP path normally answers before TCP or TLS can.
+    Earlier paths get as long again as the working one took (at least GRACE) to answer.
+    """
     routes = turn_routes(servers)
     if not routes:
         return RelayProbe(None)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     tasks = [asyncio.ensure_future(_allocate(route, timeout)) for route in routes]
-    refused: list[str] = []
-    unreachable: list[str] = []
+    outcome: list[str | None] = [None] * len(routes)
+    pending = set(tasks)
+    deadline: float | None = None
     chosen: RelayRoute | None = None
     try:
-        for route, task in zip(routes, tasks, strict=True):
-            url = route.server.urls[0]
-            try:
-                await task
-            except _Refused as error:
-                log.warning("the TURN server refused %s (error %s)", url, error)
-                refused.append(url)
-            except (OSError, TimeoutError) as error:
-                log.info("no TURN allocation over %s: %r", url, error)
-                unreachable.append(url)
-            else:
-                chosen = route
+        while pending:
+            wait = None if deadline is None else max(0.0, deadline - loop.time())
+            done, pending = await asyncio.wait(
+                pending, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                outcome[tasks.index(task)] = _outcome(routes[tasks.index(task)], task)
+            first = next((i for i, result in enumerate(outcome) if result == "ok"), None)
+            if first is None:
+                continue
+            if all(result is not None for result in outcome[:first]) or (
+                    deadline is not None and loop.time() >= deadline):
+                chosen = routes[first]
                 break
+            if deadline is None:
+                deadline = loop.time() + max(GRACE, loop.time() - began)
     finally:
         for task in tasks:
             task.cancel()
-        # Collect the losers' outcomes (a later success has already given its allocation back).
+        # Collect the others' outcomes (a success not chosen has given its allocation back).
         await asyncio.gather(*tasks, return_exceptions=True)
     if chosen is not None:
         log.info("calls go through the TURN relay over %s", chosen.transport.value)
-    return RelayProbe(chosen, tuple(refused), tuple(unreachable))
+    return RelayProbe(
+        chosen,
+        tuple(r.server.urls[0] for r, result in zip(routes, outcome, strict=True)
+              if result == "refused"),
+        tuple(r.server.urls[0] for r, result in zip(routes, outcome, strict=True)
+              if result in ("unreachable", None)),
+    )
+
+
+def _outcome(route: RelayRoute, task: "asyncio.Future[None]") -> str:
+    url = route.server.urls[0]
+    error = task.exception()
+    if error is None:
+        return "ok"
+    if isinstance(error, _Refused):
+        log.warning("the TURN server refused %s (error %s)", url, error)
+        return "refused"
+    log.info("no TURN allocation over %s: %r", url, error)
+    return "unreachable"
