@@ -104,6 +104,8 @@ class TurnServer:
     blocked_udp_port: int
     closed_tcp_port: int
     log: Path
+    #: coturn's process id (the bench reads its CPU time).
+    pid: int
 
     def urls(self, udp: bool = True, tcp: bool = True) -> list[str]:
         """UDP 3478, TCP 3478, TLS: the order of deployment; a blocked path points nowhere."""
@@ -168,7 +170,7 @@ def turn_server() -> Iterator[TurnServer]:
         _wait_listening(port, process, log)
         _wait_listening(tls_port, process, log)
         yield TurnServer(port, tls_port, certificate, int(blackhole.getsockname()[1]),
-                         _free_port(socket.SOCK_STREAM), log)
+                         _free_port(socket.SOCK_STREAM), log, process.pid)
     finally:
         process.terminate()
         try:

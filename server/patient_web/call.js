@@ -20,6 +20,9 @@
    * STUN/TURN servers gathering finishes in milliseconds; a slow TURN server must not hold up
    * the call. */
   var GATHER_TIMEOUT_MS = 1500;
+  /* Once one candidate is there, the others that come at once get this long; the answer then
+   * goes (a TURN path a firewall drops never finishes gathering: its wait would delay the call). */
+  var FIRST_CANDIDATE_GRACE_MS = 100;
 
   var desk = window.clinicDesk;
   var pc = null;            // the current RTCPeerConnection (null outside a call)
@@ -129,18 +132,26 @@
     }
   }
 
-  /* Resolves once ICE gathering completed, or after GATHER_TIMEOUT_MS (then we trickle). */
+  /* Resolves once ICE gathering completed, FIRST_CANDIDATE_GRACE_MS after the first candidate,
+   * or after GATHER_TIMEOUT_MS (then we trickle the rest). */
   function gathered(connection) {
     return new Promise(function (resolve) {
       if (connection.iceGatheringState === "complete") { resolve(); return; }
       var timer = window.setTimeout(done, GATHER_TIMEOUT_MS);
+      var grace = null;
       function done() {
         window.clearTimeout(timer);
+        window.clearTimeout(grace);
         connection.removeEventListener("icegatheringstatechange", changed);
+        connection.removeEventListener("icecandidate", found);
         resolve();
       }
       function changed() { if (connection.iceGatheringState === "complete") { done(); } }
+      function found(event) {
+        if (event.candidate && grace === null) { grace = window.setTimeout(done, FIRST_CANDIDATE_GRACE_MS); }
+      }
       connection.addEventListener("icegatheringstatechange", changed);
+      connection.addEventListener("icecandidate", found);
     });
   }
 
