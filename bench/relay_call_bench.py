@@ -100,16 +100,18 @@ async def chromium_patient(args: argparse.Namespace, turn: TurnServer) -> None:
                         if seconds > 0:
                             await asyncio.sleep(1.0)
                             cpu0, turn0 = time.process_time(), cpu_seconds(turn.pid)
-                            wall0 = time.monotonic()
+                            frames0, wall0 = desk.received.video_frames, time.monotonic()
                             await asyncio.sleep(seconds)
                             wall = time.monotonic() - wall0
                             result["cpu"] = (time.process_time() - cpu0) / wall * 100
                             result["turn_cpu"] = (cpu_seconds(turn.pid) - turn0) / wall * 100
+                            result["fps"] = (desk.received.video_frames - frames0) / wall
                             assert desk.session.pc is not None
                             path = call_path(desk.session.pc, desk.session.relay)
                             print(f"{path.summary() if path else '?'}: 640x480 for {seconds:.0f}"
                                   f" s: desktop CPU {result['cpu']:.0f}% of one core, coturn "
-                                  f"{result['turn_cpu']:.1f}%")
+                                  f"{result['turn_cpu']:.1f}%, {result['fps']:.1f} frames/s "
+                                  "decoded")
                         await desk.session.hang_up()
                         await page.context.close()
                     return result
