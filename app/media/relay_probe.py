@@ -107,13 +107,13 @@ async def _allocate(route: RelayRoute, timeout: float) -> None:
 
 def through(policy: IcePolicy, route: RelayRoute | None) -> IcePolicy:
     """`policy` for aiortc: its STUN servers and the one TURN route chosen (if any)."""
-    stun = tuple(
+    stun_only = tuple(
         IceServer(urls) for urls in (
             tuple(url for url in server.urls if url.startswith(("stun:", "stuns:")))
             for server in policy.servers
         ) if urls
     )
-    return replace(policy, servers=stun + ((route.server,) if route is not None else ()))
+    return replace(policy, servers=stun_only + ((route.server,) if route is not None else ()))
 
 
 async def probe_relays(servers: Sequence[IceServer], timeout: float = PROBE_TIMEOUT) -> RelayProbe:
