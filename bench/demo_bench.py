@@ -29,7 +29,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
 import qasync
-from app.ui.call_controller import CallController
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from sqlmodel import Session
@@ -41,6 +40,7 @@ from app.domain.demo_people import DEMO_CLINICIAN_ID, DEMO_NAMESPACE, DemoArriva
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState
 from app.media.call_state import CallState
 from app.sync.sync_status import Connection
+from app.ui.call.call_controller import CallController
 from app.views.schedule_columns import Column, Role
 from server.database import create_db_engine
 from server.embedded import DATABASE

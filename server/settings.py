@@ -127,6 +127,26 @@ class Settings(BaseSettings):
     #: CLINIC_DESK_ICE_SERVERS='[{"urls": ["turn:turn.example.org:3478"], "username": "cd",
     #: "credential": "..."}]'. Empty: direct connections only (no public STUN is ever used).
     ice_servers: list[IceServerSetting] = Field(default_factory=list, max_length=10)
+    #: coturn's URLs for per-call credentials, in the order clients try them (UDP 3478, TCP
+    #: 3478, TLS 443): CLINIC_DESK_TURN_URLS='["turn:turn.example.org:3478?transport=udp",
+    #: "turn:turn.example.org:3478?transport=tcp", "turns:turn.example.org:443?transport=tcp"]'.
+    turn_urls: list[str] = Field(default_factory=list, max_length=5)
+    #: coturn's static-auth-secret (use-auth-secret): signs each call's TURN credentials and
+    #: never leaves the server.
+    turn_secret: SecretStr = SecretStr("")
+    #: A call's TURN credentials expire this long after the appointment's booked end (or after
+    #: they are minted, when that is later): long enough for an overrunning call.
+    turn_overrun_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    #: Media only through the TURN relay, never peer to peer (IT's rule), on both sides.
+    ice_relay_only: bool = False
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _turn_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            if not url.startswith(("turn:", "turns:")):
+                raise ValueError(f"{url!r} is not a turn: or turns: URL")
+        return urls
 
     @model_validator(mode="after")
     def _patient_side_makes_sense(self) -> "Settings":
@@ -161,6 +181,23 @@ class Settings(BaseSettings):
     def _proxy_networks(cls, entries: list[str]) -> list[str]:
         parse_networks(entries)
         return entries
+
+    @model_validator(mode="after")
+    def _turn_makes_sense(self) -> "Settings":
+        secret = self.turn_secret.get_secret_value()
+        if self.turn_urls and len(secret) < (32 if self.environment == "production" else 16):
+            raise ValueError(
+                "turn_urls need turn_secret, coturn's static-auth-secret (at least 32 random "
+                "characters in production, 16 otherwise)"
+            )
+        static_turn = any(
+            url.startswith(("turn:", "turns:"))
+            for server in self.ice_servers
+            for url in server.urls
+        )
+        if self.ice_relay_only and not (self.turn_urls or static_turn):
+            raise ValueError("ice_relay_only needs a TURN server (turn_urls or ice_servers)")
+        return self
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":

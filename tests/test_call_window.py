@@ -29,6 +29,7 @@ from app.ui.call.call_window import CallWindow, format_elapsed
 from app.ui.settings.settings_dialog import SettingsDialog
 from tests.media_peers import Peer, drained, drop_network, quick_options
 from tests.polling import eventually
+from tests.turn_server import turn_server
 
 PATIENT = "Alice Example"
 
@@ -64,6 +65,17 @@ def run(loop: qasync.QEventLoop, scenario: Callable[[], Coroutine[Any, Any, None
 def save(window: CallWindow, folder: Path | None, name: str) -> None:
     if folder is not None:
         window.grab().save(str(folder / name))
+
+
+def window_and_patient(
+    qtbot: Any, service: CallService
+) -> tuple[CallWindow, InMemorySignalling, Peer]:
+    """The call window shown, our end of the signalling, and the patient peer (not started)."""
+    window = CallWindow(service, PATIENT)
+    qtbot.addWidget(window)
+    window.show()
+    ours, theirs = InMemorySignalling.pair()
+    return window, ours, Peer(theirs, CallRole.CALLEE, quick_options())
 
 
 def press(window: CallWindow, key: Qt.Key) -> None:
@@ -162,11 +174,7 @@ def test_a_video_call_in_the_window(
 def test_the_window_shows_reconnecting_then_a_clean_end(
     qtbot: Any, loop: qasync.QEventLoop, service: CallService, screenshot_dir: Path | None
 ) -> None:
-    window = CallWindow(service, PATIENT)
-    qtbot.addWidget(window)
-    window.show()
-    ours, theirs = InMemorySignalling.pair()
-    patient = Peer(theirs, CallRole.CALLEE, quick_options())
+    window, ours, patient = window_and_patient(qtbot, service)
     ended: list[str] = []
     service.ended.connect(ended.append)
 
@@ -174,7 +182,7 @@ def test_the_window_shows_reconnecting_then_a_clean_end(
         await patient.session.start()
         await service.start_call(ours, PATIENT)
         await eventually(lambda: window.remote_view.has_image)
-        theirs.cut = True
+        patient.signalling.cut = True
         await drop_network(patient)
         await eventually(lambda: service.state is CallState.RECONNECTING)
         assert window.state_label.text() == "Reconnecting…"
@@ -184,6 +192,31 @@ def test_the_window_shows_reconnecting_then_a_clean_end(
         assert ended == [EndReason.CONNECTION_LOST.value]
         assert "could not be restored" in window.notice.text()
         await patient.close()
+
+    run(loop, scenario)
+
+
+def test_a_relay_that_refuses_the_call_is_explained_in_the_window(
+    qtbot: Any, loop: qasync.QEventLoop, service: CallService, screenshot_dir: Path | None
+) -> None:
+    """The server requires the relay and coturn refuses the call's (forged) credentials."""
+    window, ours, patient = window_and_patient(qtbot, service)
+
+    async def scenario() -> None:
+        with turn_server() as turn:
+            await patient.session.start()
+            await service.start_call(ours, PATIENT, ice_servers=[turn.server(secret="forged")],
+                                     relay_only=True)
+            await eventually(lambda: service.state is CallState.ENDED)
+        assert service.end_reason is EndReason.RELAY_REFUSED
+        assert window.notice.isVisible()
+        assert "relay server (TURN) refused this call's credentials" in window.notice.text()
+        assert "ask IT to check the TURN settings" in window.notice.text()
+        await eventually(lambda: patient.session.state is CallState.ENDED)
+        save(window, screenshot_dir, "call-window-relay-refused.png")
+        await patient.close()
+        # The next call is decided again: the server's relay rule was for that call only.
+        assert not service.config.options.ice.relay_only
 
     run(loop, scenario)
 
@@ -320,11 +353,12 @@ def test_elapsed_time_format() -> None:
 def test_settings_give_the_call_config() -> None:
     config = CallConfig.from_settings(
         {"ice_interfaces": ["lo"], "turn_servers": ["turns:127.0.0.1:5349"],
-         "allow_test_pattern": False},
+         "allow_test_pattern": False, "relay_only": True},
         options=quick_options(),
     )
     assert config.options.ice.interfaces == ("lo",)
     assert [s.urls for s in config.options.ice.servers] == [("turns:127.0.0.1:5349",)]
+    assert config.options.ice.relay_only  # the machine policy's relay rule
     assert not config.allow_test_sources
     assert not CallConfig.from_settings({}).allow_test_sources  # off unless turned on
     assert CallConfig.from_settings({"allow_test_pattern": True}).allow_test_sources

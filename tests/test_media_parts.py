@@ -18,6 +18,7 @@ from app.media.ice_config import (
     resolve_interfaces,
     rtc_configuration,
 )
+from app.media.relay_probe import RelayTransport, through, turn_routes
 from app.media.signalling import InMemorySignalling, SignallingError
 from app.media.stats import QualityLevel, QualityMeter, level_for
 
@@ -35,6 +36,26 @@ def test_rtc_configuration_from_the_server_settings() -> None:
     assert rtc_configuration(IcePolicy()).iceServers == []  # never a public STUN by default
     relay = rtc_configuration(IcePolicy(relay_only=True))
     assert relay.iceTransportPolicy is RTCIceTransportPolicy.RELAY
+
+
+def test_aiortc_gets_the_stun_servers_and_the_one_turn_path_chosen() -> None:
+    minted = IceServer(("turn:10.0.0.5:3478?transport=udp", "turn:10.0.0.5:3478?transport=tcp",
+                        "turns:10.0.0.5:443?transport=tcp"), "1796205600:call", "pw")
+    mixed = IceServer(("stun:10.0.0.5:3478", "turn:10.0.0.6:3478"), "static", "pw2")
+    routes = turn_routes([minted, mixed])
+    assert [(r.server.urls, r.transport) for r in routes] == [
+        (("turn:10.0.0.5:3478?transport=udp",), RelayTransport.UDP),
+        (("turn:10.0.0.5:3478?transport=tcp",), RelayTransport.TCP),
+        (("turns:10.0.0.5:443?transport=tcp",), RelayTransport.TLS),
+        (("turn:10.0.0.6:3478",), RelayTransport.UDP),
+    ]
+    assert routes[2].server.username == "1796205600:call" and routes[3].server.credential == "pw2"
+    policy = IcePolicy(servers=(minted, mixed), relay_only=True)
+    chosen = through(policy, routes[1])
+    assert [s.urls for s in chosen.servers] == [
+        ("stun:10.0.0.5:3478",), ("turn:10.0.0.5:3478?transport=tcp",)]
+    assert chosen.relay_only
+    assert [s.urls for s in through(policy, None).servers] == [("stun:10.0.0.5:3478",)]
 
 
 def test_interfaces_resolve_to_their_addresses() -> None:

@@ -14,7 +14,7 @@ from app.domain.errors import KnownError
 from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
-from app.ui.actions_menu import ActionKey
+from app.ui.schedule.actions_menu import ActionKey
 
 log = logging.getLogger("clinicdesk.demo")
 

@@ -20,3 +20,5 @@ class CallOptions:
     stall_timeout: float = 4.0
     #: How often getStats() is read for the quality indicator and the stall check.
     stats_interval: float = 1.0
+    #: How long a TURN path may take to allocate before it counts as blocked (relay_probe).
+    relay_probe_timeout: float = 2.0

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
@@ -26,8 +27,16 @@ from aiortc.sdp import candidate_from_sdp
 from app.domain.realtime_protocol import SignalKind
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
+from app.media.call_path import call_path
 from app.media.call_state import ALLOWED, CallState, EndReason
-from app.media.ice_config import confined_to, host_addresses, rtc_configuration
+from app.media.ice_config import (
+    IcePolicy,
+    confined_to,
+    host_addresses,
+    offer_ice,
+    rtc_configuration,
+)
+from app.media.relay_probe import RelayRoute, probe_relays, through, turn_routes
 from app.media.signalling import IncomingSignal, Signalling, SignallingError
 from app.media.stats import QualityMeter
 from app.media.tracks import ForwardingTrack
@@ -35,6 +44,14 @@ from app.media.tracks import ForwardingTrack
 log = logging.getLogger("clinicdesk.media")
 
 CHAT_LABEL = "chat"
+
+
+class _NoRelay(Exception):
+    """The call must be relayed and no TURN path works; `reason` says why."""
+
+    def __init__(self, reason: EndReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
 
 
 class CallRole(StrEnum):
@@ -77,6 +94,8 @@ class CallSession:
         self._meter = QualityMeter()
         self._last_packets_at = time.monotonic()
         self._reconnecting: asyncio.Task[None] | None = None
+        #: The TURN route the current peer connection uses (None: no relay).
+        self.relay: RelayRoute | None = None
         self._addresses = host_addresses(self.options.ice)
         if self._addresses == []:
             log.warning("none of the call network interfaces %s has an address: only a TURN "
@@ -95,6 +114,8 @@ class CallSession:
         if self.role is CallRole.CALLER:
             try:
                 await self._send_offer(restart=False)
+            except _NoRelay as error:
+                await self._end(error.reason, tell_peer=True)
             except (SignallingError, OSError) as error:
                 log.warning("the offer could not be sent: %s", error)
                 await self._end(EndReason.NOT_CONNECTED, tell_peer=False)
@@ -126,8 +147,28 @@ class CallSession:
 
     # -- peer connections ----------------------------------------------------------------------
 
-    def _new_peer_connection(self) -> RTCPeerConnection:
-        pc = RTCPeerConnection(rtc_configuration(self.options.ice))
+    async def _ice_for_next_connection(self) -> IcePolicy:
+        """The ICE policy of the next peer connection: through the first TURN path that works.
+
+        Probed again for every connection: a reconnection may follow a change of network.
+        Raises _NoRelay when the call must be relayed and no path works.
+        """
+        policy = self.options.ice
+        self.relay = None
+        if not turn_routes(policy.servers):
+            return policy
+        probe = await probe_relays(policy.servers, self.options.relay_probe_timeout)
+        self.relay = probe.route
+        if probe.route is None and policy.relay_only:
+            raise _NoRelay(EndReason.RELAY_REFUSED if probe.refused
+                           else EndReason.RELAY_UNREACHABLE)
+        if probe.route is None:
+            log.warning("no TURN relay path works (refused %d, unreachable %d): direct only",
+                        len(probe.refused), len(probe.unreachable))
+        return through(policy, probe.route)
+
+    def _new_peer_connection(self, ice: IcePolicy) -> RTCPeerConnection:
+        pc = RTCPeerConnection(rtc_configuration(ice))
         self.generation += 1 if self.role is CallRole.CALLER else 0
         self._meter.reset()
         self._last_packets_at = time.monotonic()
@@ -162,7 +203,7 @@ class CallSession:
         self._early_candidates = []
         if old is not None:
             await old.close()
-        self.pc = self._new_peer_connection()
+        self.pc = self._new_peer_connection(await self._ice_for_next_connection())
         return self.pc
 
     async def _set_local(self, pc: RTCPeerConnection, description: RTCSessionDescription) -> None:
@@ -190,14 +231,8 @@ class CallSession:
             "type": "offer", "sdp": pc.localDescription.sdp, "generation": self.generation,
             "restart": restart,
         }
-        if self.options.ice.servers:
-            # The page uses the same STUN/TURN servers (RTCIceServer's JSON).
-            offer["ice_servers"] = [
-                {key: value for key, value in (("urls", list(server.urls)),
-                                               ("username", server.username),
-                                               ("credential", server.credential)) if value}
-                for server in self.options.ice.servers
-            ]
+        # The page uses the same STUN/TURN servers (RTCIceServer's JSON) and policy.
+        offer.update(offer_ice(self.options.ice))
         await self.signalling.send(SignalKind.OFFER, offer)
 
     async def _answer(self, payload: dict[str, Any]) -> None:
@@ -206,7 +241,11 @@ class CallSession:
             log.info("ignored an old offer (generation %s)", generation)
             return
         self.generation = generation
-        pc = await self._replace_peer_connection()
+        try:
+            pc = await self._replace_peer_connection()
+        except _NoRelay as error:
+            await self._end(error.reason, tell_peer=True)
+            return
         offer = RTCSessionDescription(sdp=str(payload["sdp"]), type="offer")
         self.remote_sdps.append(offer.sdp)
         await pc.setRemoteDescription(offer)
@@ -300,6 +339,8 @@ class CallSession:
                 if self.role is CallRole.CALLER:
                     try:
                         await self._send_offer(restart=True)
+                    except _NoRelay as error:
+                        log.warning("no relay for a reconnection: %s", error.reason.name)
                     except (SignallingError, OSError) as error:
                         log.warning("a reconnection offer could not be sent: %s", error)
                 wait = remaining if self.role is CallRole.CALLEE else min(
@@ -387,7 +428,7 @@ class CallSession:
             except (AttributeError, RuntimeError, KeyError) as error:
                 log.debug("no stats this round: %r", error)  # closed midway
                 continue
-            quality = self._meter.sample(report)
+            quality = replace(self._meter.sample(report), path=call_path(pc, self.relay))
             if pc is not self.pc:
                 continue
             now = time.monotonic()

@@ -19,6 +19,15 @@ class EndReason(StrEnum):
     CONNECTION_LOST = "The connection was lost and could not be restored."
     NOT_CONNECTED = "The call could not be connected."
     FAILED = "The call failed."
+    RELAY_REFUSED = (
+        "The hospital's relay server (TURN) refused this call's credentials: they have expired "
+        "or are not valid. Try the call again; if this happens again, ask IT to check the TURN "
+        "settings."
+    )
+    RELAY_UNREACHABLE = (
+        "The call could not reach the hospital's relay server (TURN), which calls here must go "
+        "through. Check the network connection, or ask IT whether the relay is running."
+    )
 
 
 #: The states a call may move to from each state (ENDED is final).

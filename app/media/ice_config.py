@@ -64,6 +64,22 @@ def rtc_configuration(policy: IcePolicy) -> RTCConfiguration:
     )
 
 
+def offer_ice(policy: IcePolicy) -> dict[str, object]:
+    """What the offer tells the far side (the patient's page): every server, all its URLs, with
+    the call's credentials (never a secret: the server keeps that), and the transport policy."""
+    ice: dict[str, object] = {}
+    if policy.servers:
+        ice["ice_servers"] = [
+            {key: value for key, value in (("urls", list(server.urls)),
+                                           ("username", server.username),
+                                           ("credential", server.credential)) if value}
+            for server in policy.servers
+        ]
+    if policy.relay_only:
+        ice["ice_transport_policy"] = "relay"
+    return ice
+
+
 def _is_address(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from aiortc import RTCStatsReport
 from aiortc.stats import (
@@ -10,6 +11,9 @@ from aiortc.stats import (
     RTCRemoteInboundRtpStreamStats,
     RTCTransportStats,
 )
+
+if TYPE_CHECKING:
+    from app.media.call_path import CallPath
 
 #: Above these a connection is poor (the clinician is warned) or fair.
 POOR_RTT = 0.400
@@ -38,12 +42,16 @@ class CallQuality:
     #: Anything at all came in (media, RTCP, data channel): a muted, camera-off peer that
     #: sends no RTP still sends receiver reports, so silence here means the peer is gone.
     heard_from_peer: bool = True
+    #: The path the media took (host, server-reflexive, relay UDP/TCP/TLS), once known.
+    path: "CallPath | None" = None
 
     def summary(self) -> str:
         rtt = "–" if self.rtt is None else f"{self.rtt * 1000:.0f} ms"
+        path = f", path {self.path.summary()}" if self.path is not None else ""
         return (
             f"{self.level.value}: round trip {rtt}, loss {self.loss * 100:.1f}%, "
             f"in {self.bitrate_in / 1000:.0f} kbit/s, out {self.bitrate_out / 1000:.0f} kbit/s"
+            f"{path}"
         )
 
 

@@ -90,6 +90,8 @@ POLICY_KEYS: dict[str, PolicyKey] = {
         PolicyKey("server_url", str, _server_url, "", "Server URL"),
         PolicyKey("ice_interfaces", list, _ice_interfaces, [], "Network interfaces for calls"),
         PolicyKey("turn_servers", list, _turn_servers, [], "TURN servers"),
+        # IT's rule that call media never go peer to peer (the server may say so too).
+        PolicyKey("relay_only", bool, _flag, False, "Calls only through the TURN relay"),
         PolicyKey("allow_test_pattern", bool, _flag, False,
                   "Allow the test pattern and tone (training rooms)"),
         PolicyKey("idle_lock_minutes", int, _idle_lock_minutes, 0, "Lock after idle (minutes)"),

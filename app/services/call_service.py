@@ -66,7 +66,7 @@ class CallConfig:
         cls, values: Mapping[str, Any], ice_servers: Sequence[IceServer] = (), *,
         demo: bool = False, **more: Any
     ) -> "CallConfig":
-        """From the effective settings' values (ice_interfaces, turn_servers,
+        """From the effective settings' values (ice_interfaces, turn_servers, relay_only,
         allow_test_pattern) and the STUN/TURN servers (with credentials) the server gave. The
         demo always allows the test sources."""
         servers = list(ice_servers)
@@ -74,18 +74,23 @@ class CallConfig:
         servers += [IceServer((url,)) for url in values.get("turn_servers") or []
                     if url not in known]
         ice = IcePolicy(servers=tuple(servers),
-                        interfaces=tuple(values.get("ice_interfaces") or ()))
+                        interfaces=tuple(values.get("ice_interfaces") or ()),
+                        relay_only=bool(values.get("relay_only", False)))
         options = more.pop("options", CallOptions())
         return cls(options=replace(options, ice=ice),
                    allow_test_sources=demo or bool(values.get("allow_test_pattern", False)),
                    **more)
 
 
-    def with_servers(self, ice_servers: Sequence[IceServer]) -> "CallConfig":
-        """This config with the server's STUN/TURN servers first (the settings' ones kept)."""
+    def with_servers(
+        self, ice_servers: Sequence[IceServer], relay_only: bool = False
+    ) -> "CallConfig":
+        """This config with the call's STUN/TURN servers first (the settings' ones kept); relay
+        only when the server or this machine's policy says so."""
         known = {url for server in ice_servers for url in server.urls}
         own = [s for s in self.options.ice.servers if not set(s.urls) & known]
-        ice = replace(self.options.ice, servers=(*ice_servers, *own))
+        ice = replace(self.options.ice, servers=(*ice_servers, *own),
+                      relay_only=self.options.ice.relay_only or relay_only)
         return replace(self, options=replace(self.options, ice=ice))
 
 
@@ -216,9 +221,11 @@ class CallService(QObject):
         return self.state not in (CallState.IDLE, CallState.ENDED)
 
     async def start_call(
-        self, signalling: Signalling, patient_name: str, audio_only: bool = False
+        self, signalling: Signalling, patient_name: str, audio_only: bool = False,
+        ice_servers: Sequence[IceServer] = (), relay_only: bool = False,
     ) -> None:
-        """Open the devices and call the patient over `signalling` (the caller side).
+        """Open the devices and call the patient over `signalling` (the caller side), through
+        this call's `ice_servers` (from the server: TURN credentials minted for it) first.
 
         Raises KnownError if a call is already on or no microphone can be opened.
         """
@@ -254,7 +261,9 @@ class CallService(QObject):
         self.audio_output.start(self.remembered("speaker"))
         if not audio_only:
             self._self_view.attach(media.self_view)
-        options = replace(self.config.options, audio_only=audio_only)
+        # This call's servers; the config itself keeps only what the settings say.
+        config = self.config.with_servers(ice_servers, relay_only)
+        options = replace(config.options, audio_only=audio_only)
         # No camera: no video track at all (the patient's page shows the clinician's name),
         # never a black or made-up picture. The patient's own video still comes in.
         self.session = CallSession(

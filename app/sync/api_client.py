@@ -158,11 +158,13 @@ class ApiClient:
              for p in locations],
         )
 
-    async def ice_servers(self) -> list[IceServer]:
-        """The STUN/TURN servers the hospital's server gives for calls."""
-        body = await self._json("GET", "/calls/ice-servers")
-        return [IceServer(tuple(s["urls"]), s.get("username") or None,
-                          s.get("credential") or None) for s in body]
+    async def call_ice(self, appointment_id: UUID) -> tuple[list[IceServer], bool]:
+        """The call's STUN/TURN servers (TURN credentials minted for this call) and whether
+        its media must go through the relay (the server's ice_relay_only)."""
+        body = await self._json("GET", f"/calls/{appointment_id}/ice-servers")
+        servers = [IceServer(tuple(s["urls"]), s.get("username") or None,
+                             s.get("credential") or None) for s in body["ice_servers"]]
+        return servers, body.get("ice_transport_policy") == "relay"
 
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")

@@ -5,7 +5,8 @@
  * waiting-room.js owns the socket and switches to the #call section on the first offer; this
  * module plugs into it through window.clinicDesk (onSignal, sendSignal, localStream, audioOnly,
  * showEnded). The desktop (aiortc) is always the caller:
- *   offer   {type, sdp, generation[, restart, ice_servers]}  candidates inside the SDP
+ *   offer   {type, sdp, generation[, restart, ice_servers, ice_transport_policy]}
+ *                                                            candidates inside the SDP
  *   answer  {type, sdp, generation}                           sent by us, candidates inside
  *   candidate {candidate, sdpMid, sdpMLineIndex}              only those found after the answer
  *   hangup  {reason}
@@ -19,6 +20,9 @@
    * STUN/TURN servers gathering finishes in milliseconds; a slow TURN server must not hold up
    * the call. */
   var GATHER_TIMEOUT_MS = 1500;
+  /* Once one candidate is there, the others that come at once get this long; the answer then
+   * goes (a TURN path a firewall drops never finishes gathering: its wait would delay the call). */
+  var FIRST_CANDIDATE_GRACE_MS = 100;
 
   var desk = window.clinicDesk;
   var pc = null;            // the current RTCPeerConnection (null outside a call)
@@ -41,6 +45,8 @@
     if (message.kind === "offer") { answerOffer(payload); }
     else if (message.kind === "candidate") { addCandidate(payload); }
     else if (message.kind === "hangup") {
+      // The clinician could not reach the relay: no call; the next offer is answered as usual.
+      if (desk.callNotMade && desk.callNotMade(payload.reason)) { closePeerConnection(); return; }
       // waiting-room.js shows "Your consultation has ended" right after this hook returns.
       closeCall();
     }
@@ -51,7 +57,7 @@
     if (pc && offered <= generation) { return; }  // a late copy of an offer already answered
     generation = offered;
     buildControls();
-    replacePeerConnection(offer.ice_servers);
+    replacePeerConnection(offer.ice_servers, offer.ice_transport_policy);
     var current = pc;
     // A restart means the desktop lost the connection (even if ours still looks alive).
     if (offer.restart) { setCallState("reconnecting", "Reconnecting…"); }
@@ -83,12 +89,21 @@
 
   /* ---- The peer connection -------------------------------------------------------------- */
 
-  function replacePeerConnection(iceServers) {
+  function replacePeerConnection(iceServers, transportPolicy) {
     closePeerConnection();
     // No default STUN server: only what the clinic's server hands out (a hospital network may
-    // forbid public ones, and none is needed on the same network).
-    var connection = new RTCPeerConnection({ iceServers: Array.isArray(iceServers) ? iceServers : [] });
+    // forbid public ones, and none is needed on the same network). The TURN credentials are
+    // this call's own (minted by the server); "relay" keeps media off any direct path.
+    var connection = new RTCPeerConnection({
+      iceServers: Array.isArray(iceServers) ? iceServers : [],
+      iceTransportPolicy: transportPolicy === "relay" ? "relay" : "all"
+    });
     pc = connection;
+    connection.relayErrors = [];
+    connection.onicecandidateerror = function (event) {
+      // A TURN server that refused us (401: credentials) or could not be reached: for support.
+      connection.relayErrors.push({ url: event.url, code: event.errorCode, text: event.errorText });
+    };
     connection.remoteVideo = new MediaStream();
     connection.remoteAudio = new MediaStream();
     connection.ontrack = function (event) { if (connection === pc) { showRemoteTrack(connection, event.track); } };
@@ -112,22 +127,31 @@
     setChatOpen(false);
     if (old) {
       old.ontrack = old.ondatachannel = old.onicecandidate = old.oniceconnectionstatechange = null;
+      old.onicecandidateerror = null;
       try { old.close(); } catch (e) { /* already closed */ }
     }
   }
 
-  /* Resolves once ICE gathering completed, or after GATHER_TIMEOUT_MS (then we trickle). */
+  /* Resolves once ICE gathering completed, FIRST_CANDIDATE_GRACE_MS after the first candidate,
+   * or after GATHER_TIMEOUT_MS (then we trickle the rest). */
   function gathered(connection) {
     return new Promise(function (resolve) {
       if (connection.iceGatheringState === "complete") { resolve(); return; }
       var timer = window.setTimeout(done, GATHER_TIMEOUT_MS);
+      var grace = null;
       function done() {
         window.clearTimeout(timer);
+        window.clearTimeout(grace);
         connection.removeEventListener("icegatheringstatechange", changed);
+        connection.removeEventListener("icecandidate", found);
         resolve();
       }
       function changed() { if (connection.iceGatheringState === "complete") { done(); } }
+      function found(event) {
+        if (event.candidate && grace === null) { grace = window.setTimeout(done, FIRST_CANDIDATE_GRACE_MS); }
+      }
       connection.addEventListener("icegatheringstatechange", changed);
+      connection.addEventListener("icecandidate", found);
     });
   }
 
@@ -332,6 +356,26 @@
 
   /* ---- For tests and support: a summary of the call's statistics ------------------------ */
 
+  /* The path the media took, from the selected candidate pair: {local, remote, relayProtocol}
+   * (candidate types host / srflx / prflx / relay; relayProtocol udp / tcp / tls). */
+  function callPath(report) {
+    var pairId = null;
+    report.forEach(function (entry) {
+      if (entry.type === "transport" && entry.selectedCandidatePairId && !pairId) {
+        pairId = entry.selectedCandidatePairId;
+      }
+    });
+    var pair = pairId ? report.get(pairId) : null;
+    if (!pair) { return null; }
+    var local = report.get(pair.localCandidateId);
+    var remote = report.get(pair.remoteCandidateId);
+    if (!local || !remote) { return null; }
+    return {
+      local: local.candidateType, remote: remote.candidateType,
+      relayProtocol: local.candidateType === "relay" ? (local.relayProtocol || null) : null
+    };
+  }
+
   desk.callStats = function () {
     if (!pc) { return Promise.resolve(null); }
     return pc.getStats().then(function (report) {
@@ -339,7 +383,8 @@
         ice: pc ? pc.iceConnectionState : "closed", generation: generation,
         videoFramesDecoded: 0, audioPacketsReceived: 0, audioEnergy: 0,
         localSdp: pc && pc.localDescription ? pc.localDescription.sdp : "",
-        remoteSdp: pc && pc.remoteDescription ? pc.remoteDescription.sdp : ""
+        remoteSdp: pc && pc.remoteDescription ? pc.remoteDescription.sdp : "",
+        path: callPath(report), relayErrors: pc ? pc.relayErrors.slice() : []
       };
       report.forEach(function (entry) {
         if (entry.type !== "inbound-rtp") { return; }

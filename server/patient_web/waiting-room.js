@@ -548,6 +548,7 @@
 
   function signal(message) {
     if (message.kind === "offer" && document.body.getAttribute("data-showing") !== "call") {
+      $("call-not-made").hidden = true;
       stopWaitedClock();
       if (earlyTimer) { window.clearTimeout(earlyTimer); earlyTimer = null; }
       if (stream) { $("local-video").srcObject = stream; }
@@ -558,7 +559,31 @@
     if (typeof hook === "function") {
       try { hook(message); } catch (e) { if (window.console) { window.console.error(e); } }
     }
-    if (message.kind === "hangup") { finish("ended"); }
+    if (message.kind === "hangup") {
+      var reason = (message.payload || {}).reason;
+      if (RELAY_FAILURES.hasOwnProperty(reason)) { callNotMade(RELAY_FAILURES[reason]); }
+      else { finish("ended"); }
+    }
+  }
+
+  /* The clinician's computer could not reach the clinic's relay (the server that carries calls
+   * through hospital firewalls): no call was made, so the patient keeps waiting. */
+  var RELAY_FAILURES = {
+    relay_refused: "Your clinician could not start the video call just now (the clinic's call " +
+      "service refused it). Please keep this page open: your clinician will try again or phone you.",
+    relay_unreachable: "Your clinician could not start the video call just now (the clinic's " +
+      "call service could not be reached). Please keep this page open: your clinician will try " +
+      "again or phone you."
+  };
+
+  function callNotMade(text) {
+    var notice = $("call-not-made");
+    notice.querySelector("p").textContent = text;
+    notice.hidden = false;
+    if (document.body.getAttribute("data-showing") !== "waiting") {
+      show("waiting");
+      startWaitedClock(waitedBase + (Date.now() - waitedAt) / 1000);
+    }
   }
 
   window.clinicDesk = {
@@ -572,7 +597,9 @@
     /* The clinician's name as the page shows it ("Dr Ng"). */
     clinician: function () { return (details && details.clinician) || "Your clinician"; },
     audioOnly: function () { return audioOnly; },
-    showEnded: function () { finish("ended"); }
+    showEnded: function () { finish("ended"); },
+    /* True for a hangup that means "no call was made" (the patient keeps waiting). */
+    callNotMade: function (reason) { return RELAY_FAILURES.hasOwnProperty(reason); }
   };
 
   /* ---- Start ------------------------------------------------------------------------------ */

@@ -9,8 +9,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from app.ui.actions_menu import ActionKey, action_states
-from app.ui.call_controller import CallController
 from PySide6.QtCore import QObject, QSettings, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
@@ -22,6 +20,8 @@ from app.demo.invite_mail import invite_files
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState
 from app.media.call_state import CallState
 from app.sync.sync_status import Connection
+from app.ui.call.call_controller import CallController
+from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.views.schedule_columns import Column, Role
 from tests.demo.processes import gone
 from tests.server.browser_helpers import DESKTOP, chromium, shown

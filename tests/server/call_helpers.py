@@ -209,13 +209,13 @@ async def _first_frame(desk: Desk) -> None:
 
 
 @asynccontextmanager
-async def patient_browser() -> AsyncIterator[Browser]:
+async def patient_browser(*extra_args: str) -> AsyncIterator[Browser]:
     """Headless Chromium with the fake camera and microphone (skips without chromium)."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed (apt-get install chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
+            executable_path=str(CHROMIUM), args=[*ARGS, *extra_args], headless=True
         )
         try:
             yield browser

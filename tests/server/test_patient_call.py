@@ -18,8 +18,6 @@ from playwright.async_api import Page
 
 from app.media.call_state import CallState, EndReason
 from app.media.ice_config import LOOPBACK, candidate_addresses
-from server.database import create_db_engine
-from server.models.base import ServerTable
 from tests.media_peers import drained
 from tests.polling import eventually
 from tests.server.axe_check import assert_clean_async
@@ -34,6 +32,7 @@ from tests.server.call_helpers import (
     shown,
     to_waiting_room,
 )
+from tests.server.conftest import sqlite_database
 from tests.server.test_patient_pages import Clinic2, mail, served  # noqa: F401  (fixtures)
 
 log = logging.getLogger(__name__)
@@ -57,11 +56,7 @@ document.addEventListener('DOMContentLoaded', function () {
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """SQLite only: the call does not touch the database beyond booking (saves a second run)."""
-    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
-    engine = create_db_engine(url)
-    ServerTable.metadata.create_all(engine)
-    engine.dispose()
-    yield url
+    yield sqlite_database(tmp_path)
 
 
 @dataclass

@@ -139,6 +139,20 @@ ROWS = [
     Row("GET", "/users", "user list", _fixed("/users"), ADMIN),
     Row("GET", "/users/staff", "staff directory", _fixed("/users/staff"), STAFF),
     Row("GET", "/calls/ice-servers", "STUN/TURN for calls", _fixed("/calls/ice-servers"), STAFF),
+    Row(
+        "GET",
+        "/calls/{appointment_id}/ice-servers",
+        "a visible call's ICE servers",
+        _fixed("/calls/{okafor_appointment}/ice-servers"),
+        STAFF - {"clerk"},
+    ),
+    Row(
+        "GET",
+        "/calls/{appointment_id}/ice-servers",
+        "an unrelated call's ICE servers",
+        _fixed("/calls/{lee_appointment}/ice-servers"),
+        NOBODY,
+    ),
     Row("POST", "/users", "create user", _new_user, ADMIN, 201),
     Row("GET", "/users/{user_id}", "one user", _fixed("/users/{ng}"), ADMIN),
     Row(

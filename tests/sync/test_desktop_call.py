@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.application import Application
 from app.domain.enums import AppointmentStatus, DisplayState, SyncState
 from app.domain.realtime_protocol import SignalKind
+from app.domain.records import Appointment
 from app.media.call_state import CallState
 from app.services.call_service import CallConfig
 from app.sync.realtime_client import RealtimeClient
@@ -41,6 +44,29 @@ def qloop(qapp: object) -> Iterator[QtLoop]:
         yield loop
 
 
+def book_on_screen(qloop: QtLoop, window: Application, clerk: Desk, clinician: UUID,
+                   patient: str) -> Appointment:
+    """The clerk books `patient` with `clinician` in a few minutes; the row is on screen."""
+    qloop.run(clerk.sign_in())
+    qloop.run(clerk.sync())
+    soon = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    booked = qloop.run(clerk.book(clinician, soon, patient))
+    qloop.run(clerk.sync())
+    show_day_of(qloop, window, soon)
+    qloop.wait_until(lambda: booked.id in rows(window))
+    return booked
+
+
+def patient_link(qloop: QtLoop, window: Application, booked: Appointment) -> str:
+    """The patient's join link, as Copy patient link gives it."""
+    assert window.contact is not None
+    links: list[str | None] = []
+    window.contact.patient_link(rows(window)[booked.id], lambda url, _e: links.append(url))
+    qloop.wait_until(lambda: bool(links))
+    assert links[0] is not None
+    return links[0]
+
+
 def test_calling_the_waiting_patient_from_the_schedule(
     tmp_path: Path, qtbot: QtBot, qloop: QtLoop, live: LiveServer, clinic: LiveClinic,
     screenshot_dir: Path | None,
@@ -51,19 +77,8 @@ def test_calling_the_waiting_patient_from_the_schedule(
     assert window.calls is not None and window.contact is not None
     window.calls.config = CallConfig(options=quick_options(), allow_test_sources=True)
     try:
-        qloop.run(clerk.sign_in())
-        qloop.run(clerk.sync())
-        soon = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
-        booked = qloop.run(clerk.book(clinic.ids["ng"], soon, "Ada Lovelace"))
-        qloop.run(clerk.sync())
-        show_day_of(qloop, window, soon)
-        qloop.wait_until(lambda: booked.id in rows(window))
-
-        links: list[str | None] = []
-        window.contact.patient_link(rows(window)[booked.id], lambda url, _e: links.append(url))
-        qloop.wait_until(lambda: bool(links))
-        assert links[0] is not None
-        patient = qloop.run(patient_in_waiting_room(live.url, links[0]))
+        booked = book_on_screen(qloop, window, clerk, clinic.ids["ng"], "Ada Lovelace")
+        patient = qloop.run(patient_in_waiting_room(live.url, patient_link(qloop, window, booked)))
 
         model = window.model
 
@@ -176,13 +191,7 @@ def test_a_second_taker_is_told_who_has_the_call(
     window.calls.config = CallConfig(options=quick_options(), allow_test_sources=True)
     first_taker = None
     try:
-        qloop.run(clerk.sign_in())
-        qloop.run(clerk.sync())
-        soon = (datetime.now(UTC) + timedelta(minutes=3)).replace(second=0, microsecond=0)
-        booked = qloop.run(clerk.book(clinic.ids["ng"], soon, "Grace Hopper"))
-        qloop.run(clerk.sync())
-        show_day_of(qloop, window, soon)
-        qloop.wait_until(lambda: booked.id in rows(window))
+        booked = book_on_screen(qloop, window, clerk, clinic.ids["ng"], "Grace Hopper")
         # Another desktop (the clerk's, who sees Dr Ng's schedule) has started this call.
         first_taker = RealtimeClient(clerk.api, on_changes=lambda _c: None,
                                      on_presence=lambda _e: None,

@@ -73,20 +73,22 @@ class CallController(WindowController):
         self.inCallChanged.emit(True)
         log.info("starting a %s call", "phone" if audio_only else "video")
         self._task = asyncio.ensure_future(
-            self._start(self._signalling, appointment.patient.name, audio_only))
+            self._start(self._signalling, appointment, audio_only))
         return window
 
-    async def _start(self, signalling: HubSignalling, name: str, audio_only: bool) -> None:
+    async def _start(
+        self, signalling: HubSignalling, appointment: Appointment, audio_only: bool
+    ) -> None:
         try:
-            # The hospital's STUN/TURN servers, as the server says now (for both sides).
-            servers = await self.sync.api.ice_servers()
+            # This call's STUN/TURN servers and credentials, minted now (for both sides).
+            servers, relay_only = await self.sync.api.call_ice(appointment.id)
         except KnownError as error:
-            log.info("no STUN/TURN list from the server (%s): direct connections only",
+            log.info("no STUN/TURN list from the server (%s): this machine's own only",
                      type(error).__name__)
-            servers = []
-        self.calls.config = self.calls.config.with_servers(servers)
+            servers, relay_only = [], False
         try:
-            await self.calls.start_call(signalling, name, audio_only)
+            await self.calls.start_call(signalling, appointment.patient.name, audio_only,
+                                        servers, relay_only)
         except KnownError as error:
             self._bridge.warning.emit(str(error))
             await self._finish()

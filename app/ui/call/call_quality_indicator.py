@@ -1,4 +1,5 @@
-"""Connection quality in the call window: a coloured dot and a word, the figures in the tooltip."""
+"""Connection quality in the call window: a coloured dot, a word and the path the media took
+(direct, or relay UDP/TCP/TLS); the figures in the tooltip."""
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QWidget
@@ -25,7 +26,11 @@ class QualityIndicator(QLabel):
     def show_quality(self, quality: CallQuality | None) -> None:
         self.level = QualityLevel.UNKNOWN if quality is None else quality.level
         colour, text = _LOOK[self.level]
+        if quality is not None and quality.path is not None:
+            text = f"{text} · {quality.path.summary()}"
         self.setText(f'<span style="color:{colour}; font-size:14pt">●</span> {text}')
         self.setAccessibleName(text)
+        summary = "" if quality is None else quality.summary()
+        # Not capitalize(): it would lower "UDP" and "TLS" in the path.
         self.setToolTip("Waiting for the first measurement" if quality is None
-                        else quality.summary().capitalize())
+                        else summary[:1].upper() + summary[1:])
