@@ -7,6 +7,7 @@ refuses to store (a NUL on PostgreSQL, a date past 9999), which is rejected on i
 """
 
 import logging
+from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -63,9 +64,16 @@ def _rejected(mutation: Mutation, error: ApiError) -> MutationResult:
     )
 
 
+def _sentence(detail: Any) -> str:
+    """The rule's own sentence for a failed check, without pydantic's "Value error, " prefix."""
+    if detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
+        return str(detail["ctx"]["error"])
+    return str(detail["msg"])
+
+
 def _payload_error(error: ValidationError) -> ApiError:
     fields = [
-        FieldError(".".join(str(p) for p in e["loc"]) or "payload", str(e["msg"]))
+        FieldError(".".join(str(p) for p in e["loc"]) or "payload", _sentence(e))
         for e in error.errors()
     ]
     return invalid(fields)

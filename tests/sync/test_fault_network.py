@@ -2,6 +2,8 @@
 process behind a misbehaving proxy): nothing lost, nothing doubled, the queue drains itself."""
 
 import itertools
+import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,7 +13,14 @@ import pytest
 
 from app.domain.enums import SyncState
 from app.sync.backoff import Backoff
-from tests.sync.desk import Desk, eventually, server_view, signed_in_desks, tomorrow_at
+from tests.sync.desk import (
+    Desk,
+    done,
+    eventually,
+    server_view,
+    signed_in_desks,
+    tomorrow_at,
+)
 from tests.sync.faulty_proxy import FaultyProxy
 from tests.sync.live_server import LiveClinic, LiveServer
 
@@ -153,3 +162,27 @@ async def test_a_push_that_gets_through_starts_the_backoff_again(
         await check_converged(desk, tmp_path, live.url, 60)
     finally:
         await desk.close()
+
+
+@pytest.mark.asyncio
+async def test_an_unstorable_change_in_the_outbox_waits_under_needs_attention(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    async with signed_in_desks(tmp_path, live.url, "clerk") as [desk]:
+        await offline_bookings(desk, clinic, 6)
+        # An older Clinic Desk let a NUL into a patient's name: the server can never store it.
+        with sqlite3.connect(desk.store.path) as raw:
+            seq, payload = raw.execute(
+                "SELECT seq, payload FROM outbox WHERE intent = 'patient.upsert' "
+                "ORDER BY seq LIMIT 1 OFFSET 2").fetchone()
+            fields = json.loads(payload)
+            fields["name"] = "Patient\x000002"
+            raw.execute("UPDATE outbox SET payload = ? WHERE seq = ?", (json.dumps(fields), seq))
+        await desk.sync()
+        assert await desk.pending() == 0  # nothing is stuck behind it
+        refused = await done(desk.store.rejected())
+        assert [r.message for r in refused if "Patient 0002" in r.title] != []
+        assert any("control character" in r.message for r in refused), refused
+        assert all("Patient 0002" in r.title for r in refused), refused
+        synced = [row[0] for row in await server_view(tmp_path, live.url)]
+        assert synced == [name for name in expected(6) if name != "Patient 0002"]
