@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.errors import ValidationFailed
 from app.domain.records import Appointment, Participant
 from app.services.schedule_service import ScheduleService
 from app.store.local_store import LocalStore
@@ -273,6 +274,76 @@ def test_video_without_email_is_refused(
     )
     assert focused() is dialog.email_edit
     assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("ann@example.org, other@example.net", "Enter one email address only."),
+        ("not an email", "This is not an email address (it looks like name@example.org)."),
+    ],
+)
+def test_an_email_field_holds_one_address(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore, email: str, message: str
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", email)
+    choose_clinician(dialog)
+
+    press(Qt.Key.Key_Return)
+
+    assert dialog.error_text("patient.email") == f"Error: {message}"
+    assert dialog.isVisible() and dialog.email_edit.text() == email  # kept for correcting
+    assert stored(store) == []
+
+
+def test_pasted_control_characters_are_refused_in_the_dialog(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    dialog = open_dialog()
+    fill_patient(dialog, "Jane Doe", "jane@example.org")
+    choose_clinician(dialog)
+    dialog.name_edit.setText("Jane\x00Doe")  # a paste from another program
+    dialog.mrn_edit.setText("H1\x1b[2J")
+    dialog.notes_edit.setPlainText("Two lines\nare fine\x07")
+
+    press(Qt.Key.Key_Return)
+
+    assert "control character" in dialog.error_text("patient.name")
+    assert "control character" in dialog.error_text("patient.mrn")
+    assert "control character" in dialog.error_text("notes")
+    assert dialog.isVisible() and stored(store) == []
+
+
+@pytest.mark.parametrize(
+    ("patient", "field"),
+    [
+        (PatientDraft(name="Ann\x00e", email="ann@example.org"), "patient.name"),
+        (PatientDraft(name="Ann", email="x@example.org\r\nBcc: y@example.net"), "patient.email"),
+        (PatientDraft(name="Ann", phone="0207\n946"), "patient.phone"),
+        (PatientDraft(name="Ann", email="ann@example.org", date_of_birth=date(1, 1, 1)),
+         "patient.date_of_birth"),
+    ],
+)
+def test_the_store_never_queues_what_the_server_cannot_store(
+    store: LocalStore, patient: PatientDraft, field: str
+) -> None:
+    draft = AppointmentDraft(patient=patient, clinician_id=DR_NG.id, start=NEXT_QUARTER,
+                             duration_minutes=20, kind=AppointmentKind.PHONE)
+    with pytest.raises(ValidationFailed) as refused:
+        store.save_appointment(draft).result()
+    assert [error.field for error in refused.value.errors] == [field]
+    assert stored(store) == [] and store.sync_counts().result() == (0, 0)
+
+
+def test_the_store_refuses_a_start_no_database_holds(store: LocalStore) -> None:
+    far = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    draft = AppointmentDraft(patient=PatientDraft(name="Ann", phone="1"), clinician_id=DR_NG.id,
+                             start=far, duration_minutes=20, kind=AppointmentKind.PHONE)
+    with pytest.raises(ValidationFailed) as refused:
+        store.save_appointment(draft).result()
+    assert refused.value.errors[0].message == "Enter a date between the years 1900 and 9998."
+    assert store.sync_counts().result() == (0, 0)
 
 
 def test_start_in_the_past_is_refused(

@@ -11,6 +11,7 @@ from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.errors import ValidationFailed
 from app.domain.records import Appointment
+from app.store.database import open_engine
 from app.store.errors import SchemaTooNew, StoreUnavailable
 from app.store.local_store import LocalStore
 from app.store.migrations import SCHEMA_VERSION
@@ -33,6 +34,14 @@ def test_new_store_is_migrated_and_in_wal_mode(store: LocalStore) -> None:
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
+
+
+def test_a_saved_booking_survives_a_power_cut(tmp_path: Path) -> None:
+    # synchronous=FULL: WAL's NORMAL may lose the last commits the user was told were saved.
+    engine = open_engine(tmp_path / "power.sqlite3")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()
 
 
 def test_a_store_from_a_newer_version_is_refused(tmp_path: Path, clock: FixedClock) -> None:

@@ -6,17 +6,70 @@ live in validation.py and the server runs them. These classes only bound sizes a
 """
 
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, field_validator
+from pydantic import AfterValidator, AwareDatetime, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.validation import date_problem, email_problem, text_problem, time_problem
 
 #: Upper bound of list sizes in one request, far above any rule, so bodies stay small.
 MAX_LIST_ITEMS = 200
 _TIME_ZONES = frozenset(available_timezones())
+
+
+# What a client sends is checked against the rules of app/domain/validation.py, so nothing
+# reaches the database that it cannot hold (a NUL on PostgreSQL, a year past 9999) or that
+# would split a mail header. Only the XCreate / XUpdate classes check: records already stored
+# must still be readable (XPublic) whatever older versions let in.
+_LABELS = {"mrn": "MRN", "phone": "phone number", "hospital_name": "hospital name"}
+
+
+def _what(info: ValidationInfo) -> str:
+    name = info.field_name or "text"
+    return "the " + _LABELS.get(name, name)
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _one_line(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None:
+        _refuse(text_problem(value, _what(info)))
+    return value
+
+
+def _lines(value: str | None, info: ValidationInfo) -> str | None:
+    if value is not None:
+        _refuse(text_problem(value, _what(info), multiline=True))
+    return value
+
+
+def _email(value: str | None) -> str | None:
+    if value is not None:
+        _refuse(email_problem(value))
+    return value
+
+
+def _storable_date(value: date | None) -> date | None:
+    if value is not None:
+        _refuse(date_problem(value))
+    return value
+
+
+def _storable_time(value: datetime | None) -> datetime | None:
+    if value is not None:
+        _refuse(time_problem(value))
+    return value
+
+
+#: A timezone-aware time the databases can hold: bodies and query parameters (422 otherwise).
+StorableTime = Annotated[AwareDatetime, AfterValidator(_storable_time)]
 
 
 class LocationBase(SQLModel):
@@ -34,13 +87,17 @@ class LocationBase(SQLModel):
 
 
 class LocationCreate(LocationBase):
-    pass
+    _one_line = field_validator("hospital_name")(_one_line)
+    _lines = field_validator("address")(_lines)
 
 
 class LocationUpdate(SQLModel):
     hospital_name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=500)
     time_zone: str | None = Field(default=None, max_length=64)
+
+    _one_line = field_validator("hospital_name")(_one_line)
+    _lines = field_validator("address")(_lines)
 
     @field_validator("time_zone")
     @classmethod
@@ -61,7 +118,9 @@ class PatientBase(SQLModel):
 
 
 class PatientCreate(PatientBase):
-    pass
+    _one_line = field_validator("name", "mrn", "phone")(_one_line)
+    _email = field_validator("email")(_email)
+    _storable_date = field_validator("date_of_birth")(_storable_date)
 
 
 class PatientUpdate(SQLModel):
@@ -72,6 +131,10 @@ class PatientUpdate(SQLModel):
     phone: str | None = Field(default=None, max_length=64)
     #: The version the client edited; a newer stored version answers 409.
     base_version: int = Field(ge=1)
+
+    _one_line = field_validator("name", "mrn", "phone")(_one_line)
+    _email = field_validator("email")(_email)
+    _storable_date = field_validator("date_of_birth")(_storable_date)
 
 
 class PatientPublic(PatientBase):
@@ -100,6 +163,17 @@ class AppointmentCreate(AppointmentBase):
     #: Identifiers of this appointment in other systems: {"hl7": "...", "fhir": "..."}.
     external_ids: dict[str, str] = Field(default_factory=dict, max_length=10)
 
+    _storable_time = field_validator("start")(_storable_time)
+    _lines = field_validator("notes")(_lines)
+
+    @field_validator("external_ids")
+    @classmethod
+    def _plain_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        for system, identifier in value.items():
+            if text_problem(system + identifier, "an external id") is not None:
+                raise ValueError("An external id must be one line without control characters.")
+        return value
+
 
 class AppointmentUpdate(SQLModel):
     patient_id: UUID | None = None
@@ -112,10 +186,15 @@ class AppointmentUpdate(SQLModel):
     participants: list[ParticipantIn] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
     base_version: int = Field(ge=1)
 
+    _storable_time = field_validator("start")(_storable_time)
+    _lines = field_validator("notes")(_lines)
+
 
 class AppointmentCancel(SQLModel):
     reason: str = Field(min_length=1, max_length=500)
     base_version: int = Field(ge=1)
+
+    _lines = field_validator("reason")(_lines)
 
 
 class StatusMove(SQLModel):
@@ -147,7 +226,8 @@ class TaskBase(SQLModel):
 
 
 class TaskCreate(TaskBase):
-    pass
+    _lines = field_validator("text")(_lines)
+    _storable_date = field_validator("due_date")(_storable_date)
 
 
 class TaskUpdate(SQLModel):
@@ -156,6 +236,9 @@ class TaskUpdate(SQLModel):
     text: str | None = Field(default=None, min_length=1, max_length=2000)
     done: bool | None = None
     base_version: int = Field(ge=1)
+
+    _lines = field_validator("text")(_lines)
+    _storable_date = field_validator("due_date")(_storable_date)
 
 
 class TaskPublic(TaskBase):

@@ -6,22 +6,92 @@ again inside its write transaction, so two quick saves cannot double-book a clin
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from email_validator import EmailNotValidError, validate_email
 
 from app.domain.drafts import AppointmentDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.errors import FieldError
 from app.domain.records import MAX_GROUP_PARTICIPANTS, Appointment
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_DURATION_MINUTES = 8 * 60
 
 #: Statuses that no longer hold the clinician's time.
 _FREE_STATUSES = frozenset({AppointmentStatus.CANCELLED})
 
+#: The times every store holds whatever the UTC offset: Python's datetime ends at year 9999
+#: (so 9999-12-31 23:59-01:00 overflows when turned into UTC), SQLite keeps it as text and
+#: PostgreSQL's timestamptz starts at 4713 BC. A margin on both sides, far from any clinic day.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+_RANGE = "Enter a date between the years 1900 and 9998."
+
+#: C0 controls (NUL, CR, LF, TAB...), DEL, C1 controls and the Unicode line separators: a NUL
+#: cannot be stored on PostgreSQL, and a line break in a name or an address header splits it.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def text_problem(value: str, what: str, multiline: bool = False) -> str | None:
+    """Why `value` cannot be stored as `what` ("the name"), or None when it can.
+
+    Every text field is one line; `multiline` ones (notes, task text) may keep line breaks.
+    """
+    if multiline:
+        return (f"Remove the invisible control character from {what}."
+                if _CONTROL_BUT_NEWLINE.search(value) else None)
+    if "\n" in value or "\r" in value or "\u2028" in value or "\u2029" in value:
+        return f"Keep {what} on one line."
+    if _CONTROL.search(value):
+        return f"Remove the invisible control character from {what}."
+    return None
+
+
+def email_problem(value: str) -> str | None:
+    """Why `value` is not one email address, or None when it is ("" is no address: None)."""
+    text = value.strip()
+    if not text:
+        return None
+    if _CONTROL.search(value):
+        return "Keep the email address on one line, without control characters."
+    if "," in text or ";" in text:
+        return "Enter one email address only."
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return "This is not an email address (it looks like name@example.org)."
+    return None
+
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
+    return email_problem(text) is None and bool(text.strip())
+
+
+def time_problem(value: datetime) -> str | None:
+    """Why `value` (timezone-aware) cannot be stored, or None."""
+    return None if EARLIEST <= value <= LATEST else _RANGE
+
+
+def date_problem(value: date) -> str | None:
+    """Why the calendar date `value` cannot be stored, or None."""
+    return None if EARLIEST.date() <= value <= LATEST.date() else _RANGE
+
+
+def _text_errors(draft: AppointmentDraft) -> list[FieldError]:
+    patient = draft.patient
+    checks = [
+        ("patient.name", patient.name, "the name", False),
+        ("patient.mrn", patient.mrn, "the MRN", False),
+        ("patient.phone", patient.phone, "the phone number", False),
+        ("notes", draft.notes, "the notes", True),
+    ]
+    errors = []
+    for field, value, what, multiline in checks:
+        problem = text_problem(value, what, multiline)
+        if problem is not None:
+            errors.append(FieldError(field, problem))
+    return errors
 
 
 def overlaps(start: datetime, end: datetime, other: Appointment) -> bool:
@@ -47,16 +117,19 @@ def validate_appointment(
     an appointment that already lies in the past may still get its notes corrected. Times in
     messages are shown in `zone` (the server passes the location's), else the local zone.
     """
-    errors: list[FieldError] = []
+    errors: list[FieldError] = _text_errors(draft)
     patient = draft.patient
 
     if not patient.name.strip():
         errors.append(FieldError("patient.name", "Enter the patient's name."))
     if patient.date_of_birth is not None and patient.date_of_birth > now.date():
         errors.append(FieldError("patient.date_of_birth", "The date of birth is in the future."))
+    elif patient.date_of_birth is not None and date_problem(patient.date_of_birth):
+        errors.append(FieldError("patient.date_of_birth", _RANGE))
     email = patient.email.strip()
-    if email and not is_email(email):
-        errors.append(FieldError("patient.email", f"“{email}” is not an email address."))
+    email_error = email_problem(patient.email)
+    if email_error is not None:
+        errors.append(FieldError("patient.email", email_error))
     elif not email and draft.kind in (AppointmentKind.VIDEO, AppointmentKind.GROUP):
         errors.append(
             FieldError(
@@ -75,6 +148,10 @@ def validate_appointment(
 
     if draft.start.tzinfo is None:
         raise ValueError("appointment start must be timezone-aware")
+    if time_problem(draft.start) is not None:
+        # Nothing below can even compute the end of such a time.
+        errors.append(FieldError("start", _RANGE))
+        return errors
     start_moved = original_start is None or draft.start != original_start
     if start_moved and draft.start < now:
         errors.append(
@@ -119,6 +196,10 @@ def _participant_errors(draft: AppointmentDraft) -> list[FieldError]:
     for number, participant in enumerate(draft.participants, start=1):
         if not participant.name.strip():
             errors.append(FieldError("participants", f"Participant {number} has no name."))
+            break
+        problem = text_problem(participant.name, f"participant {number}'s name")
+        if problem is not None:
+            errors.append(FieldError("participants", problem))
             break
         if not is_email(participant.email):
             errors.append(

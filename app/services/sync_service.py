@@ -131,7 +131,9 @@ class SyncService(QObject):
         self._waiting_room.apply(waiting_room_event(event))
 
     def _on_connected(self, connected: bool) -> None:
-        if not connected:
+        if connected:
+            self.engine.reconnected()  # the server is back: do not sit out the backoff
+        else:
             # Nobody is known to be waiting while we cannot hear: the snapshot on reconnect
             # brings back those still there.
             self._waiting_room.clear()

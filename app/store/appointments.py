@@ -17,7 +17,12 @@ from app.domain.enums import AppointmentKind, AppointmentStatus, Role, SyncState
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.records import Appointment, Location, Participant, Patient, StaffMember
 from app.domain.transitions import label, move_refusal
-from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
+from app.domain.validation import (
+    MAX_DURATION_MINUTES,
+    text_problem,
+    time_problem,
+    validate_appointment,
+)
 from app.store import mutations
 from app.store.errors import NotFound
 from app.store.patients import upsert_patient
@@ -196,7 +201,8 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
         original_start = row.start
 
     others: list[Appointment] = []
-    if draft.clinician_id is not None:
+    # A start no store holds cannot be looked around either (validation says why).
+    if draft.clinician_id is not None and time_problem(draft.start) is None:
         window = timedelta(minutes=MAX_DURATION_MINUTES)
         others = appointments_between(
             session, draft.start - window, draft.start + window, draft.clinician_id
@@ -274,6 +280,9 @@ def set_status(
         refusal = move_refusal(current, status)
         if refusal is not None:
             raise ValidationFailed([FieldError("status", refusal)])
+        problem = text_problem(reason, "the reason", multiline=True)
+        if problem is not None:
+            raise ValidationFailed([FieldError("reason", problem)])
         row.status = status.value
         row.cancel_reason = reason.strip() if status is AppointmentStatus.CANCELLED else ""
         row.version += 1

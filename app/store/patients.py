@@ -5,6 +5,7 @@ import uuid
 from sqlmodel import Session, col, or_, select
 
 from app.domain.drafts import PatientDraft
+from app.domain.like_pattern import LIKE_ESCAPE, escape_like
 from app.domain.records import Patient
 from app.store.errors import NotFound
 from app.store.tables import PatientRow
@@ -26,11 +27,11 @@ def search_patients(session: Session, text: str, limit: int = 50) -> list[Patien
     query = select(PatientRow).order_by(col(PatientRow.name)).limit(limit)
     needle = text.strip()
     if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = escape_like(needle)
         query = query.where(
             or_(
-                col(PatientRow.name).ilike(f"%{escaped}%", escape="\\"),
-                col(PatientRow.mrn).ilike(f"{escaped}%", escape="\\"),
+                col(PatientRow.name).ilike(f"%{escaped}%", escape=LIKE_ESCAPE),
+                col(PatientRow.mrn).ilike(f"{escaped}%", escape=LIKE_ESCAPE),
             )
         )
     return [patient_from_row(row) for row in session.exec(query)]

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import func
@@ -12,6 +12,8 @@ from app.domain.enums import SyncState
 from app.store import outbox, pull_apply, sync_meta
 from app.store.pull_apply import Applied
 from app.store.tables import AppointmentRow, PatientRow, SyncRecordRow, TaskRow
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,8 @@ def rejected_records(session: Session) -> list[RejectedRecord]:
                 first = task.text.splitlines()[0] if task.text else ""
                 title = f"Task: {first[:60]}"
         found.append(RejectedRecord(row.entity_type, row.entity_id, title, start, row.message))
-    found.sort(key=lambda r: (r.start is None, r.start or datetime.min.astimezone(), r.title))
+    # datetime.min in UTC: .astimezone() of it overflows (year 0) east of UTC.
+    found.sort(key=lambda r: (r.start is None, r.start or _EARLIEST, r.title))
     return found
 
 

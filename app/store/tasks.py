@@ -13,6 +13,7 @@ from app.domain.drafts import TaskDraft
 from app.domain.enums import Role, SyncState
 from app.domain.errors import FieldError, ValidationFailed
 from app.domain.records import StaffMember, Task
+from app.domain.validation import date_problem, text_problem
 from app.store import mutations
 from app.store.errors import NotFound
 from app.store.tables import StaffRow, SyncRecordRow, TaskRow
@@ -64,10 +65,14 @@ def save_task(
         errors.append(FieldError("text", "Say what needs doing."))
     elif len(text) > MAX_TASK_TEXT:
         errors.append(FieldError("text", f"Keep it under {MAX_TASK_TEXT} characters."))
+    elif (problem := text_problem(text, "the task", multiline=True)) is not None:
+        errors.append(FieldError("text", problem))
     if draft.assignee_id is None or session.get(StaffRow, draft.assignee_id) is None:
         errors.append(FieldError("assignee", "Choose who does it."))
     if draft.due_date is not None and draft.due_date < date(2000, 1, 1):
         errors.append(FieldError("due_date", "Choose a due date."))
+    elif draft.due_date is not None and (problem := date_problem(draft.due_date)) is not None:
+        errors.append(FieldError("due_date", problem))
     if errors:
         raise ValidationFailed(errors)
     assert draft.assignee_id is not None

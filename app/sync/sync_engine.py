@@ -2,7 +2,9 @@
 
 One asyncio task on the app's loop. It runs whenever woken (a local write, a "changes" hint
 from the realtime socket, a timer), backs off with jitter on network errors and 5xx (honouring
-Retry-After), and re-arms itself: a queue never waits for the next local write to drain.
+Retry-After), and re-arms itself: a queue never waits for the next local write to drain. The
+backoff starts again from its shortest delay once a push gets through, and a realtime socket
+that reconnects wakes the loop at once.
 """
 
 import asyncio
@@ -65,6 +67,11 @@ class SyncEngine:
 
     def wake(self) -> None:
         """Something changed (a local write, a hint): sync soon."""
+        self._wake.set()
+
+    def reconnected(self) -> None:
+        """The realtime socket is back, so is the server: retry now, with a fresh backoff."""
+        self._backoff.reset()
         self._wake.set()
 
     def announce_head(self, cursor: int) -> None:
@@ -183,6 +190,9 @@ class SyncEngine:
             )
             fault_points.reached("push-after-answer")
             await _done(self.store.resolve(results))
+            # Progress: the server is back. Failures before it say nothing about the next one
+            # (a server restarted eight times must not leave the queue waiting 30 s).
+            self._backoff.reset()
             pushed = True
             await self._publish(Connection.SYNCING)
             if all(r.reason is RejectReason.CONFLICT for r in results):

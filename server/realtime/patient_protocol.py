@@ -23,6 +23,9 @@ CLOSE_TIMEOUT = 4408
 CLOSE_RATE_LIMITED = 4429
 #: The longest message a clinician may send to the waiting patient.
 MAX_WAITING_MESSAGE = 280
+#: What a page may send: it answers the desktop's call and hangs up, but never starts (offers)
+#: one, so a link holder cannot ring every desktop that sees the appointment.
+PAGE_SIGNAL_KINDS = frozenset({SignalKind.ANSWER, SignalKind.CANDIDATE, SignalKind.HANGUP})
 
 
 class _Message(BaseModel):

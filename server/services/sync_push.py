@@ -2,14 +2,16 @@
 
 The answer to every mutation (applied or rejected) is stored in the ledger in the same
 transaction as its effect, so a repeat, even concurrent, gets the same answer and no second
-effect. A rejection never stops the mutations after it.
+effect. A rejection never stops the mutations after it: neither does a mutation the database
+refuses to store (a NUL on PostgreSQL, a date past 9999), which is rejected on its own.
 """
 
 import logging
+from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from app.domain.errors import FieldError
@@ -62,12 +64,28 @@ def _rejected(mutation: Mutation, error: ApiError) -> MutationResult:
     )
 
 
+def _sentence(detail: Any) -> str:
+    """The rule's own sentence for a failed check, without pydantic's "Value error, " prefix."""
+    if detail["type"] == "value_error" and "error" in detail.get("ctx", {}):
+        return str(detail["ctx"]["error"])
+    return str(detail["msg"])
+
+
 def _payload_error(error: ValidationError) -> ApiError:
     fields = [
-        FieldError(".".join(str(p) for p in e["loc"]) or "payload", str(e["msg"]))
+        FieldError(".".join(str(p) for p in e["loc"]) or "payload", _sentence(e))
         for e in error.errors()
     ]
     return invalid(fields)
+
+
+def _unstorable() -> ApiError:
+    return ApiError(
+        422,
+        "unstorable",
+        "The server cannot store this change: a value in it is out of range or not allowed. "
+        "Correct it and save again.",
+    )
 
 
 def _needs_version(mutation: Mutation) -> int:
@@ -193,6 +211,20 @@ def apply_one(
         log.warning("mutation %s of user %s hit a constraint", mutation.id, user_id)
         message = "Someone else saved a conflicting change at the same moment; try again."
         return _rejected(mutation, ApiError(409, "conflict", message))
+    except (OperationalError, InterfaceError):
+        # The database itself is unavailable (gone, locked too long): nothing of this mutation
+        # was stored, and the client retries the push, whose answered mutations the ledger has.
+        session.rollback()
+        raise
+    except Exception as error:
+        # Anything else this one mutation raised (the database refusing a value, an overflow
+        # computing a time) must not fail the push: the mutations before it are committed and
+        # need their answers, and the ones after it must still apply. Its answer is a rejection.
+        session.rollback()
+        # Only the exception's type: its text may quote the values (patient data).
+        log.warning("mutation %s of user %s could not be stored: %s", mutation.id, user_id,
+                    type(error).__name__)
+        answer = _rejected(mutation, _unstorable())
     try:
         _save(session, caller, client_id, mutation, answer)
     except IntegrityError:

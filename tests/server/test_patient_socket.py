@@ -178,6 +178,12 @@ def test_messages_and_signals_go_between_the_clinician_and_the_page(
         }
         page.send_text(json.dumps({"type": "signal", "kind": "wave"}))
         assert _next(page, "error")["code"] == "invalid"
+        # A page answers calls; it may not start one at every desktop that sees the appointment.
+        page.send_text(json.dumps({"type": "signal", "kind": "offer", "payload": {"sdp": "x"}}))
+        refused = _next(page, "error")
+        assert (refused["code"], refused["refused"]) == ("forbidden", "signal")
+        page.send_text(json.dumps({"type": "signal", "kind": "hangup"}))
+        assert receive(desk)["kind"] == "hangup"  # the offer was never relayed
 
 
 def test_cancelling_tells_the_open_page_and_closes_the_link(

@@ -38,14 +38,16 @@ class Desk:
     """One desktop: its own store file, signed in as `username` on `server_url`."""
 
     def __init__(self, path: Path, server_url: str, username: str,
-                 clock: Clock | None = None, page_size: int = MAX_PULL) -> None:
+                 clock: Clock | None = None, page_size: int = MAX_PULL,
+                 backoff: Backoff | None = None) -> None:
         self.store = LocalStore(path, clock or Clock())
         self.api = ApiClient(server_url, username, TokenStore())
         self.statuses: list[SyncStatus] = []
         server_clock = clock if isinstance(clock, ServerClock) else None
         self.engine = SyncEngine(self.store, self.api, self.statuses.append,
                                  on_server_time=server_clock.observe if server_clock else None,
-                                 backoff=Backoff(base=0.05, cap=0.5), page_size=page_size)
+                                 backoff=backoff or Backoff(base=0.05, cap=0.5),
+                                 page_size=page_size)
 
     async def sign_in(self) -> None:
         await self.api.login(PASSWORD)

@@ -1,6 +1,9 @@
 """A flaky network and a dying server between the desktop and the server (a real server
 process behind a misbehaving proxy): nothing lost, nothing doubled, the queue drains itself."""
 
+import itertools
+import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,11 +13,12 @@ import pytest
 
 from app.domain.enums import SyncState
 from app.sync.api_client import ApiClient
+from app.sync.backoff import Backoff
 from app.sync.errors import Offline
 from app.sync.token_store import TokenStore
 from tests.polling import eventually
 from tests.server.server_process import LiveServer
-from tests.sync.desk import Desk, server_view, signed_in_desks, tomorrow_at
+from tests.sync.desk import Desk, done, server_view, signed_in_desks, tomorrow_at
 from tests.sync.faulty_proxy import FaultyProxy
 from tests.sync.live_server import PASSWORD, LiveClinic
 
@@ -134,3 +138,78 @@ async def test_server_killed_mid_push_and_restarted(
         live.start()
         await eventually(lambda: drained(desk), timeout=30)
         await check_converged(desk, tmp_path, live.url, 60)
+
+
+class StreakBackoff(Backoff):
+    """The engine's backoff, noting how many failures in a row each delay followed."""
+
+    def __init__(self) -> None:
+        super().__init__(base=0.05, cap=0.5)
+        self.streaks: list[int] = []
+
+    def next_delay(self, retry_after: float | None = None) -> float:
+        self.streaks.append(self.failures)
+        return super().next_delay(retry_after)
+
+
+@pytest.mark.asyncio
+async def test_a_push_that_gets_through_starts_the_backoff_again(
+    tmp_path: Path, live: LiveServer, proxy: FaultyProxy, clinic: LiveClinic
+) -> None:
+    pushes = itertools.count(1)
+    kills: list[int] = []
+
+    def kill_first_and_third() -> None:
+        # Push 1 (batch 1) dies with the server; push 2 is its retry, which gets through;
+        # push 3 (batch 2) dies again: one sync cycle that never completes in between.
+        push = next(pushes)
+        if push in (1, 3):
+            live.kill()
+            kills.append(push)  # only now: kill() is done with the process handle
+
+    backoff = StreakBackoff()
+    desk = Desk(tmp_path / "clerk.sqlite3", proxy.url, "clerk", backoff=backoff)
+    try:
+        await desk.sign_in()
+        await desk.sync()
+        await offline_bookings(desk, clinic, 60)  # 120 mutations: two pushes
+        proxy.on_push = kill_first_and_third
+        desk.engine.start()
+        for outage in (1, 2):
+
+            async def down(outage: int = outage) -> bool:
+                return len(kills) == outage
+
+            await eventually(down)
+            live.start()
+        await eventually(lambda: drained(desk), timeout=30)
+        # Failures count from zero again in the second outage: push 2 reset the backoff (the
+        # cycle itself never completed in between, so nothing else did).
+        assert backoff.streaks[0] == 0 and 0 in backoff.streaks[1:], backoff.streaks
+        await check_converged(desk, tmp_path, live.url, 60)
+    finally:
+        await desk.close()
+
+
+@pytest.mark.asyncio
+async def test_an_unstorable_change_in_the_outbox_waits_under_needs_attention(
+    tmp_path: Path, live: LiveServer, clinic: LiveClinic
+) -> None:
+    async with signed_in_desks(tmp_path, live.url, "clerk") as [desk]:
+        await offline_bookings(desk, clinic, 6)
+        # An older Clinic Desk let a NUL into a patient's name: the server can never store it.
+        with sqlite3.connect(desk.store.path) as raw:
+            seq, payload = raw.execute(
+                "SELECT seq, payload FROM outbox WHERE intent = 'patient.upsert' "
+                "ORDER BY seq LIMIT 1 OFFSET 2").fetchone()
+            fields = json.loads(payload)
+            fields["name"] = "Patient\x000002"
+            raw.execute("UPDATE outbox SET payload = ? WHERE seq = ?", (json.dumps(fields), seq))
+        await desk.sync()
+        assert await desk.pending() == 0  # nothing is stuck behind it
+        refused = await done(desk.store.rejected())
+        assert [r.message for r in refused if "Patient 0002" in r.title] != []
+        assert any("control character" in r.message for r in refused), refused
+        assert all("Patient 0002" in r.title for r in refused), refused
+        synced = [row[0] for row in await server_view(tmp_path, live.url)]
+        assert synced == [name for name in expected(6) if name != "Patient 0002"]

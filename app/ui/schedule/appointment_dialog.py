@@ -239,7 +239,7 @@ class AppointmentDialog(QDialog):
 
         self.mrn_edit = QLineEdit(self)
         self.mrn_edit.setToolTip("Medical record number")
-        self._row("M&RN", self.mrn_edit, self.mrn_edit, None)
+        self._row("M&RN", self.mrn_edit, self.mrn_edit, "patient.mrn")
         self.email_edit = QLineEdit(self)
         self.email_edit.setPlaceholderText("Needed for video and group invites")
         self._row("&Email", self.email_edit, self.email_edit, "patient.email")
@@ -294,7 +294,7 @@ class AppointmentDialog(QDialog):
         self.notes_edit.setTabChangesFocus(True)
         lines = self.notes_edit.fontMetrics().lineSpacing()
         self.notes_edit.setFixedHeight(4 * lines + 12)
-        self._row("N&otes", self.notes_edit, self.notes_edit, None)
+        self._row("N&otes", self.notes_edit, self.notes_edit, "notes")
 
     def _build_participants(self) -> None:
         self.participants_editor = ParticipantsEditor(self._error_colour(), self)

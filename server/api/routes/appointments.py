@@ -4,7 +4,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 from sqlmodel import col, select
 
 from app.domain.schemas import (
@@ -12,6 +11,7 @@ from app.domain.schemas import (
     AppointmentCreate,
     AppointmentPublic,
     AppointmentUpdate,
+    StorableTime,
 )
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
@@ -31,8 +31,8 @@ def list_appointments(
     session: SessionDep,
     caller: Staff,
     clinician_id: UUID | None = None,
-    start_from: Annotated[AwareDatetime | None, Query()] = None,
-    start_before: Annotated[AwareDatetime | None, Query()] = None,
+    start_from: Annotated[StorableTime | None, Query()] = None,
+    start_before: Annotated[StorableTime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> list[AppointmentPublic]:

@@ -4,9 +4,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 from sqlmodel import col, select
 
+from app.domain.schemas import StorableTime
 from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
 from server.api.error_responses import error_responses
@@ -25,8 +25,8 @@ def list_audit_events(
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: StorableTime | None = None,
+    until: StorableTime | None = None,
     after_id: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AuditEventPublic]:

@@ -34,6 +34,7 @@ from server.realtime.patient_protocol import (
     CLOSE_RATE_LIMITED,
     CLOSE_TIMEOUT,
     CLOSE_UNKNOWN_LINK,
+    PAGE_SIGNAL_KINDS,
     PatientAuth,
     PatientHello,
     PatientPing,
@@ -226,6 +227,9 @@ class _PatientSocket:
             await self.room.heard(self.appointment_id)
         elif isinstance(message, PatientPong):
             await self.room.heard(self.appointment_id)
+        elif isinstance(message, PatientSignal) and message.kind not in PAGE_SIGNAL_KINDS:
+            refusal = f"A patient's page may not send {message.kind.value}."
+            self.connection.offer(_error("forbidden", refusal, "signal"))
         elif isinstance(message, PatientSignal):
             app = self.websocket.app
             refused = await asyncio.to_thread(

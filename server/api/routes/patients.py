@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, func, or_, select
 
+from app.domain.like_pattern import LIKE_ESCAPE, escape_like
 from app.domain.schemas import PatientCreate, PatientPublic, PatientUpdate
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
@@ -28,9 +29,13 @@ def list_patients(
     query = select(Patient).order_by(col(Patient.name), col(Patient.id))
     text = q.strip()
     if text:
-        pattern = f"%{text.lower()}%"
+        # Typed % and _ are letters here, not wildcards (q=% must not list everyone).
+        pattern = f"%{escape_like(text.lower())}%"
         query = query.where(
-            or_(func.lower(col(Patient.name)).like(pattern), col(Patient.mrn) == text)
+            or_(
+                func.lower(col(Patient.name)).like(pattern, escape=LIKE_ESCAPE),
+                col(Patient.mrn) == text,
+            )
         )
     rows = list(session.exec(query.offset(offset).limit(limit)))
     record_reads(session, caller, "patient", (row.id for row in rows))
