@@ -73,14 +73,18 @@ def empty_database(database_url: str) -> str:
 
 
 @contextmanager
-def served(url: str) -> Iterator[str]:
-    """`clinic-desk-server serve` on a free 127.0.0.1 port; yields its base URL, stops it after."""
+def served(url: str, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`clinic-desk-server serve` on a free 127.0.0.1 port; yields its base URL, stops it after.
+
+    `extra` arguments go to `serve`; `env` is added to the environment.
+    """
     port = free_port()
     # The log goes to a file: a pipe nobody reads would block the server once it is full.
     log = tempfile.TemporaryFile(mode="w+")
     server = subprocess.Popen(
-        [*command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--database", url],
-        env=cli_env(),
+        [*command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--database", url,
+         *extra],
+        env=cli_env() | (env or {}),
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,

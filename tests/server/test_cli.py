@@ -1,10 +1,14 @@
 """The `clinic-desk-server` command: migrate, create-user, seed-demo, and serve on loopback."""
 
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from server.schema import head_revision
+from tests.server.mllp_helpers import ack_code, sender, siu
+from tests.server.postgres import free_port
 from tests.server.server_process import cli_env, create_user, empty_database, run_cli, served
 
 
@@ -67,3 +71,14 @@ def test_serve_answers_on_loopback(database_url: str) -> None:
         )
         assert me.json()["role"] == "clinician"
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Clinic Desk server"
+
+
+def test_serve_with_an_mllp_port_books_from_hl7(database_url: str) -> None:
+    url = empty_database(database_url)
+    assert create_user(url, "ng", "clinician", "a long enough password").returncode == 0
+    mllp_port = free_port()
+    start = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y%m%d") + "100000+0000"
+    clinicians = {"CLINIC_DESK_HL7_CLINICIANS": json.dumps({"D100": "ng"})}
+    with served(url, "--mllp-port", str(mllp_port), env=clinicians), sender(mllp_port) as hl7:
+        ack = hl7.send(siu("S12", "CLI1", start=start))
+        assert ack_code(ack) == "AA", str(ack)
