@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import AppointmentStatus, Role
 from app.domain.errors import KnownError
-from app.domain.records import Appointment, StaffMember
+from app.domain.records import NOT_INVITED, Appointment, StaffMember
 from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
@@ -173,6 +173,11 @@ class MainWindow(QMainWindow):
         self.more_action = QAction(icon("actions"), "Actions", self)
         self.more_action.setToolTip("All actions for the selected appointment")
         self.more_action.triggered.connect(self._show_actions_for_selected)
+        self.invite_all_action = QAction(icon("not-invited"), "Invite all not invited", self)
+        self.invite_all_action.setToolTip(
+            "Email an invite to every patient shown whose appointment the hospital system "
+            "booked and nobody has invited yet")
+        self.invite_all_action.triggered.connect(lambda: self.invite_all_not_invited())
         find = QAction("Find", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self._focus_filter)
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.cancel_action)
         toolbar.addAction(self.call_action)
         toolbar.addAction(self.more_action)
+        toolbar.addAction(self.invite_all_action)
         toolbar.addSeparator()
         toolbar.addWidget(self.navigator)
         spacer = QWidget(toolbar)
@@ -333,6 +339,28 @@ class MainWindow(QMainWindow):
                 self.contact.patient_link(appointment, self._link_ready)
             elif key is ActionKey.MESSAGE_PATIENT:
                 self.message_patient(appointment)
+
+    def not_invited_shown(self) -> list[Appointment]:
+        """Scheduled appointments the filters show that the hospital system booked uninvited."""
+        found = []
+        for row in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
+            appointment = self.model.appointment_at(source)
+            if appointment.invite_status == NOT_INVITED \
+                    and appointment.status is AppointmentStatus.SCHEDULED:
+                found.append(appointment)
+        return found
+
+    def invite_all_not_invited(self) -> None:
+        """The toolbar's bulk invite: every not-invited appointment of the day shown."""
+        if self.contact is None:
+            self.banner.show_message("info", NO_SERVER)
+            return
+        waiting = self.not_invited_shown()
+        if not waiting:
+            self.statusBar().showMessage("Every appointment shown has been invited", 5000)
+            return
+        self.contact.invite_all(waiting)
 
     def start_call(self, appointment: Appointment) -> object:
         """The row's call button, Enter on a waiting row, the toolbar or the menu."""

@@ -44,7 +44,10 @@ def _require_bookable(session: Session, caller: Caller, clinician_id: UUID) -> N
 
 
 def _tells_patient(caller: Caller, row: Appointment) -> bool:
-    """Staff changes are sent to the patient; a system's only once the patient was invited."""
+    """Changes reach a patient who was invited (by staff, or by a staff booking); a system's
+    changes to an appointment with no invite history stay quiet too."""
+    if row.invite_status == records.NOT_INVITED:
+        return False
     return not caller.system or bool(row.invite_status)
 
 
@@ -243,6 +246,7 @@ def create(
         created_by_id=caller.user.id,
         created_at=now,
         updated_at=now,
+        invite_status=records.NOT_INVITED if caller.system else "",
     )
     session.add(row)
     session.flush()

@@ -74,6 +74,7 @@ def siu(
     mrn: str = "MRN900",
     name: str = "Brien^Ada",
     birth: str = "19800214",
+    email: str = "ada@example.org",
     version: str = "2.5.1",
     extra: str = "",
     **fields: Any,
@@ -85,7 +86,7 @@ def siu(
         f"SCH|{placer}^PAS|{filler}^PAS|||||CHK^Check-up|{type_code}^Video visit|{minutes}|MIN|"
         f"^^{minutes}^{start}|||||||||||||||Booked",
         f"PID|1||{mrn}^^^STMARYS^MR~NHS55^^^NHS^NH||{name}||{birth}|F|||||"
-        "^PRN^PH^^^020^7946000~^NET^Internet^ada@example.org",
+        f"^PRN^PH^^^020^7946000~^NET^Internet^{email}",
         "RGS|1",
         f"AIP|1||{clinician}^Ng^Anna^^^^^^STMARYS|||{start}",
         "AIL|1||Clinic 4^^^St Mary's",

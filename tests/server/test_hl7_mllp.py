@@ -87,7 +87,7 @@ def test_s12_books_a_not_invited_appointment_that_desktops_hear_of(
     assert row.kind == AppointmentKind.VIDEO
     assert row.status == AppointmentStatus.SCHEDULED
     assert row.notes == "Check-up"
-    assert row.invite_status == ""  # scheduled, not invited
+    assert row.invite_status == "not_invited"  # scheduled, not invited
     with Session(engine) as session:
         ids = session.exec(
             select(AppointmentExternalId).where(AppointmentExternalId.appointment_id == row.id)
@@ -421,12 +421,20 @@ def test_imported_appointments_wait_for_staff_to_invite_them(
             # Not invited yet: a reschedule does not email the patient either.
             assert ack_code(hl7.send(siu("S13", "I2", start="20261127110000"))) == "AA"
             row = _appointment(engine, "P100")
-            assert row is not None and row.invite_status == ""
+            assert row is not None and row.invite_status == "not_invited"
+            # Nor does a clerk's or clinician's change before anybody invited the patient.
+            moved_by_staff = httpx.patch(
+                f"{base}/appointments/{row.id}", headers=clinic.auth("ng"),
+                json={"start": "2026-11-27T10:30:00Z", "base_version": row.version},
+            )
+            assert moved_by_staff.status_code == 200, moved_by_staff.text
+            assert moved_by_staff.json()["invite_status"] == "not_invited"
             invited = httpx.post(f"{base}/appointments/{row.id}/invites",
                                  headers=clinic.auth("ng"))
             assert invited.status_code == 202, invited.text
             [invite] = mailbox.wait(1)
             assert "ada@example.org" in invite["To"]
+            assert str(invite["Subject"]).startswith("Your video")
             # Invited: the hospital's next change reaches the patient.
             assert ack_code(hl7.send(siu("S13", "I3", start="20261127120000"))) == "AA"
             first, moved = mailbox.wait(2)
