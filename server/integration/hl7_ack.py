@@ -49,7 +49,12 @@ def _err(message: hl7.Message | None, refusal: Refusal) -> str:
 def acknowledge(message: hl7.Message, code: str, text: str = "",
                 refusal: Refusal | None = None) -> str:
     """The ACK of `message`: MSA-1 `code`, MSA-3 `text`, and ERR when refused."""
-    ack = message.create_ack(code, message_id=hl7.generate_message_control_id())
+    try:
+        ack = message.create_ack(code, message_id=hl7.generate_message_control_id())
+    except (TypeError, IndexError, KeyError, ValueError, AttributeError):
+        # python-hl7 cannot answer an MSH it parsed into an odd shape: answer plainly.
+        plain = refusal or Refusal("MSH", text or "Accepted.", "207", code)
+        return reject_unreadable(str(message), plain, code)
     if not str(ack.segment("MSH")(3)):
         ack.segment("MSH").assign_field(APPLICATION, 3)
     if text:
@@ -60,7 +65,7 @@ def acknowledge(message: hl7.Message, code: str, text: str = "",
     return "\r".join(lines)
 
 
-def reject_unreadable(text: str, refusal: Refusal) -> str:
+def reject_unreadable(text: str, refusal: Refusal, code: str | None = None) -> str:
     """An AR for bytes that did not parse: MSA-2 is MSH-10 when it can be found at all."""
     control_id = ""
     if text.startswith("MSH") and len(text) > 4:
@@ -69,5 +74,7 @@ def reject_unreadable(text: str, refusal: Refusal) -> str:
     now = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     safe_id = "".join(c for c in control_id if c.isprintable() and c not in "|^~\\&")
     msh = f"MSH|^~\\&|{APPLICATION}||||{now}||ACK|{hl7.generate_message_control_id()}|P|2.5.1"
-    msa = f"MSA|{refusal.ack_code}|{safe_id}|{_escape(_DEFAULT, refusal.message[:200])}"
+    msa = f"MSA|{code or refusal.ack_code}|{safe_id}|{_escape(_DEFAULT, refusal.message[:200])}"
+    if code == "AA":
+        return "\r".join((msh, msa))
     return "\r".join((msh, msa, _err(None, refusal)))

@@ -5,11 +5,19 @@ escape sequences (python-hl7 unescapes), repeating fields, Z-segments (never rea
 problem is a Refusal naming the HL7 field, so the ACK's ERR segment can point at it.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import hl7
+import hl7.containers
+import hl7.util
+
+# python-hl7 logs the raw field (patient details) when an escape sequence is malformed; the
+# ACK and the admin's message log say what was wrong, so its loggers stay quiet.
+for _module in (hl7.util, hl7.containers):
+    logging.getLogger(_module.__file__).disabled = True
 
 #: HL7 table 0357 (message error condition codes) used in ERR segments.
 REQUIRED_MISSING = "101"
@@ -100,9 +108,14 @@ def decode(raw: bytes) -> str:
 def parse(text: str) -> hl7.Message:
     """The message, whatever line ends separate its segments; AR when there is no MSH."""
     text = text.replace("\r\n", "\r").replace("\n", "\r").strip("\r\x00 \t")
-    if not text.startswith("MSH") or len(text) < 8:
+    if not text.startswith("MSH"):
         raise Refusal("MSH", "The message does not start with an MSH segment.",
                       SEGMENT_SEQUENCE_ERROR, "AR")
+    delimiters = text[3:8]  # MSH-1, then MSH-2: component, repetition, escape, subcomponent
+    if (len(text) < 9 or text[8] != text[3] or len(set(delimiters)) != 5
+            or any(c.isalnum() or c.isspace() for c in delimiters)):
+        raise Refusal("MSH-2", "MSH-1 and MSH-2 must be five different delimiter characters "
+                      "(e.g. |^~\\&).", DATA_TYPE_ERROR, "AR")
     try:
         return hl7.parse(text)
     except Exception as error:  # python-hl7 raises several kinds for broken text
