@@ -23,6 +23,7 @@ from server.api.routes import (
     calls,
     delegations,
     health,
+    hl7_messages,
     invites,
     locations,
     patient,
@@ -36,6 +37,9 @@ from server.api.routes import (
 from server.body_limit import BodyLimit
 from server.database import create_db_engine
 from server.errors import install_error_handlers
+from server.integration import interface_account
+from server.integration.hl7_inbox import inbox_of
+from server.integration.mllp_listener import MllpListener
 from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
 from server.realtime.waiting_room import WaitingRoom
@@ -86,10 +90,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.wait_for(listening.wait(), LISTEN_READY_SECONDS)
         except TimeoutError:
             log.warning("serving before the realtime listener reached the database")
+    listener = await _start_mllp(app)
     try:
         yield
     finally:
         stop.set()
+        if listener is not None:
+            await listener.close()
         if sending is not None:
             # An SMTP server that does not answer must not hold up shutdown: a leased invite
             # is taken again by the next worker once its lease ends.
@@ -98,6 +105,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await sending
         await app.state.waiting_room.close()
         await asyncio.gather(*tasks)
+
+
+async def _start_mllp(app: FastAPI) -> MllpListener | None:
+    """The HL7 MLLP listener when settings.mllp_port is set (serve --mllp-port)."""
+    settings: Settings = app.state.settings
+    if settings.mllp_port is None:
+        return None
+    clock: Clock = app.state.clock
+    interface_id = await asyncio.to_thread(interface_account.ensure, app.state.engine, clock.now())
+    inbox = inbox_of(app, interface_id)
+    listener = MllpListener(inbox, clock, settings.mllp_host, settings.mllp_port)
+    await listener.start()
+    app.state.mllp = listener
+    return listener
 
 
 def _waiting_room(app: FastAPI, settings: Settings) -> WaitingRoom:
@@ -176,6 +197,7 @@ def create_app(
         patient,
         patient_pages,
         calls,
+        hl7_messages,
     ):
         app.include_router(module.router)
     if settings.api_docs:

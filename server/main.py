@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument(
+        "--mllp-port", type=int, metavar="N",
+        help="also accept HL7 v2 messages over MLLP on this port (see docs/integration.md)",
+    )
+    serve.add_argument(
+        "--mllp-host", metavar="ADDRESS", help="address of the MLLP listener (default 127.0.0.1)"
+    )
+    serve.add_argument(
         "--no-migrate", action="store_true", help="refuse to start on an old schema instead"
     )
     commands.add_parser("migrate", parents=[common], help="bring the database schema up to date")
@@ -85,7 +92,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> Settings:
     try:
-        return load_settings(args.config, database_url=args.database)
+        return load_settings(
+            args.config,
+            database_url=args.database,
+            mllp_port=getattr(args, "mllp_port", None),
+            mllp_host=getattr(args, "mllp_host", None),
+        )
     except ConfigFileMissing as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
     except ValidationError as exc:

@@ -5,6 +5,7 @@ from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -15,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from app.domain.enums import AppointmentKind
 from server.security.client_address import parse_networks
 
 #: Names a TOML settings file when the command line does not.
@@ -148,6 +150,31 @@ class Settings(BaseSettings):
                 raise ValueError(f"{url!r} is not a turn: or turns: URL")
         return urls
 
+    #: HL7 v2 over MLLP (server/integration/): the port to listen on, None: no listener.
+    mllp_port: int | None = Field(default=None, ge=1, le=65535)
+    mllp_host: str = "127.0.0.1"
+    #: A connection that sends nothing this long is closed; a started message must end in time.
+    mllp_idle_seconds: float = Field(default=300.0, gt=0, le=3600)
+    mllp_message_seconds: float = Field(default=30.0, gt=0, le=600)
+    #: Largest MLLP message accepted (bytes); a larger one is answered AR and dropped.
+    mllp_max_message_bytes: int = Field(default=1_048_576, ge=4096, le=64 * 1_048_576)
+    #: The clinician of an AIP segment: its identifier (AIP-3.1, or "AUTH:ID" with the assigning
+    #: authority AIP-3.9) to a staff username. Unknown identifiers are refused, never guessed.
+    hl7_clinicians: dict[str, str] = Field(default_factory=dict)
+    #: SCH-8 appointment type codes (first component, case-insensitive) to a kind; an unknown
+    #: code is refused, an empty one takes hl7_default_kind.
+    hl7_appointment_types: dict[str, AppointmentKind] = Field(
+        default_factory=lambda: {"VIDEO": AppointmentKind.VIDEO, "PHONE": AppointmentKind.PHONE}
+    )
+    hl7_default_kind: AppointmentKind = AppointmentKind.VIDEO
+    #: The zone of HL7 times sent without an offset (an IANA name).
+    hl7_time_zone: str = "UTC"
+    #: Only PID-3 identifiers of this assigning authority count as the MRN ("": the first one,
+    #: preferring identifier type MR).
+    hl7_mrn_authority: str = Field(default="", max_length=64)
+    #: Raw messages kept for the admin's log and replay; the oldest go first.
+    hl7_log_max_messages: int = Field(default=100_000, ge=100)
+
     @model_validator(mode="after")
     def _patient_side_makes_sense(self) -> "Settings":
         url = urlsplit(self.public_url)
@@ -198,6 +225,20 @@ class Settings(BaseSettings):
         if self.ice_relay_only and not (self.turn_urls or static_turn):
             raise ValueError("ice_relay_only needs a TURN server (turn_urls or ice_servers)")
         return self
+
+    @field_validator("hl7_time_zone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{zone!r} is not an IANA time zone") from None
+        return zone
+
+    @field_validator("hl7_appointment_types")
+    @classmethod
+    def _upper_codes(cls, table: dict[str, AppointmentKind]) -> dict[str, AppointmentKind]:
+        return {code.strip().upper(): kind for code, kind in table.items()}
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":

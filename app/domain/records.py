@@ -49,6 +49,11 @@ class Participant:
     email: str
 
 
+#: invite_status of an appointment the hospital's system booked (HL7) that staff have not
+#: invited yet: "scheduled, not invited", with its own marker and an Invite action.
+NOT_INVITED = "not_invited"
+
+
 @dataclass(frozen=True, slots=True)
 class Appointment:
     id: UUID
@@ -67,7 +72,7 @@ class Appointment:
     sync_state: SyncState = SyncState.SYNCED
     #: The server's reason when rejected ("Dr Ng already has an appointment 10:00-10:20.").
     sync_message: str = ""
-    #: The server's emails to the patient: "" (none), "queued", "sent" or "failed".
+    #: The server's emails to the patient: "" (none), "queued", "sent", "failed" or NOT_INVITED.
     invite_status: str = ""
     #: Why the last invite failed (staff see it on the appointment).
     invite_error: str = ""

@@ -211,7 +211,8 @@ class AppointmentPublic(AppointmentBase):
     external_ids: dict[str, str]
     version: int
     updated_at: datetime
-    #: Delivery of the newest patient invites: "" (none), "queued", "sent" or "failed".
+    #: Delivery of the newest patient invites: "" (none), "queued", "sent", "failed", or
+    #: "not_invited" (booked by the hospital's system, waiting for staff to invite).
     invite_status: str = ""
     #: Why the newest invites failed (shown to staff), "" otherwise.
     invite_error: str = ""

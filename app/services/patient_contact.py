@@ -34,6 +34,28 @@ class PatientContactService(QObject):
 
         self._run(send(), done)
 
+    def invite_all(self, appointments: list[Appointment],
+                   done: Done[int] | None = None) -> None:
+        """Invite each patient in turn; one message at the end says how many went out."""
+        async def send() -> int:
+            sent, refused = 0, []
+            for appointment in appointments:
+                try:
+                    await self._api.resend_invites(appointment.id)
+                    sent += 1
+                except KnownError as error:
+                    refused.append(f"{appointment.patient.name}: {error}")
+            noun = "patient" if sent == 1 else "patients"
+            if refused:
+                self._bridge.warning.emit(
+                    f"Invites are on their way to {sent} {noun}; not sent to "
+                    + "; ".join(refused))
+            else:
+                self._bridge.info.emit(f"Invites are on their way to {sent} {noun}.")
+            return sent
+
+        self._run(send(), done)
+
     def patient_link(self, appointment: Appointment, done: Done[str]) -> None:
         self._run(self._api.patient_link(appointment.id), done)
 

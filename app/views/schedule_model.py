@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFont
 
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
-from app.domain.records import Appointment
+from app.domain.records import NOT_INVITED, Appointment
 from app.domain.status import display_state, format_waiting, waiting_seconds
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.icons import icon, kind_icon, status_icon
@@ -51,8 +51,15 @@ _INVITE_WORDS = {
     "queued": "being sent",
     "sent": "sent",
     "failed": "could not be sent — resend it or copy the patient link",
+    NOT_INVITED: "not sent yet (booked by the hospital system) — Invite from the row's actions",
 }
+_INVITE_ICONS = {"failed": "invite-failed", NOT_INVITED: "not-invited"}
 _SYNC_ICONS = {SyncState.PENDING: "pending", SyncState.REJECTED: "sync-rejected"}
+
+
+def _not_invited(appointment: Appointment, state: DisplayState) -> bool:
+    """Booked by the hospital's system and not invited yet: the row says so."""
+    return state is DisplayState.SCHEDULED and appointment.invite_status == NOT_INVITED
 
 
 def _sync_note(appointment: Appointment) -> str:
@@ -160,9 +167,8 @@ class ScheduleModel(QAbstractTableModel):
                 return self._patient_tooltip(appointment) + _sync_note(appointment)
             if role == Qt.ItemDataRole.DecorationRole:
                 name = _SYNC_ICONS.get(appointment.sync_state)
-                if name is None and appointment.invite_status == "failed" \
-                        and appointment.status is AppointmentStatus.SCHEDULED:
-                    name = "invite-failed"
+                if name is None and appointment.status is AppointmentStatus.SCHEDULED:
+                    name = _INVITE_ICONS.get(appointment.invite_status)
                 return icon(name) if name else None
             if role == Qt.ItemDataRole.AccessibleTextRole and appointment.sync_state is not \
                     SyncState.SYNCED:
@@ -178,7 +184,8 @@ class ScheduleModel(QAbstractTableModel):
                 return appointment.clinician.name
         elif column is Column.STATUS:
             if display:
-                return state.label
+                # Short enough for the column; the tooltip says the rest.
+                return "Not invited" if _not_invited(appointment, state) else state.label
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_icon(state)
             if role == Qt.ItemDataRole.ToolTipRole:
@@ -341,6 +348,9 @@ class ScheduleModel(QAbstractTableModel):
         if state is DisplayState.SCHEDULED and arrived is not None:
             since = f"{_local(arrived):%H:%M}"
             return f"{state.description}. The patient is online early (since {since})."
+        if _not_invited(appointment, state):
+            return (f"{state.description}. Booked by the hospital system; the patient has not "
+                    "been invited yet (Invite in the row's actions).")
         return f"{state.description}."
 
     # --- what the services tell it -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from server.models.access import Assignment, Delegation
 from server.models.appointment import Appointment, AppointmentExternalId, AppointmentParticipant
 from server.models.audit import AuditEvent
+from server.models.hl7_message import Hl7Message
 from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
@@ -22,6 +23,7 @@ __all__ = [
     "ClientMutation",
     "Delegation",
     "FieldChange",
+    "Hl7Message",
     "Invite",
     "Location",
     "Patient",

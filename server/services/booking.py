@@ -38,6 +38,19 @@ from server.services.scope import require_bookable
 _CANCEL_FIELDS = ("status", "cancel_reason")
 
 
+def _require_bookable(session: Session, caller: Caller, clinician_id: UUID) -> None:
+    if not caller.system:
+        require_bookable(session, caller.user, clinician_id)
+
+
+def _tells_patient(caller: Caller, row: Appointment) -> bool:
+    """Changes reach a patient who was invited (by staff, or by a staff booking); a system's
+    changes to an appointment with no invite history stay quiet too."""
+    if row.invite_status == records.NOT_INVITED:
+        return False
+    return not caller.system or bool(row.invite_status)
+
+
 def _domain_patient(row: Patient) -> records.Patient:
     return records.Patient(row.id, row.name, row.date_of_birth, row.mrn, row.email, row.phone)
 
@@ -200,7 +213,7 @@ def create(
 ) -> Appointment:
     """Book an appointment for a clinician the caller may book for."""
     now = caller.now
-    require_bookable(session, caller.user, body.clinician_id)
+    _require_bookable(session, caller, body.clinician_id)
     if appointment_id is not None and session.get(Appointment, appointment_id) is not None:
         raise ApiError(409, "exists", "An appointment with this id exists already.")
     clinician = _clinician(session, body.clinician_id)
@@ -233,6 +246,7 @@ def create(
         created_by_id=caller.user.id,
         created_at=now,
         updated_at=now,
+        invite_status=records.NOT_INVITED if caller.system else "",
     )
     session.add(row)
     session.flush()
@@ -240,7 +254,8 @@ def create(
     for system, value in body.external_ids.items():
         session.add(AppointmentExternalId(appointment_id=row.id, system=system, value=value))
     audit.record(session, caller, "appointment.create", "appointment", row.id)
-    invites.queue(session, row, invites.BOOKED, now)
+    if not caller.system:
+        invites.queue(session, row, invites.BOOKED, now)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()
     return row
@@ -271,9 +286,9 @@ def _check_version(
 def update(session: Session, caller: Caller, row: Appointment, body: AppointmentUpdate) -> None:
     """Change a booked appointment; the new time is checked against the (new) clinician."""
     now = caller.now
-    require_bookable(session, caller.user, row.clinician_id)
+    _require_bookable(session, caller, row.clinician_id)
     if body.clinician_id is not None:
-        require_bookable(session, caller.user, body.clinician_id)
+        _require_bookable(session, caller, body.clinician_id)
     changed = body.model_fields_set - {"base_version"}
     _check_version(session, row, body.base_version, changed)
     if row.status != AppointmentStatus.SCHEDULED:
@@ -315,7 +330,7 @@ def update(session: Session, caller: Caller, row: Appointment, body: Appointment
     versions.record_fields(session, "appointment", row.id, row.version, changed)
     fields = ",".join(sorted(changed))
     audit.record(session, caller, "appointment.update", "appointment", row.id, f"fields={fields}")
-    if changed & invites.RESCHEDULE_FIELDS:
+    if changed & invites.RESCHEDULE_FIELDS and _tells_patient(caller, row):
         invites.queue(session, row, invites.RESCHEDULED, now)
     changes.record(
         session, "appointment", row.id, [clinician_id], now, gone_from=[previous_clinician]
@@ -327,7 +342,7 @@ def cancel(
     session: Session, caller: Caller, row: Appointment, reason: str, base_version: int
 ) -> None:
     now = caller.now
-    require_bookable(session, caller.user, row.clinician_id)
+    _require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, _CANCEL_FIELDS)
     if row.status != AppointmentStatus.SCHEDULED:
         raise ApiError(409, "not_cancellable", f"A {row.status} appointment cannot be cancelled.")
@@ -339,7 +354,8 @@ def cancel(
     versions.record_fields(session, "appointment", row.id, row.version, _CANCEL_FIELDS)
     audit.record(session, caller, "appointment.cancel", "appointment", row.id)
     patient_links.revoke_all(session, row.id, now)
-    invites.queue(session, row, invites.CANCELLED, now)
+    if _tells_patient(caller, row):
+        invites.queue(session, row, invites.CANCELLED, now)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()
 
@@ -350,7 +366,7 @@ def set_status(
 ) -> None:
     """Mark a no-show (or undo it) or the call taken; the moves of app/domain/transitions.py."""
     now = caller.now
-    require_bookable(session, caller.user, row.clinician_id)
+    _require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, ("status",))
     if status is AppointmentStatus.CANCELLED:
         raise ApiError(409, "not_allowed", "Cancel an appointment with its reason.")

@@ -11,3 +11,6 @@ class Caller:
     user: User
     address: str
     now: datetime
+    #: A hospital system (server/integration/): it books for any clinician, and what it books
+    #: is not invited until staff say so ("scheduled, not invited").
+    system: bool = False

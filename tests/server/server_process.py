@@ -80,8 +80,11 @@ class LiveServer:
     """`clinic-desk-server serve` on one free loopback port for its whole life, across kills
     and restarts: the one subprocess server runner of the tests."""
 
-    def __init__(self, database_url: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, database_url: str, env: dict[str, str] | None = None, extra: tuple[str, ...] = ()
+    ) -> None:
         self.database_url = database_url
+        self.extra = extra  # more arguments for `serve` (--mllp-port N)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = cli_env() | (env or {})
@@ -93,7 +96,7 @@ class LiveServer:
     def start(self) -> None:
         process = self._process = subprocess.Popen(
             [*command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--database", self.database_url],
+             "--database", self.database_url, *self.extra],
             env=self._env, stdout=self._log, stderr=subprocess.STDOUT, text=True,
         )
 
@@ -145,10 +148,13 @@ class LiveServer:
 
 
 @contextmanager
-def served(url: str, output: list[str] | None = None) -> Iterator[str]:
+def served(
+    url: str, *extra: str, env: dict[str, str] | None = None, output: list[str] | None = None
+) -> Iterator[str]:
     """A server on `url`'s database for the block; yields its base URL, then checks that it
-    shut down gracefully. `output`, if given, receives the server's whole log once it stopped."""
-    server = LiveServer(url)
+    shut down gracefully. `extra` arguments go to `serve`, `env` is added to the environment;
+    `output`, if given, receives the server's whole log once it stopped."""
+    server = LiveServer(url, env, extra)
     try:
         server.start()
         yield server.url

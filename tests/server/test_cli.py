@@ -1,11 +1,15 @@
 """The `clinic-desk-server` command: migrate, create-user, seed-demo, and serve on loopback."""
 
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import jwt
 
 from server.schema import head_revision
+from tests.server.mllp_helpers import ack_code, sender, siu
+from tests.server.postgres import free_port
 from tests.server.server_process import cli_env, create_user, empty_database, run_cli, served
 
 
@@ -72,7 +76,7 @@ def test_serve_answers_on_loopback(database_url: str) -> None:
 
 def test_the_servers_log_keeps_patient_identifiers_out(tmp_path: Path) -> None:
     output: list[str] = []
-    with served(f"sqlite:///{tmp_path / 'log.sqlite3'}", output) as base:
+    with served(f"sqlite:///{tmp_path / 'log.sqlite3'}", output=output) as base:
         # A link an email client decorated: the request line lands in uvicorn's access log.
         page = httpx.get(f"{base}/join?phone=07700900123&mail=ada@example.org&n=12")
         assert page.status_code == 200
@@ -101,3 +105,14 @@ def test_serve_makes_its_own_secret_and_keeps_it_across_restarts(tmp_path: Path)
         assert me.status_code == 200  # signed by the same secret after a restart
         refused = httpx.get(f"{base}/users/me", headers={"Authorization": f"Bearer {forged}"})
         assert refused.status_code == 401
+
+
+def test_serve_with_an_mllp_port_books_from_hl7(database_url: str) -> None:
+    url = empty_database(database_url)
+    assert create_user(url, "ng", "clinician", "a long enough password").returncode == 0
+    mllp_port = free_port()
+    start = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y%m%d") + "100000+0000"
+    clinicians = {"CLINIC_DESK_HL7_CLINICIANS": json.dumps({"D100": "ng"})}
+    with served(url, "--mllp-port", str(mllp_port), env=clinicians), sender(mllp_port) as hl7:
+        ack = hl7.send(siu("S12", "CLI1", start=start))
+        assert ack_code(ack) == "AA", str(ack)

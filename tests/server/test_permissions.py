@@ -263,6 +263,17 @@ ROWS = [
     Row("PATCH", "/tasks/{task_id}", "change someone else's task", _foreign_task_patch, NOBODY),
     Row("PATCH", "/tasks/{task_id}", "finish one's own task", _shared_task_patch, STAFF),
     Row("GET", "/audit-events", "audit log", _fixed("/audit-events"), ADMIN),
+    Row("GET", "/hl7/messages", "HL7 message log", _fixed("/hl7/messages"), ADMIN),
+    # Nothing is logged in this app: a permitted replay finds no message (tests/server/
+    # test_hl7_mllp.py replays a real one).
+    Row(
+        "POST",
+        "/hl7/messages/{message_id}/replay",
+        "replay an HL7 message",
+        _fixed("/hl7/messages/999999/replay"),
+        ADMIN,
+        404,
+    ),
     Row("POST", "/sync/push", "push changes", _push, STAFF),
     Row("GET", "/sync/pull", "pull changes", _fixed("/sync/pull?protocol=1"), STAFF),
     # This app has no SMTP server: a permitted resend is refused 409 invites_off (a 202 with

@@ -8,7 +8,7 @@ from enum import StrEnum
 from PySide6.QtWidgets import QMenu, QWidget
 
 from app.domain.enums import AppointmentKind, AppointmentStatus, SyncState
-from app.domain.records import Appointment
+from app.domain.records import NOT_INVITED, Appointment
 
 
 class ActionKey(StrEnum):
@@ -78,7 +78,8 @@ def action_states(
     rows = [
         (ActionKey.VIDEO_CALL, "Start &video call", ""),
         (ActionKey.PHONE_CALL, "Start &phone call", ""),
-        (ActionKey.RESEND_INVITE, "&Resend invite", ""),
+        (ActionKey.RESEND_INVITE,
+         "&Invite" if appointment.invite_status == NOT_INVITED else "&Resend invite", ""),
         (ActionKey.COPY_LINK, "Copy patient &link", ""),
         (ActionKey.MESSAGE_PATIENT, "&Message the waiting patient…", ""),
         (ActionKey.EDIT, "&Edit…", "Enter"),

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import Appointment, StaffMember
+from app.domain.records import NOT_INVITED, Appointment, StaffMember
 from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
@@ -189,6 +189,11 @@ class MainWindow(QMainWindow):
         self.more_action = QAction(icon("actions"), "Actions", self)
         self.more_action.setToolTip("All actions for the selected appointment")
         self.more_action.triggered.connect(self._show_actions_for_selected)
+        self.invite_all_action = QAction(icon("not-invited"), "Invite all not invited", self)
+        self.invite_all_action.setToolTip(
+            "Email an invite to every patient shown whose appointment the hospital system "
+            "booked and nobody has invited yet")
+        self.invite_all_action.triggered.connect(lambda: self.invite_all_not_invited())
         find = QAction("Find", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self._focus_filter)
@@ -211,6 +216,7 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.cancel_action)
         toolbar.addAction(self.call_action)
         toolbar.addAction(self.more_action)
+        toolbar.addAction(self.invite_all_action)
         toolbar.addSeparator()
         toolbar.addWidget(self.navigator)
         spacer = QWidget(toolbar)
@@ -359,6 +365,29 @@ class MainWindow(QMainWindow):
             appointments.copy_link(appointment)
         elif key is ActionKey.MESSAGE_PATIENT:
             appointments.message_patient(appointment)
+
+    def not_invited_shown(self) -> list[Appointment]:
+        """Scheduled appointments the filters show that the hospital system booked uninvited."""
+        found = []
+        for row in range(self.proxy.rowCount()):
+            source = self.proxy.mapToSource(self.proxy.index(row, 0)).row()
+            appointment = self.model.appointment_at(source)
+            if appointment.invite_status == NOT_INVITED \
+                    and appointment.status is AppointmentStatus.SCHEDULED:
+                found.append(appointment)
+        return found
+
+    def invite_all_not_invited(self) -> None:
+        """The toolbar's bulk invite: every not-invited appointment of the day shown."""
+        contact = self.appointments.contact
+        if contact is None:
+            self.bridge.info.emit(NO_SERVER)
+            return
+        waiting = self.not_invited_shown()
+        if not waiting:
+            self.bridge.note.emit("Every appointment shown has been invited", 5000)
+            return
+        contact.invite_all(waiting)
 
     def start_call(self, appointment: Appointment) -> object:
         """The row's call button, Enter on a waiting row, the toolbar or the menu."""
