@@ -168,9 +168,38 @@
     $("local-video").srcObject = desk.audioOnly() ? null : stream;
   }
 
+  /* The clinician's name and initials stand where their video would be while none comes (no
+   * camera on their computer, or their camera off): never an empty black box. */
+  function initials(name) {
+    var words = name.split(/\s+/).filter(function (word) {
+      return word && !/^(dr|prof|mr|mrs|ms|mx|miss)\.?$/i.test(word);
+    });
+    var letters = words.length > 1 ? [words[0], words[words.length - 1]] : words;
+    return letters.map(function (word) { return word.charAt(0).toUpperCase(); }).join("");
+  }
+
+  window.clinicDeskInitials = initials;  // for the tests
+
+  function showRemoteCard(show) {
+    var name = desk.clinician();
+    $("remote-name").textContent = name;
+    $("remote-initials").textContent = initials(name);
+    $("remote-card").setAttribute("aria-label", name + ", camera off");
+    $("remote-card").hidden = !show;
+    $("remote-video").hidden = show;
+  }
+
+  function watchRemoteVideo(track) {
+    // A track whose frames stop (camera turned off) is muted; frames again unmute it.
+    track.onmute = function () { showRemoteCard(true); };
+    track.onunmute = function () { showRemoteCard(false); };
+    showRemoteCard(track.muted);
+  }
+
   function showRemoteTrack(connection, track) {
     // Separate streams: the <video> plays no sound, the <audio> plays it once.
     var isVideo = track.kind === "video";
+    if (isVideo) { connection.hasRemoteVideo = true; watchRemoteVideo(track); }
     var stream = isVideo ? connection.remoteVideo : connection.remoteAudio;
     stream.addTrack(track);
     var element = isVideo ? $("remote-video") : $("remote-audio");
@@ -183,6 +212,7 @@
     var state = connection.iceConnectionState;
     if (state === "connected" || state === "completed") {
       setCallState("connected", "Connected to your clinician");
+      if (!connection.hasRemoteVideo && !desk.audioOnly()) { showRemoteCard(true); }
     } else if (state === "disconnected" || state === "failed") {
       // The desktop notices too and sends a new offer; we answer it with a new connection.
       setCallState("reconnecting", "Reconnecting…");
@@ -196,6 +226,7 @@
     closePeerConnection();
     $("remote-video").srcObject = null;
     $("remote-audio").srcObject = null;
+    showRemoteCard(false);
   }
 
   function hangUp() {

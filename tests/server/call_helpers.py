@@ -152,7 +152,7 @@ class Desk:
 
 @asynccontextmanager
 async def desk_call(
-    base: str, access_token: str, appointment_id: str, **options: object
+    base: str, access_token: str, appointment_id: str, camera: bool = True, **options: object
 ) -> AsyncIterator[Desk]:
     """Sign in on the realtime socket and prepare a CallSession (not started) for the call."""
     url = base.replace("http", "ws", 1) + "/realtime"
@@ -161,13 +161,17 @@ async def desk_call(
             await socket.send(json.dumps({"type": "auth", "access_token": access_token}))
             hello = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
             assert hello["type"] == "hello", hello
-            async with _desk(HubSocketSignalling(socket, appointment_id), options) as desk:
+            async with _desk(HubSocketSignalling(socket, appointment_id), options,
+                             camera) as desk:
                 yield desk
 
 
 @asynccontextmanager
-async def _desk(signalling: HubSocketSignalling, options: dict[str, object]) -> AsyncIterator[Desk]:
-    """The session with lavfi sources over `signalling`; hung up and stopped afterwards."""
+async def _desk(
+    signalling: HubSocketSignalling, options: dict[str, object], with_camera: bool = True
+) -> AsyncIterator[Desk]:
+    """The session with lavfi sources over `signalling` (no video track at all without a
+    camera, as the desktop sends none); hung up and stopped afterwards."""
     reader = asyncio.ensure_future(signalling.read_socket())
     camera = MediaPlayer("testsrc=size=640x480:rate=30", format="lavfi")
     microphone = MediaPlayer("sine=frequency=440", format="lavfi")
@@ -176,7 +180,7 @@ async def _desk(signalling: HubSocketSignalling, options: dict[str, object]) -> 
     listener = RecordingListener()
     session = CallSession(
         signalling, quick_options(**options), listener,
-        role=CallRole.CALLER, audio=audio, video=video,
+        role=CallRole.CALLER, audio=audio, video=video if with_camera else None,
     )
     desk = Desk(signalling, session, listener)
     watcher = asyncio.ensure_future(_first_frame(desk))

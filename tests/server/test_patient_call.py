@@ -280,3 +280,29 @@ async def _presence(desk: Desk, state: str) -> None:
     while state not in desk.signalling.presence:
         desk.signalling.presence_changed.clear()
         await desk.signalling.presence_changed.wait()
+
+
+@pytest.mark.asyncio
+async def test_a_clinician_without_a_camera_shows_as_name_and_initials(
+    served: Clinic2, screenshot_dir: Path | None  # noqa: F811
+) -> None:
+    appointment, link = served.book()
+    async with patient_browser() as browser, desk_call(
+        served.base, served.clinic.tokens["ng"], appointment, camera=False
+    ) as desk:
+        page = await to_waiting_room(browser, link)
+        await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
+        await start_call(desk)
+        await page.wait_for_selector('#call-state[data-state="connected"]')
+        # No video comes: the clinician's name and initials stand there, not a black box.
+        await page.wait_for_selector("#remote-card:not([hidden])")
+        name = await page.inner_text("#remote-name")
+        assert name == "Ng"  # the test clinic's clinician
+        assert await page.inner_text("#remote-initials") == "N"
+        assert await page.get_attribute("#remote-card", "aria-label") == "Ng, camera off"
+        # Initials skip a title and take the first and last names.
+        assert await page.evaluate("window.clinicDeskInitials('Dr Mei Ling Ng')") == "MN"
+        assert await page.is_hidden("#remote-video")
+        # The patient's own video still reaches the desktop.
+        await eventually(lambda: frames_seen(desk, 5, 5), what="frames at the desktop")
+        await screenshots(page, screenshot_dir, "in-call-no-clinician-camera")
