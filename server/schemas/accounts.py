@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, field_validator
 
 from app.domain.enums import Role
+from app.domain.validation import text_problem
 from server.security.passwords import MIN_PASSWORD_LENGTH
 
 
@@ -26,10 +27,20 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
+def _one_line_name(value: str | None) -> str | None:
+    # A name is shown on every desktop and in invites: one line, no control characters.
+    problem = None if value is None else text_problem(value, "the full name")
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class UserBase(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     full_name: str = Field(min_length=1, max_length=200)
     role: Role
+
+    _full_name_one_line = field_validator("full_name")(_one_line_name)
 
 
 def _strong(password: str) -> str:
@@ -52,6 +63,8 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, max_length=1024)
+
+    _full_name_one_line = field_validator("full_name")(_one_line_name)
 
     @field_validator("password")
     @classmethod

@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.domain.enums import AppointmentKind
+from app.domain.validation import text_problem
 from server.realtime.patient_protocol import MAX_WAITING_MESSAGE
 from server.security.link_tokens import MAX_TOKEN_LENGTH
 
@@ -46,3 +47,12 @@ class PatientLinkRequest(BaseModel):
 
 class WaitingMessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_WAITING_MESSAGE)
+
+    @field_validator("text")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        # Shown on the patient's page: line breaks fold into spaces, other controls are refused.
+        problem = text_problem(value, "the message", multiline=True)
+        if problem is not None:
+            raise ValueError(problem)
+        return value

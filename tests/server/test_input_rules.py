@@ -68,3 +68,20 @@ def test_patient_search_treats_percent_and_underscore_as_letters(
     assert len(api.call("clerk", "GET", "/patients?q=%25", expect=200)) == 1
     assert len(api.call("clerk", "GET", "/patients?q=_", expect=200)) == 1
     assert api.call("clerk", "GET", "/patients?q=a_a", expect=200) == []  # not "Ada Lovelace"
+
+
+def test_account_names_and_waiting_messages_refuse_control_characters(
+    client: TestClient, clinic: Clinic
+) -> None:
+    api = Api(client, clinic)
+    user = {"username": "lee", "full_name": "Dr Lee\r\nBcc: x", "role": "clinician",
+            "password": "a long enough password"}
+    refused = api.call("admin", "POST", "/users", user, expect=422)
+    assert refused["fields"][0]["field"] == "body.full_name"
+    path = f"/users/{api.id('ng')}"
+    refused = api.call("admin", "PATCH", path, {"full_name": "Ng\x00"}, expect=422)
+    assert refused["fields"][0]["field"] == "body.full_name"
+    booked = api.book("clerk", "ng")
+    message = f"/appointments/{booked['id']}/waiting-message"
+    refused = api.call("ng", "POST", message, {"text": "Running late\x1b[2J"}, expect=422)
+    assert refused["fields"][0]["field"] == "body.text"
