@@ -31,6 +31,12 @@ def _nack(message: str) -> bytes:
                                          "AR")).encode()
 
 
+def _framable(ack: bytes) -> bytes:
+    """The ACK without MLLP's framing bytes: a field it echoes (the sender's MSH) may carry a
+    <VT> or <FS>, which would end the ACK's own frame early and leave the sender unanswered."""
+    return ack.replace(b"\x0b", b"").replace(b"\x1c", b"")
+
+
 class MllpListener:
     """Accepts MLLP connections on `host`:`port` (0: any free port) until closed."""
 
@@ -95,7 +101,7 @@ class MllpListener:
                     ack = await asyncio.to_thread(
                         self._inbox.handle, bytes(block), address, self._clock.now()
                     )
-                writer.writeblock(ack)
+                writer.writeblock(_framable(ack))
                 await writer.drain()
         except ConnectionError:
             pass

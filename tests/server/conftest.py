@@ -39,6 +39,9 @@ DATABASES = ["sqlite", "postgresql"]
 
 _database_numbers = itertools.count(1)
 
+#: Signs the test servers' tokens (a configured secret, as production needs).
+TEST_SECRET_KEY = "a test secret of at least thirty-two characters"
+
 
 @pytest.fixture(scope="session")
 def postgres_template() -> Iterator[str | None]:
@@ -98,7 +101,7 @@ def settings(database_url: str) -> Settings:
     # Cheap argon2 parameters: the tests hash many passwords; production keeps the defaults.
     return Settings(
         database_url=database_url,
-        secret_key=SecretStr("a test secret of at least thirty-two characters"),
+        secret_key=SecretStr(TEST_SECRET_KEY),
         argon2_time_cost=1,
         argon2_memory_kib=8,
         argon2_parallelism=1,

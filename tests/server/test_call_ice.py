@@ -13,7 +13,7 @@ from pydantic import SecretStr, ValidationError
 
 from server.services.call_ice import call_valid_until, ice_servers_for_call, turn_credential
 from server.settings import IceServerSetting, Settings
-from tests.server.conftest import NOW, TOMORROW_9, Clinic, sqlite_database
+from tests.server.conftest import NOW, TEST_SECRET_KEY, TOMORROW_9, Clinic, sqlite_database
 
 SECRET = "coturn-static-auth-secret-for-tests"
 TURN_URLS = [
@@ -32,7 +32,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8,
+        database_url=database_url, secret_key=SecretStr(TEST_SECRET_KEY), argon2_time_cost=1,
+        argon2_memory_kib=8,
         argon2_parallelism=1, turn_urls=TURN_URLS, turn_secret=SecretStr(SECRET),
         turn_overrun_minutes=30, ice_relay_only=True,
         ice_servers=[IceServerSetting(urls=["stun:stun.hospital.example:3478"])],

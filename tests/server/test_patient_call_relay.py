@@ -33,7 +33,7 @@ from tests.server.call_helpers import (
     screenshots,
     to_waiting_room,
 )
-from tests.server.conftest import sqlite_database
+from tests.server.conftest import TEST_SECRET_KEY, sqlite_database
 from tests.server.test_patient_pages import Clinic2, mail, served  # noqa: F401  (fixtures)
 from tests.turn_server import SECRET, TurnServer, turn_server
 
@@ -54,7 +54,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 def settings(database_url: str, turn: TurnServer) -> Settings:
     """The clinic's server knows coturn's URLs and shared secret and wants relay only."""
     return Settings(
-        database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8,
+        database_url=database_url, secret_key=SecretStr(TEST_SECRET_KEY), argon2_time_cost=1,
+        argon2_memory_kib=8,
         argon2_parallelism=1, turn_urls=turn.urls(), turn_secret=SecretStr(SECRET),
         ice_relay_only=True,
     )
