@@ -20,6 +20,7 @@ from server.api.routes import (
     auth,
     calls,
     delegations,
+    group_calls,
     health,
     invites,
     locations,
@@ -40,6 +41,7 @@ from server.realtime.waiting_room import WaitingRoom
 from server.request_gate import RequestGate
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginLimiter
+from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
@@ -136,6 +138,7 @@ def create_app(
         settings.join_failure_window_seconds,
     )
     app.state.waiting_room = _waiting_room(app, settings)
+    app.state.group_rooms = group_rooms(settings)
     # No SMTP server set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (
         InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
@@ -163,6 +166,7 @@ def create_app(
         patient,
         patient_pages,
         calls,
+        group_calls,
     ):
         app.include_router(module.router)
     return app

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,8 @@ from app.domain.clock import Clock
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.errors import ApiError
+from server.models.appointment import Appointment
+from server.models.invite import PatientLink
 from server.realtime.hub import Connection, Hub
 from server.realtime.patient_protocol import (
     CLOSE_CANCELLED,
@@ -85,6 +88,23 @@ def join(
     address: AddressDep,
 ) -> PatientAppointment:
     now = clock.now()
+    appointment, link = open_link(request, session, settings, address, body.token, now)
+    answer = appointment_view(session, settings, appointment, link)
+    detail = f"link={link.id} recipient={link.recipient}"
+    record_patient(session, now, address, "patient_link.open", link.appointment_id, detail)
+    session.commit()
+    return answer
+
+
+def open_link(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    address: str,
+    token: str,
+    now: datetime,
+) -> tuple[Appointment, PatientLink]:
+    """The appointment and link a valid token opens; refused (and rate-limited) otherwise."""
     limiter = _limiter(request.app)
     wait = _too_many(limiter, address, now.timestamp())
     if wait is not None:
@@ -94,7 +114,7 @@ def join(
             "Too many attempts. Please wait a few minutes and try again.",
             headers={"Retry-After": str(wait)},
         )
-    resolved = resolve(session, body.token, now, settings.link_grace_minutes)
+    resolved = resolve(session, token, now, settings.link_grace_minutes)
     if resolved.state == LinkState.UNKNOWN:
         limiter.record_failure(_key(address), address, now.timestamp())
     if resolved.state != LinkState.VALID:
@@ -102,12 +122,7 @@ def join(
         status, code, message = refusal(resolved.state, settings)
         raise ApiError(status, code, message)
     assert resolved.appointment is not None and resolved.link is not None
-    answer = appointment_view(session, settings, resolved.appointment, resolved.link)
-    link = resolved.link
-    detail = f"link={link.id} recipient={link.recipient}"
-    record_patient(session, now, address, "patient_link.open", link.appointment_id, detail)
-    session.commit()
-    return answer
+    return resolved.appointment, resolved.link
 
 
 def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None]:
