@@ -45,6 +45,7 @@ from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
+from server.services.room_closing import install_session_events as install_room_events
 from server.settings import Settings
 
 API_VERSION = "1"
@@ -146,6 +147,7 @@ def create_app(
         else None
     )
     install_invite_events()
+    install_room_events()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestGate)

@@ -16,6 +16,7 @@ from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.group_call_protocol import GroupJoin
 from server.app import create_app
 from server.database import create_db_engine
+from server.janus.client import JanusClient
 from server.models.appointment import Appointment, AppointmentParticipant
 from server.models.base import ServerTable
 from server.models.user import User
@@ -26,6 +27,7 @@ from tests.janus_peer import JanusHttpPeer, JanusRefused
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace, net_namespace
 from tests.server.conftest import Clinic
+from tests.server.mail_helpers import wait_until
 
 #: VideoRoom's and AudioBridge's "not on the allowed list" errors.
 UNAUTHORIZED = {433, 489}
@@ -294,3 +296,38 @@ def test_janus_down_or_not_set_up_is_said_in_words(
     with TestClient(create_app(wrong_key, engine, clock)) as refused:
         answer = refused.post(url, headers=clinic.auth("ng"))
     assert (answer.status_code, answer.json()["code"]) == (502, "sfu_refused")
+
+
+def room_exists(janus: JanusServer, room: str) -> bool:
+    """Asked with the server's own API secret, as only the server can."""
+    client = JanusClient(janus.url, janus.config.api_secret)
+    with client.session() as session:
+        found = []
+        for plugin in ("janus.plugin.videoroom", "janus.plugin.audiobridge"):
+            handle = session.attach(plugin)
+            found.append(session.request(handle, {"request": "exists", "room": room})["exists"])
+        return all(found)
+
+
+def test_cancelling_the_appointment_closes_its_rooms_and_sends_everyone_away(
+    client: TestClient, clinic: Clinic, engine: Engine, janus: JanusServer
+) -> None:
+    appointment = book_group(engine, clinic)
+    kept = book_group(engine, clinic)
+    guest = guest_join(client, guest_link(engine, appointment, 1))
+    other = staff_join(client, clinic, "ng", kept)
+    assert room_exists(janus, guest.room) and room_exists(janus, other.room)
+    cancel = client.post(
+        f"/appointments/{appointment}/cancel",
+        json={"reason": "Clinic closed", "base_version": 1},
+        headers=clinic.auth("ng"),
+    )
+    assert cancel.status_code == 200, cancel.text
+    wait_until(lambda: not room_exists(janus, guest.room), what="the rooms to close")
+    assert room_exists(janus, other.room)
+    peer = JanusHttpPeer(janus.url, guest.janus_token)
+    try:
+        with pytest.raises(JanusRefused):
+            peer.join(guest)
+    finally:
+        peer.close()
