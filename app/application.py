@@ -15,6 +15,7 @@ from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
 from app.services.call_service import CallConfig, CallService
+from app.services.group_call_service import GroupCallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.presence_service import PresenceService
@@ -27,6 +28,7 @@ from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.ui.arrival_notifier import ArrivalNotifier
 from app.ui.call_controller import CallController
+from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.idle_lock import IdleLock
 from app.ui.main_window import MainWindow
 from app.ui.sync_controls import SyncControls
@@ -102,6 +104,7 @@ class Application(QObject):
 
         self.idle_lock = IdleLock(self.clock, self.window, self)
         self.calls: CallService | None = None
+        self.group_calls: GroupCallService | None = None
         self.tasks: TaskService | None = None
         if signed_in is not None:
             self.idle_lock.require_password(self._check_unlock)
@@ -115,6 +118,9 @@ class Application(QObject):
             self.window.task_maker = tasks
             self.window.calls = CallController(self.window, self.calls, self.sync,
                                                self.schedule, self.idle_lock, tasks.new_task)
+            self.group_calls = GroupCallService(self.calls, self)
+            self.window.calls.group = GroupCallController(
+                self.window, self.group_calls, self.sync, self.schedule, self.idle_lock)
             self.model.calls_enabled = True
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
@@ -210,6 +216,8 @@ class Application(QObject):
         self.window.close()
         self.window.deleteLater()
         self.schedule.close()
+        if self.group_calls is not None:
+            self.group_calls.close()
         if self.calls is not None:
             self.calls.close()
         if self.tasks is not None:

@@ -17,7 +17,7 @@ from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
 from app.ui.call_window import CallWindow
 from app.ui.idle_lock import IdleLock
-from app.ui.main_window import MainWindow
+from app.ui.main_window import CallStarter, MainWindow
 
 log = logging.getLogger("clinicdesk.media")
 
@@ -38,11 +38,16 @@ class CallController(QObject):
         self._signalling: HubSignalling | None = None
         self._task: asyncio.Future[None] | None = None
         self._marked_taken = False
+        #: Joins group appointments' calls (app/ui/group_call/group_call_controller.py).
+        self.group: CallStarter | None = None
         calls.stateChanged.connect(self._state_changed)
         calls.ended.connect(self._ended)
 
     def start(self, appointment: Appointment) -> CallWindow | None:
         """Call the patient of `appointment` (one click on the row, or Enter on a green row)."""
+        if appointment.kind is AppointmentKind.GROUP and self.group is not None:
+            self.group.start(appointment)
+            return None
         if self.calls.in_call:
             self.window.banner.show_message(
                 "info", "A call is already in progress: hang up before starting another.")
