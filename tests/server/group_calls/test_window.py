@@ -35,7 +35,13 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
     event_loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
-    event_loop.run_until_complete(asyncio.sleep(0.05))
+    # Nothing of this call may outlive its loop: a task destroyed pending, or a frame posted
+    # from a capture thread to a closed loop, would warn in whichever test runs next.
+    event_loop.run_until_complete(asyncio.sleep(0.3))
+    pending = [task for task in asyncio.all_tasks(event_loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    event_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     event_loop.close()
     asyncio.set_event_loop(None)
 
@@ -130,7 +136,9 @@ def test_a_full_page_of_tiles_paging_and_the_active_speaker(
             await wait_until(lambda: "mic off" in window.participant_list.item(0).text(), "mute")
         finally:
             await service.leave()
+            service.close()
             for guest in guests:
                 await guest.close()
+            await asyncio.sleep(0.3)  # the closed tiles' and players' tasks wind down
 
     run(loop, scenario)
