@@ -15,6 +15,7 @@ from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
 from app.services.call_service import CallConfig, CallService
+from app.services.group_call_service import GroupCallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
@@ -26,6 +27,7 @@ from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.ui.call.call_controller import CallController
+from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.lock.idle_lock import IdleLock
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.main_window import MainWindow
@@ -100,8 +102,10 @@ class Application(QObject):
         self.contact: PatientContactService | None = None
         self.sync: SyncService | None = None
         self.calls: CallService | None = None
+        self.group_calls: GroupCallService | None = None
         self.tasks: TaskService | None = None
         call_controller: CallController | None = None
+        group_controller: GroupCallController | None = None
         tasks_controller: TasksController | None = None
         if signed_in is not None:
             self.contact = PatientContactService(signed_in.api, self.bridge, self)
@@ -117,6 +121,10 @@ class Application(QObject):
             tasks_controller = TasksController(self.tasks, self.schedule, self.bridge)
             call_controller = CallController(self.calls, self.sync, self.schedule, self.bridge,
                                              tasks_controller.new_task)
+            self.group_calls = GroupCallService(self.calls, self)
+            group_controller = GroupCallController(self.group_calls, self.sync, self.schedule,
+                                                   self.bridge)
+            call_controller.group = group_controller
             self.model.calls_enabled = True
         self.appointments = AppointmentController(self.schedule, self.bridge, self.contact)
         self.window = MainWindow(
@@ -137,6 +145,9 @@ class Application(QObject):
             self.idle_lock.require_password(self._check_unlock)
         if call_controller is not None:
             call_controller.inCallChanged.connect(self.idle_lock.hold)
+        if group_controller is not None:
+            group_controller.setParent(self.window)  # its window opens over the schedule
+            group_controller.inCallChanged.connect(self.idle_lock.hold)
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
@@ -231,6 +242,8 @@ class Application(QObject):
         self.window.close()
         self.window.deleteLater()
         self.schedule.close()
+        if self.group_calls is not None:
+            self.group_calls.close()
         if self.calls is not None:
             self.calls.close()
         if self.tasks is not None:

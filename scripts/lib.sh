@@ -21,9 +21,10 @@ RUNTIME_DEBS=(
 # The installer tests build the MSI with wixl (its own package), read it with msitools, sign it
 # with osslsigncode and a throwaway openssl certificate, and lint the macOS script (shellcheck).
 # The patient-page tests drive Debian's chromium through Playwright (its own download is not used).
-# The relay call tests start Debian's coturn (turnserver) themselves on loopback; no service is used.
+# The relay call tests start Debian's coturn (turnserver) themselves on loopback; the group-call
+# tests start Debian's janus (the SFU) inside a network namespace (iproute2). No service is used.
 # shellcheck disable=SC2034
-TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck chromium coturn)
+TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck chromium coturn janus iproute2)
 
 _APT_UPDATED=0
 

@@ -22,6 +22,7 @@ from server.api.routes import (
     auth,
     calls,
     delegations,
+    group_calls,
     health,
     hl7_messages,
     invites,
@@ -48,9 +49,11 @@ from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle, SlidingWindow
 from server.security.secret_file import with_secret
+from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
 from server.services.presence import publish_committed
+from server.services.room_closing import install_session_events as install_room_events
 from server.services.waiting_visits import StoredVisits
 from server.settings import Settings
 
@@ -170,6 +173,7 @@ def create_app(
     )
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.waiting_room = _waiting_room(app, settings)
+    app.state.group_rooms = group_rooms(settings)
     # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (
         InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
@@ -177,6 +181,7 @@ def create_app(
         else None
     )
     install_invite_events()
+    install_room_events()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestGate)
@@ -198,6 +203,7 @@ def create_app(
         patient_pages,
         calls,
         hl7_messages,
+        group_calls,
     ):
         app.include_router(module.router)
     if settings.api_docs:

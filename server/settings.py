@@ -175,6 +175,17 @@ class Settings(BaseSettings):
     #: Raw messages kept for the admin's log and replay; the oldest go first.
     hl7_log_max_messages: int = Field(default=100_000, ge=100)
 
+    #: Janus, the SFU of group calls (docs/group-calls.md). Empty: group calls are off.
+    #: The HTTP API the server manages rooms through (e.g. http://127.0.0.1:8088/janus).
+    janus_url: str = ""
+    #: Where desktops and patients' pages reach Janus's WebSocket API (ws:// or wss://).
+    janus_public_url: str = ""
+    #: Janus's api_secret, token_auth_secret and the plugins' admin_key: never sent anywhere.
+    janus_api_secret: SecretStr = SecretStr("")
+    janus_token_secret: SecretStr = SecretStr("")
+    janus_room_key: SecretStr = SecretStr("")
+    janus_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     @model_validator(mode="after")
     def _patient_side_makes_sense(self) -> "Settings":
         url = urlsplit(self.public_url)
@@ -239,6 +250,24 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_codes(cls, table: dict[str, AppointmentKind]) -> dict[str, AppointmentKind]:
         return {code.strip().upper(): kind for code, kind in table.items()}
+
+    @model_validator(mode="after")
+    def _janus_complete(self) -> "Settings":
+        if not self.janus_url:
+            return self
+        if urlsplit(self.janus_url).scheme not in ("http", "https"):
+            raise ValueError("janus_url must be Janus's HTTP API, e.g. http://127.0.0.1:8088/janus")
+        public = urlsplit(self.janus_public_url)
+        if public.scheme not in ("ws", "wss") or not public.hostname:
+            raise ValueError("janus_public_url must be ws:// or wss:// when janus_url is set")
+        if self.environment == "production" and public.scheme != "wss":
+            if not _loopback(public.hostname):
+                raise ValueError("janus_public_url must use wss in production")
+        for name in ("janus_api_secret", "janus_token_secret", "janus_room_key"):
+            value: SecretStr = getattr(self, name)
+            if len(value.get_secret_value()) < 16:
+                raise ValueError(f"{name} must be at least 16 characters when janus_url is set")
+        return self
 
     @model_validator(mode="after")
     def _argon2_memory_fits(self) -> "Settings":

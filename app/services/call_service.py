@@ -214,6 +214,34 @@ class CallService(QObject):
                 return device
         raise KnownError("That device is no longer connected.")
 
+    async def open_local_media(self, audio_only: bool) -> LocalMedia:
+        """The remembered microphone (and camera) opened for a call (1:1 or group).
+
+        KnownError when no microphone can be opened; a camera that fails is only warned about.
+        """
+        if not self._microphones or (not audio_only and not self._cameras):
+            await self.refresh_devices()
+        media = LocalMedia(self.config.profile)
+        try:
+            microphone = choose(self._microphones, self.remembered("microphone"))
+            if microphone is None:
+                raise KnownError(NO_MICROPHONE)
+            await media.use_microphone(microphone)
+            if not audio_only:
+                camera = choose(self._cameras, self.remembered("camera"))
+                if camera is None:
+                    self._warn(NO_CAMERA)
+                else:
+                    try:
+                        await media.use_camera(camera)
+                    except KnownError as error:
+                        self._warn(f"{error} The call goes on without your camera.")
+                        media.set_camera_enabled(False)
+        except BaseException:
+            media.close()
+            raise
+        return media
+
     # -- the call ------------------------------------------------------------------------------
 
     @property
@@ -235,29 +263,7 @@ class CallService(QObject):
         self.connected_at = self.first_remote_frame_at = None
         self.patient_name, self.audio_only = patient_name, audio_only
         self.end_reason, self.quality = None, None
-        if not self._microphones or (not audio_only and not self._cameras):
-            await self.refresh_devices()
-        media = LocalMedia(self.config.profile)
-        self.media = media
-        try:
-            microphone = choose(self._microphones, self.remembered("microphone"))
-            if microphone is None:
-                raise KnownError(NO_MICROPHONE)
-            await media.use_microphone(microphone)
-            if not audio_only:
-                camera = choose(self._cameras, self.remembered("camera"))
-                if camera is None:
-                    self._warn(NO_CAMERA)
-                else:
-                    try:
-                        await media.use_camera(camera)
-                    except KnownError as error:
-                        self._warn(f"{error} The call goes on without your camera.")
-                        media.set_camera_enabled(False)
-        except BaseException:
-            media.close()
-            self.media = None
-            raise
+        media = self.media = await self.open_local_media(audio_only)
         self.audio_output.start(self.remembered("speaker"))
         if not audio_only:
             self._self_view.attach(media.self_view)

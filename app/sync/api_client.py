@@ -17,6 +17,7 @@ from uuid import UUID
 import httpx
 
 from app.domain.enums import Role
+from app.domain.group_call_protocol import GroupJoin
 from app.domain.records import Location, StaffMember
 from app.domain.sync_protocol import (
     PROTOCOL_VERSION,
@@ -166,6 +167,11 @@ class ApiClient:
                              s.get("credential") or None) for s in body["ice_servers"]]
         return servers, body.get("ice_transport_policy") == "relay"
 
+    async def group_call(self, appointment_id: UUID) -> GroupJoin:
+        """This user's credential for the group appointment's call (the rooms on the SFU)."""
+        body = await self._json("POST", f"/appointments/{appointment_id}/group-call")
+        return GroupJoin.model_validate(body)
+
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")
 
@@ -222,7 +228,10 @@ class ApiClient:
         if status < 400:
             return
         if status >= 500 or status == 429:
-            raise ServerBusy(f"The server is busy or failing (HTTP {status}); retrying.",
-                             _retry_after(response))
+            # The server's own sentence when it has one (e.g. "the group call service is not
+            # answering"), else a generic one.
+            message, _code = _message(
+                response, f"The server is busy or failing (HTTP {status}); retrying.")
+            raise ServerBusy(message, _retry_after(response))
         message, code = _message(response, f"The server refused the request (HTTP {status}).")
         raise ServerRefused(message, status, code)

@@ -20,6 +20,7 @@ from server.security.rate_limit import LoginThrottle
 from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
 from server.services.invites import attach_sender
+from server.services.room_closing import attach_rooms
 from server.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
@@ -31,6 +32,9 @@ def get_session(request: Request) -> Iterator[Session]:
         sender = request.app.state.invite_sender
         if sender is not None:
             attach_sender(session, sender.wake)
+        rooms = request.app.state.group_rooms
+        if rooms is not None:
+            attach_rooms(session, rooms)
         yield session
 
 

@@ -30,7 +30,7 @@ from server.models.appointment import (
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.user import User
-from server.services import audit, changes, invites, patient_links, versions
+from server.services import audit, changes, invites, patient_links, room_closing, versions
 from server.services.caller import Caller
 from server.services.scope import require_bookable
 
@@ -354,6 +354,7 @@ def cancel(
     versions.record_fields(session, "appointment", row.id, row.version, _CANCEL_FIELDS)
     audit.record(session, caller, "appointment.cancel", "appointment", row.id)
     patient_links.revoke_all(session, row.id, now)
+    room_closing.close_after_commit(session, row)
     if _tells_patient(caller, row):
         invites.queue(session, row, invites.CANCELLED, now)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
@@ -381,5 +382,7 @@ def set_status(
     session.add(row)
     versions.record_fields(session, "appointment", row.id, row.version, ("status",))
     audit.record(session, caller, "appointment.status", "appointment", row.id, f"status={status}")
+    if status is AppointmentStatus.NO_SHOW:
+        room_closing.close_after_commit(session, row)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()

@@ -309,11 +309,35 @@ ROWS = [
         STAFF,
         202,
     ),
+    # Past the role and scope checks, a video appointment has no group call: 409 not_group.
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/group-call",
+        "join a group call",
+        _fixed("/appointments/{ng_appointment}/group-call"),
+        STAFF,
+        409,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/group-call",
+        "join the group call of an unrelated booking",
+        _fixed("/appointments/{lee_appointment}/group-call"),
+        NOBODY,
+    ),
 ]
 
 
 def test_the_table_covers_every_route(client: TestClient) -> None:
-    public = {"/healthz", "/auth/login", "/auth/refresh", "/auth/logout", "/patient/join"}
+    # The patient's routes carry their link's token in the body (no account).
+    public = {
+        "/healthz",
+        "/auth/login",
+        "/auth/refresh",
+        "/auth/logout",
+        "/patient/join",
+        "/patient/group-call",
+    }
     schema = client.get("/openapi.json").json()
     routes = {
         (method.upper(), path)

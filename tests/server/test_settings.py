@@ -110,3 +110,26 @@ def test_ice_servers_come_from_the_environment_and_reach_the_desktops(
         Configured()
     with TestClient(create_app(settings)) as client:
         assert client.get("/calls/ice-servers").status_code == 401  # staff only
+
+
+def test_group_calls_need_the_whole_janus_setup() -> None:
+    secrets = {
+        "janus_api_secret": "a" * 16,
+        "janus_token_secret": "b" * 16,
+        "janus_room_key": "c" * 16,
+    }
+    janus = {"janus_url": "http://127.0.0.1:8088/janus", "janus_public_url": "ws://127.0.0.1:8188"}
+    assert Settings(**janus, **secrets).janus_url  # type: ignore[arg-type]
+    assert Settings().janus_url == ""  # off unless set
+    with pytest.raises(ValidationError, match="janus_room_key must be at least 16"):
+        Settings(**janus, **(secrets | {"janus_room_key": "short"}))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="janus_public_url must be ws"):
+        Settings(**(janus | {"janus_public_url": ""}), **secrets)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="janus_url must be Janus's HTTP API"):
+        Settings(**(janus | {"janus_url": "ws://127.0.0.1:8188"}), **secrets)  # type: ignore[arg-type]
+    remote = janus | {"janus_public_url": "ws://sfu.example.org:8188"}
+    production = {"environment": "production", "secret_key": "s" * 40}
+    with pytest.raises(ValidationError, match="janus_public_url must use wss in production"):
+        Settings(**remote, **secrets, **production)  # type: ignore[arg-type]
+    secure = janus | {"janus_public_url": "wss://sfu.example.org/janus"}
+    assert Settings(**secure, **secrets, **production).janus_public_url  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from uuid import UUID
 from app.domain.clock import Clock, ServerClock
 from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind
-from app.domain.records import Appointment
+from app.domain.records import Appointment, Participant
 from app.domain.sync_protocol import MAX_PULL
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
@@ -56,11 +56,14 @@ class Desk:
         await self.engine.sync_now()
 
     async def book(self, clinician_id: UUID, start: datetime, patient: str,
-                   minutes: int = 15) -> Appointment:
+                   minutes: int = 15, guests: tuple[str, ...] = ()) -> Appointment:
+        """A video appointment, or a group one with `guests` (names) invited as well."""
         draft = AppointmentDraft(
             patient=PatientDraft(name=patient, email=f"{patient.split()[0].lower()}@example.org"),
             clinician_id=clinician_id, start=start, duration_minutes=minutes,
-            kind=AppointmentKind.VIDEO,
+            kind=AppointmentKind.GROUP if guests else AppointmentKind.VIDEO,
+            participants=[Participant(name, f"guest{n}@example.org")
+                          for n, name in enumerate(guests, 1)],
         )
         return await done(self.store.save_appointment(draft))
 

@@ -4,6 +4,7 @@ hub, the appointment marked taken once connected; `inCallChanged` holds the idle
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 
@@ -20,6 +21,12 @@ from app.ui.call.call_window import CallWindow
 from app.ui.common.window_controller import WindowController
 
 log = logging.getLogger("clinicdesk.media")
+
+
+class GroupStarter(Protocol):
+    """Joins a group appointment's call (app/ui/group_call/group_call_controller.py)."""
+
+    def start(self, appointment: Appointment) -> object: ...
 
 
 class CallController(WindowController):
@@ -40,11 +47,16 @@ class CallController(WindowController):
         self._signalling: HubSignalling | None = None
         self._task: asyncio.Future[None] | None = None
         self._marked_taken = False
+        #: Joins group appointments' calls (app/ui/group_call/group_call_controller.py).
+        self.group: GroupStarter | None = None
         calls.stateChanged.connect(self._state_changed)
         calls.ended.connect(self._ended)
 
     def start(self, appointment: Appointment) -> CallWindow | None:
         """Call the patient of `appointment` (one click on the row, or Enter on a green row)."""
+        if appointment.kind is AppointmentKind.GROUP and self.group is not None:
+            self.group.start(appointment)
+            return None
         if self.calls.in_call:
             self._bridge.info.emit(
                 "A call is already in progress: hang up before starting another.")

@@ -50,15 +50,11 @@ _NEEDS_SERVER = frozenset({
 NO_SERVER = ("Calls, invites, patient links, waiting-room messages and tasks go through the "
              "Clinic Desk server; this desktop is not signed in to one (the demo runs on this "
              "computer only).")
-GROUP_CALLS = ("Group calls need the Janus SFU (VideoRoom and AudioBridge), which this "
-               "version cannot use yet; 1:1 video and phone appointments can be called.")
 
 
 def _kind_reason(key: ActionKey, appointment: Appointment) -> str:
     """Why this kind of call does not fit this appointment ("" when it does)."""
     kind = appointment.kind
-    if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.GROUP:
-        return GROUP_CALLS
     if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.PHONE:
         return "A phone appointment: start the phone call (the patient joins with audio only)."
     if key is ActionKey.PHONE_CALL and kind is not AppointmentKind.PHONE:
@@ -75,8 +71,9 @@ def action_states(
     embedded demo's own actions are added."""
     scheduled = appointment.status is AppointmentStatus.SCHEDULED
     not_scheduled = f"This appointment is {appointment.status.value.replace('_', '-')}."
+    group = appointment.kind is AppointmentKind.GROUP
     rows = [
-        (ActionKey.VIDEO_CALL, "Start &video call", ""),
+        (ActionKey.VIDEO_CALL, "Join the &group call" if group else "Start &video call", ""),
         (ActionKey.PHONE_CALL, "Start &phone call", ""),
         (ActionKey.RESEND_INVITE,
          "&Invite" if appointment.invite_status == NOT_INVITED else "&Resend invite", ""),

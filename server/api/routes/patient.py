@@ -27,6 +27,8 @@ from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.api.error_responses import error_responses
 from server.errors import ApiError
+from server.models.appointment import Appointment
+from server.models.invite import PatientLink
 from server.realtime.hub import Connection, Hub
 from server.realtime.patient_protocol import (
     CLOSE_CANCELLED,
@@ -105,7 +107,25 @@ def join(
     address: AddressDep,
 ) -> PatientAppointment:
     now = clock.now()
-    resolved = resolve(session, body.token, now, settings.link_grace_minutes)
+    appointment, link = open_link(request, session, settings, address, body.token, now)
+    answer = appointment_view(session, settings, appointment, link)
+    detail = f"link={link.id} recipient={link.recipient}"
+    record_patient(session, now, address, "patient_link.open", link.appointment_id, detail)
+    session.commit()
+    return answer
+
+
+def open_link(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    address: str,
+    token: str,
+    now: datetime,
+) -> tuple[Appointment, PatientLink]:
+    """The appointment and link a valid token opens; refused otherwise, and a wrong token
+    counts against its address (a right one never does: a guesser cannot lock out the patient)."""
+    resolved = resolve(session, token, now, settings.link_grace_minutes)
     if resolved.state == LinkState.UNKNOWN:
         wait = _guessing(_limiter(request.app), address, now.timestamp())
         if wait is not None:
@@ -120,12 +140,7 @@ def join(
         status, code, message = refusal(resolved.state, settings)
         raise ApiError(status, code, message)
     assert resolved.appointment is not None and resolved.link is not None
-    answer = appointment_view(session, settings, resolved.appointment, resolved.link)
-    link = resolved.link
-    detail = f"link={link.id} recipient={link.recipient}"
-    record_patient(session, now, address, "patient_link.open", link.appointment_id, detail)
-    session.commit()
-    return answer
+    return resolved.appointment, resolved.link
 
 
 def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, datetime | None]:

@@ -1,0 +1,203 @@
+"""The group call as the UI sees it: a QObject over app.media's GroupSession.
+
+It opens the devices the 1:1 calls remember (through the CallService), turns the session's
+events into Qt signals (the participant list, each shown tile's images, the end), plays the
+AudioBridge mix, and keeps one frame converter per tile on screen. One group call at a time.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import shiboken6
+from aiortc import MediaStreamTrack
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from app.domain.errors import KnownError
+from app.domain.group_call_protocol import GroupJoin
+from app.media.audio_output import PcmPump
+from app.media.capture import LocalMedia
+from app.media.frames import FrameSink, PaintableImage
+from app.media.group_session import GroupListener, GroupParticipant, GroupSession
+from app.media.janus_connection import JanusGone, JanusRefused
+from app.services.call_audio_output import AudioOutput
+from app.services.call_service import CallService, qimage
+
+log = logging.getLogger("clinicdesk.media.group")
+
+#: Said when Janus refuses the join (e.g. the credential is no longer on the room's list).
+REFUSED = "The group call refused to let you in: {reason}"
+UNREACHABLE = "The group call service cannot be reached just now. Try again in a minute."
+
+
+class _Forward(GroupListener):
+    """The session's listener; silent once the service's C++ object is gone (app shutdown)."""
+
+    def __init__(self, service: "GroupCallService") -> None:
+        self._service = service
+
+    def participants_changed(self, participants: list[GroupParticipant]) -> None:
+        if shiboken6.isValid(self._service):
+            self._service._on_participants(participants)
+
+    def video_track(self, feed: str, track: MediaStreamTrack) -> None:
+        if shiboken6.isValid(self._service):
+            self._service._on_video(feed, track)
+
+    def mix_track(self, track: MediaStreamTrack) -> None:
+        if shiboken6.isValid(self._service):
+            self._service._pump.attach(track)
+
+    def ended(self, message: str) -> None:
+        if shiboken6.isValid(self._service):
+            self._service._on_ended(message)
+
+
+class GroupCallService(QObject):
+    """Join, show tiles, mute, leave the one group call of this desktop."""
+
+    #: list[GroupParticipant], this desktop included.
+    participantsChanged = Signal(list)
+    #: A shown tile's newest image: (participant id, image).
+    tileImage = Signal(str, QImage)
+    selfFrame = Signal(QImage)
+    mutedChanged = Signal(bool)
+    cameraChanged = Signal(bool)
+    #: Why the call is over for this desktop (left, the room closed, Janus went away).
+    ended = Signal(str)
+
+    def __init__(self, calls: CallService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.calls = calls
+        self.session: GroupSession | None = None
+        self.media: LocalMedia | None = None
+        self.participants: list[GroupParticipant] = []
+        self._tiles: dict[str, FrameSink] = {}
+        self._tile_size = (320, 180)
+        self._self_view = FrameSink(self._show_self, "group-self")
+        self._pump = PcmPump(self.audio_write)
+        self.audio_output = AudioOutput(self)
+        self.joined_at: float | None = None
+        #: When each tile showed its first image (time.monotonic()).
+        self.first_images: dict[str, float] = {}
+
+    @property
+    def in_call(self) -> bool:
+        return self.session is not None
+
+    async def join(self, credential: GroupJoin) -> None:
+        """Opens the devices and joins; KnownError with a sentence when it cannot."""
+        if self.in_call or self.calls.in_call:
+            raise KnownError("A call is already in progress: hang up before joining another.")
+        media = self.media = await self.calls.open_local_media(audio_only=False)
+        session = GroupSession(
+            credential,
+            _Forward(self),
+            audio=media.outgoing_audio,
+            video=media.outgoing_video,
+            ice=self.calls.config.options.ice,
+        )
+        self.session = session
+        try:
+            await session.start()
+        except (JanusGone, JanusRefused, OSError) as error:
+            log.warning("could not join the group call: %s", error)
+            await self._release()
+            if isinstance(error, JanusRefused):
+                raise KnownError(REFUSED.format(reason=error.reason)) from None
+            raise KnownError(UNREACHABLE) from None
+        self.joined_at = time.monotonic()
+        self._self_view.attach(media.self_view)
+        self.audio_output.start(self.calls.remembered("speaker"))
+        self.mutedChanged.emit(media.muted)
+        self.cameraChanged.emit(media.camera_enabled)
+
+    async def show(self, feeds: list[str]) -> None:
+        """Subscribes to exactly the tiles on screen (the others' streams stop)."""
+        if self.session is None:
+            return
+        for feed in [feed for feed in self._tiles if feed not in feeds]:
+            self._tiles.pop(feed).close()
+        with contextlib.suppress(JanusGone, JanusRefused):
+            await self.session.show(feeds)
+
+    def set_tile_size(self, width: int, height: int) -> None:
+        self._tile_size = (width, height)
+        for sink in self._tiles.values():
+            sink.set_target_size(width, height)
+
+    async def set_muted(self, muted: bool) -> None:
+        """Mutes the microphone here and in the room (everyone's list shows it)."""
+        if self.media is None or self.session is None:
+            return
+        self.media.set_muted(muted)
+        self.mutedChanged.emit(muted)
+        with contextlib.suppress(JanusGone, JanusRefused):
+            await self.session.set_muted(muted)
+
+    def set_camera_enabled(self, enabled: bool) -> None:
+        if self.media is not None and self.media.camera_enabled != enabled:
+            self.media.set_camera_enabled(enabled)
+            self.cameraChanged.emit(enabled)
+
+    async def leave(self, message: str = "You left the group call.") -> None:
+        if self.session is None:
+            return
+        await self._release()
+        self.ended.emit(message)
+
+    def close(self) -> None:
+        """The application is quitting: leave without waiting."""
+        if self.session is not None:
+            with contextlib.suppress(RuntimeError):
+                asyncio.ensure_future(self._release())
+        self._self_view.close()
+
+    @property
+    def tiles_shown(self) -> dict[str, int]:
+        """Images shown per tile so far."""
+        return {feed: sink.frames_shown for feed, sink in self._tiles.items()}
+
+    # -- from the session ----------------------------------------------------------------------
+
+    def _on_participants(self, participants: list[GroupParticipant]) -> None:
+        self.participants = participants
+        self.participantsChanged.emit(participants)
+
+    def _on_video(self, feed: str, track: MediaStreamTrack) -> None:
+        sink = self._tiles.get(feed)
+        if sink is None:
+            sink = self._tiles[feed] = FrameSink(lambda image: self._show_tile(feed, image), feed)
+            sink.set_target_size(*self._tile_size)
+        sink.attach(track)
+
+    def _show_tile(self, feed: str, image: PaintableImage) -> None:
+        self.first_images.setdefault(feed, time.monotonic())
+        self.tileImage.emit(feed, qimage(image))
+
+    def _show_self(self, image: PaintableImage) -> None:
+        self.selfFrame.emit(qimage(image))
+
+    def audio_write(self, pcm: bytes) -> None:
+        self.audio_output.write(pcm)
+
+    def _on_ended(self, message: str) -> None:
+        asyncio.ensure_future(self.leave(message))
+
+    async def _release(self) -> None:
+        session, self.session = self.session, None
+        for sink in self._tiles.values():
+            sink.close()
+        self._tiles.clear()
+        self._self_view.detach()
+        self._pump.detach()
+        self.audio_output.stop()
+        if session is not None:
+            with contextlib.suppress(JanusGone, JanusRefused, OSError):
+                await session.leave()
+        if self.media is not None:
+            self.media.close()
+            self.media = None
+        self.participants = []

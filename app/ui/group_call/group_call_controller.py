@@ -1,0 +1,87 @@
+"""Joining a group appointment's call from the schedule: the credential from the server, the
+group call window, the appointment marked taken once joined, the idle lock held off meanwhile."""
+
+import asyncio
+import logging
+
+from PySide6.QtCore import Qt, Signal
+
+from app.domain.enums import AppointmentStatus
+from app.domain.errors import KnownError
+from app.domain.records import Appointment
+from app.services.group_call_service import GroupCallService
+from app.services.message_bridge import MessageBridge
+from app.services.schedule_service import ScheduleService, report_unexpected
+from app.services.sync_service import SyncService
+from app.ui.common.window_controller import WindowController
+from app.ui.group_call.group_call_window import GroupCallWindow
+
+log = logging.getLogger("clinicdesk.media.group")
+
+#: A group call goes on after the clinician joined (taken) until the appointment ends.
+_JOINABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.TAKEN)
+
+
+class GroupCallController(WindowController):
+    #: joined a group call (True) or left it (False): the idle lock holds off meanwhile
+    inCallChanged = Signal(bool)
+
+    def __init__(
+        self,
+        service: GroupCallService,
+        sync: SyncService,
+        schedule: ScheduleService,
+        bridge: MessageBridge,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.sync = sync
+        self.schedule = schedule
+        self._bridge = bridge
+        self.call_window: GroupCallWindow | None = None
+        self._task: asyncio.Future[None] | None = None
+        service.ended.connect(self._ended)
+
+    def start(self, appointment: Appointment) -> GroupCallWindow | None:
+        if self.service.in_call or self.call_window is not None:
+            self._bridge.info.emit(
+                "A group call is already open: leave it before joining another.")
+            return None
+        if appointment.status not in _JOINABLE:
+            state = appointment.status.value.replace("_", "-")
+            self._bridge.info.emit(f"This appointment is {state}.")
+            return None
+        window = GroupCallWindow(self.service, appointment.patient.name, self.host())
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(self._window_closed)
+        window.show()
+        self.call_window = window
+        self.inCallChanged.emit(True)
+        self._task = asyncio.ensure_future(self._join(appointment))
+        return window
+
+    async def _join(self, appointment: Appointment) -> None:
+        try:
+            credential = await self.sync.api.group_call(appointment.id)
+            await self.service.join(credential)
+        except KnownError as error:
+            # Janus down, not set up, or the room refused: said in the window and on the
+            # schedule; nothing else changes (1:1 calls do not use Janus).
+            self.inCallChanged.emit(False)
+            self._bridge.warning.emit(str(error))
+            if self.call_window is not None:
+                self.call_window.show_ended(str(error))
+            return
+        except Exception as error:  # an unexpected failure goes to the crash handler
+            self.inCallChanged.emit(False)
+            report_unexpected(error)
+            return
+        if appointment.status is AppointmentStatus.SCHEDULED:
+            # Taken on every desktop within a second, through the outbox.
+            self.schedule.set_status(appointment.id, AppointmentStatus.TAKEN)
+
+    def _ended(self, _message: str) -> None:
+        self.inCallChanged.emit(False)
+
+    def _window_closed(self) -> None:
+        self.call_window = None

@@ -1,0 +1,78 @@
+"""Join credentials for a group appointment's call on the SFU: for staff, and for a link's holder.
+
+The Janus URL the server manages rooms through, and its secrets, never leave the server; an
+answer carries only what its holder needs to join that one appointment's rooms.
+"""
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+
+from app.domain.group_call_protocol import GroupJoin
+from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep, Staff
+from server.api.routes.patient import open_link
+from server.janus.rooms import GroupRooms
+from server.schemas.patient import JoinRequest
+from server.services import audit, booking, group_calls
+from server.services.audit import record_patient
+from server.services.scope import require_visible
+
+router = APIRouter(tags=["group calls"])
+
+_ERRORS: dict[int | str, dict[str, str]] = {
+    409: {"description": "not a group appointment, or cancelled / no-show"},
+    410: {"description": "the call is over"},
+    502: {"description": "the SFU refused the room"},
+    503: {"description": "group calls are off, or the SFU is not answering"},
+}
+
+
+def _rooms(request: Request) -> GroupRooms | None:
+    rooms = request.app.state.group_rooms
+    assert rooms is None or isinstance(rooms, GroupRooms)
+    return rooms
+
+
+@router.post(
+    "/appointments/{appointment_id}/group-call",
+    summary="Join a group appointment's call (the rooms are created if needed)",
+    responses=_ERRORS,
+)
+def staff_join(
+    appointment_id: UUID,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Staff,
+) -> GroupJoin:
+    row = booking.get(session, appointment_id)
+    require_visible(session, caller.user, row.clinician_id)
+    group_calls.check_joinable(row, settings, caller.now)
+    session.rollback()  # Janus may take a while: hold no transaction open meanwhile.
+    answer = group_calls.staff_credential(_rooms(request), settings, row, caller.user)
+    audit.record(session, caller, "appointment.group_join", "appointment", row.id)
+    session.commit()
+    return answer
+
+
+@router.post(
+    "/patient/group-call",
+    summary="Join the group call of the link's appointment (the token in the body)",
+    responses=_ERRORS | {404: {"description": "unknown link"}},
+)
+def guest_join(
+    body: JoinRequest,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    address: AddressDep,
+) -> GroupJoin:
+    now = clock.now()
+    appointment, link = open_link(request, session, settings, address, body.token, now)
+    group_calls.check_joinable(appointment, settings, now)
+    answer = group_calls.guest_credential(session, _rooms(request), settings, appointment, link)
+    detail = f"link={link.id} recipient={link.recipient}"
+    record_patient(session, now, address, "group_call.join", appointment.id, detail)
+    session.commit()
+    return answer

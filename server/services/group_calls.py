@@ -1,0 +1,113 @@
+"""Join credentials for a group appointment's Janus rooms, for staff and for invited guests.
+
+The rooms are created on Janus the first time someone asks to join (and again after Janus
+restarts); each credential's join token is added to that appointment's rooms only.
+"""
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.group_call_protocol import GroupJoin
+from server.errors import ApiError
+from server.janus.client import JanusClient, JanusError, JanusUnreachable
+from server.janus.credentials import janus_token, join_token
+from server.janus.rooms import GroupRooms
+from server.models.appointment import Appointment
+from server.models.invite import PatientLink
+from server.models.user import User
+from server.services.patient_links import valid_until
+from server.services.patient_view import recipient_name
+from server.settings import Settings
+
+log = logging.getLogger("clinicdesk.server.group_calls")
+
+#: Appointments whose call can still be joined.
+_JOINABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.TAKEN)
+
+
+def group_rooms(settings: Settings) -> GroupRooms | None:
+    """The rooms on the configured Janus, or None when group calls are off."""
+    if not settings.janus_url:
+        return None
+    client = JanusClient(
+        settings.janus_url,
+        settings.janus_api_secret.get_secret_value(),
+        settings.janus_timeout_seconds,
+    )
+    return GroupRooms(
+        client, settings.janus_room_key.get_secret_value(), settings.signing_key()
+    )
+
+
+def check_joinable(appointment: Appointment, settings: Settings, now: datetime) -> None:
+    if appointment.kind != AppointmentKind.GROUP:
+        raise ApiError(409, "not_group", "Only a group appointment has a group call.")
+    if appointment.status not in _JOINABLE:
+        raise ApiError(409, "call_closed", f"A {appointment.status} appointment has no call.")
+    if now >= valid_until(appointment, settings.link_grace_minutes):
+        raise ApiError(410, "call_over", "This group call is over.")
+
+
+def _credential(
+    rooms: GroupRooms | None,
+    settings: Settings,
+    appointment: Appointment,
+    who: str,
+    display: str,
+    role: str,
+) -> GroupJoin:
+    if rooms is None:
+        raise ApiError(
+            503,
+            "group_calls_off",
+            "Group calls are not set up on this server (no SFU). Ask your IT team.",
+        )
+    secret = settings.signing_key()
+    token = join_token(secret, appointment.id, who)
+    try:
+        room = rooms.admit(appointment.id, token, f"Group appointment {appointment.id}")
+    except JanusUnreachable as error:
+        log.warning("Janus unreachable for appointment %s: %s", appointment.id, error)
+        raise ApiError(
+            503,
+            "sfu_unreachable",
+            "The group call service is not answering. Try again in a minute.",
+        ) from None
+    except JanusError as error:
+        log.error("Janus refused the rooms of appointment %s: %s", appointment.id, error)
+        raise ApiError(
+            502, "sfu_refused", f"The group call service refused the room ({error.code})."
+        ) from None
+    expires = valid_until(appointment, settings.link_grace_minutes)
+    return GroupJoin(
+        janus_url=settings.janus_public_url,
+        janus_token=janus_token(settings.janus_token_secret.get_secret_value(), expires),
+        room=room,
+        join_token=token,
+        id=who,
+        display=display,
+        role="staff" if role == "staff" else "guest",
+        expires_at=expires,
+    )
+
+
+def staff_credential(
+    rooms: GroupRooms | None, settings: Settings, appointment: Appointment, user: User
+) -> GroupJoin:
+    """A clinician's or clerk's credential (the caller may see the appointment)."""
+    return _credential(rooms, settings, appointment, f"staff-{user.id}", user.full_name, "staff")
+
+
+def guest_credential(
+    session: Session,
+    rooms: GroupRooms | None,
+    settings: Settings,
+    appointment: Appointment,
+    link: PatientLink,
+) -> GroupJoin:
+    """The credential of the person a patient link was made for (the patient or a participant)."""
+    display = recipient_name(session, appointment, link.recipient) or "Guest"
+    return _credential(rooms, settings, appointment, f"guest-{link.recipient}", display, "guest")
