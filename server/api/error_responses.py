@@ -41,6 +41,8 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the server accepts.",
     422: "A value is invalid, out of range, or a query parameter is unknown (see `fields`).",
     429: "Too many attempts: wait for the seconds in the Retry-After header.",
+    502: "A service the server relies on (the SFU) refused the request.",
+    503: "A service the server relies on (the SFU) is not set up or not answering.",
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from app.domain.group_call_protocol import GroupJoin
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep, Staff
+from server.api.error_responses import error_responses
 from server.api.routes.patient import open_link
 from server.janus.rooms import GroupRooms
 from server.schemas.patient import JoinRequest
@@ -19,12 +20,9 @@ from server.services.scope import require_visible
 
 router = APIRouter(tags=["group calls"])
 
-_ERRORS: dict[int | str, dict[str, str]] = {
-    409: {"description": "not a group appointment, or cancelled / no-show"},
-    410: {"description": "the call is over"},
-    502: {"description": "the SFU refused the room"},
-    503: {"description": "group calls are off, or the SFU is not answering"},
-}
+#: 409: not a group appointment, or cancelled / no-show; 410: the call is over; 502: the SFU
+#: refused the room; 503: group calls are off, or the SFU is not answering.
+_ERRORS = error_responses(409, 410, 502, 503)
 
 
 def _rooms(request: Request) -> GroupRooms | None:
@@ -36,7 +34,7 @@ def _rooms(request: Request) -> GroupRooms | None:
 @router.post(
     "/appointments/{appointment_id}/group-call",
     summary="Join a group appointment's call (the rooms are created if needed)",
-    responses=_ERRORS,
+    responses=_ERRORS | error_responses(403),
 )
 def staff_join(
     appointment_id: UUID,
@@ -58,7 +56,7 @@ def staff_join(
 @router.post(
     "/patient/group-call",
     summary="Join the group call of the link's appointment (the token in the body)",
-    responses=_ERRORS | {404: {"description": "unknown link"}},
+    responses=_ERRORS | error_responses(404, 429),
 )
 def guest_join(
     body: JoinRequest,
