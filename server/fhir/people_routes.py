@@ -1,0 +1,109 @@
+"""Patient and Practitioner: read and search, as far as appointments need them."""
+
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app.domain.enums import Role
+from app.domain.like_pattern import LIKE_ESCAPE, escape_like
+from server.api.deps import SessionDep
+from server.fhir import access
+from server.fhir.access import SystemCaller
+from server.fhir.bundle import only_params, paging, searchset
+from server.fhir.outcome import FHIR_JSON, FhirError
+from server.fhir.people_resources import patient_resource, practitioner_resource
+from server.models.patient import Patient
+from server.models.user import User
+from server.services.audit import record_reads
+
+router = APIRouter()
+
+PatientReader = Annotated[SystemCaller, Depends(access.require("Patient", "r"))]
+PatientSearcher = Annotated[SystemCaller, Depends(access.require("Patient", "s"))]
+PractitionerReader = Annotated[SystemCaller, Depends(access.require("Practitioner", "r"))]
+PractitionerSearcher = Annotated[SystemCaller, Depends(access.require("Practitioner", "s"))]
+
+
+def _json(resource: dict[str, Any]) -> Response:
+    return Response(json.dumps(resource), media_type=FHIR_JSON)
+
+
+def _uuid(text: str, kind: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise FhirError(404, f"No {kind} has this id.") from None
+
+
+@router.get("/Patient/{patient_id}")
+def read_patient(patient_id: str, session: SessionDep, who: PatientReader) -> Response:
+    row = session.get(Patient, _uuid(patient_id, "Patient"))
+    if row is None:
+        raise FhirError(404, "No Patient has this id.")
+    record_reads(session, who.caller, "patient", [row.id])
+    session.commit()
+    return _json(patient_resource(row))
+
+
+@router.get("/Patient")
+def search_patients(request: Request, session: SessionDep, who: PatientSearcher) -> Response:
+    only_params(request, {"identifier", "name", "_id"})
+    count, offset = paging(request)
+    query = select(Patient)
+    for text in request.query_params.getlist("identifier"):
+        query = query.where(col(Patient.mrn) == text.rpartition("|")[2])
+    for text in request.query_params.getlist("name"):
+        query = query.where(col(Patient.name).ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
+    for text in request.query_params.getlist("_id"):
+        query = query.where(col(Patient.id) == _uuid(text, "Patient"))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(col(Patient.name), col(Patient.id))
+                             .offset(offset).limit(count)))
+    record_reads(session, who.caller, "patient", (row.id for row in rows))
+    session.commit()
+    return _json(searchset(request, [patient_resource(r) for r in rows], total, count, offset))
+
+
+def _clinicians() -> Any:
+    return select(User).where(col(User.role) == Role.CLINICIAN.value)
+
+
+@router.get("/Practitioner/{practitioner_id}")
+def read_practitioner(
+    practitioner_id: str, session: SessionDep, who: PractitionerReader
+) -> Response:
+    row = session.exec(
+        _clinicians().where(col(User.id) == _uuid(practitioner_id, "Practitioner"))
+    ).first()
+    if row is None:
+        raise FhirError(404, "No Practitioner has this id.")
+    record_reads(session, who.caller, "user", [row.id])
+    session.commit()
+    return _json(practitioner_resource(row))
+
+
+@router.get("/Practitioner")
+def search_practitioners(
+    request: Request, session: SessionDep, who: PractitionerSearcher
+) -> Response:
+    only_params(request, {"identifier", "name", "_id"})
+    count, offset = paging(request)
+    query = _clinicians()
+    for text in request.query_params.getlist("identifier"):
+        query = query.where(col(User.username) == text.rpartition("|")[2])
+    for text in request.query_params.getlist("name"):
+        query = query.where(col(User.full_name).ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
+    for text in request.query_params.getlist("_id"):
+        query = query.where(col(User.id) == _uuid(text, "Practitioner"))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(col(User.full_name), col(User.id))
+                             .offset(offset).limit(count)))
+    record_reads(session, who.caller, "user", (row.id for row in rows))
+    session.commit()
+    return _json(
+        searchset(request, [practitioner_resource(r) for r in rows], total, count, offset)
+    )
