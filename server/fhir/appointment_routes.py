@@ -26,7 +26,7 @@ from server.fhir.appointment_resource import (
 from server.fhir.bundle import only_params, paging, searchset
 from server.fhir.outcome import FHIR_JSON, FhirError, from_api_error
 from server.fhir.request_body import json_body
-from server.fhir.times import date_bound
+from server.fhir.times import date_clause
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.patient import Patient
 from server.models.user import User
@@ -111,29 +111,9 @@ def search(request: Request, session: SessionDep, who: Searcher) -> Response:
     query = select(Appointment)
     params = request.query_params
     for text in params.getlist("date"):
-        bound = date_bound(text)
-        start = col(Appointment.start)
-        query = query.where(
-            {
-                "eq": (start >= bound.low) & (start < bound.high),
-                "ge": start >= bound.low,
-                "gt": start >= bound.high,
-                "le": start < bound.high,
-                "lt": start < bound.low,
-            }[bound.prefix]
-        )
+        query = query.where(date_clause(col(Appointment.start), text))
     for text in params.getlist("_lastUpdated"):
-        bound = date_bound(text)
-        updated = col(Appointment.updated_at)
-        query = query.where(
-            {
-                "eq": (updated >= bound.low) & (updated < bound.high),
-                "ge": updated >= bound.low,
-                "gt": updated >= bound.high,
-                "le": updated < bound.high,
-                "lt": updated < bound.low,
-            }[bound.prefix]
-        )
+        query = query.where(date_clause(col(Appointment.updated_at), text))
     for text in params.getlist("patient"):
         query = query.where(col(Appointment.patient_id) == _reference_id(text, "Patient"))
     for text in params.getlist("practitioner"):

@@ -1,12 +1,13 @@
 """Patient and Practitioner: read and search, as far as appointments need them."""
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.domain.enums import Role
 from app.domain.like_pattern import LIKE_ESCAPE, escape_like
@@ -39,6 +40,33 @@ def _uuid(text: str, kind: str) -> UUID:
         raise FhirError(404, f"No {kind} has this id.") from None
 
 
+def _search(
+    request: Request,
+    session: Session,
+    who: SystemCaller,
+    query: Any,
+    columns: tuple[Any, Any, Any],
+    entity: str,
+    to_resource: Callable[[Any], dict[str, Any]],
+) -> Response:
+    """Search by `identifier` (exact), `name` (contains, any case) and `_id`, paged."""
+    id_column, identifier_column, name_column = columns
+    only_params(request, {"identifier", "name", "_id"})
+    count, offset = paging(request)
+    params = request.query_params
+    for text in params.getlist("identifier"):
+        query = query.where(identifier_column == text.rpartition("|")[2])
+    for text in params.getlist("name"):
+        query = query.where(name_column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
+    for text in params.getlist("_id"):
+        query = query.where(id_column == _uuid(text, entity))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(name_column, id_column).offset(offset).limit(count)))
+    record_reads(session, who.caller, entity.lower(), (row.id for row in rows))
+    session.commit()
+    return _json(searchset(request, [to_resource(row) for row in rows], total, count, offset))
+
+
 @router.get("/Patient/{patient_id}")
 def read_patient(patient_id: str, session: SessionDep, who: PatientReader) -> Response:
     row = session.get(Patient, _uuid(patient_id, "Patient"))
@@ -51,21 +79,10 @@ def read_patient(patient_id: str, session: SessionDep, who: PatientReader) -> Re
 
 @router.get("/Patient")
 def search_patients(request: Request, session: SessionDep, who: PatientSearcher) -> Response:
-    only_params(request, {"identifier", "name", "_id"})
-    count, offset = paging(request)
-    query = select(Patient)
-    for text in request.query_params.getlist("identifier"):
-        query = query.where(col(Patient.mrn) == text.rpartition("|")[2])
-    for text in request.query_params.getlist("name"):
-        query = query.where(col(Patient.name).ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
-    for text in request.query_params.getlist("_id"):
-        query = query.where(col(Patient.id) == _uuid(text, "Patient"))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(col(Patient.name), col(Patient.id))
-                             .offset(offset).limit(count)))
-    record_reads(session, who.caller, "patient", (row.id for row in rows))
-    session.commit()
-    return _json(searchset(request, [patient_resource(r) for r in rows], total, count, offset))
+    columns = (col(Patient.id), col(Patient.mrn), col(Patient.name))
+    return _search(
+        request, session, who, select(Patient), columns, "Patient", patient_resource
+    )
 
 
 def _clinicians() -> Any:
@@ -81,7 +98,7 @@ def read_practitioner(
     ).first()
     if row is None:
         raise FhirError(404, "No Practitioner has this id.")
-    record_reads(session, who.caller, "user", [row.id])
+    record_reads(session, who.caller, "practitioner", [row.id])
     session.commit()
     return _json(practitioner_resource(row))
 
@@ -90,20 +107,7 @@ def read_practitioner(
 def search_practitioners(
     request: Request, session: SessionDep, who: PractitionerSearcher
 ) -> Response:
-    only_params(request, {"identifier", "name", "_id"})
-    count, offset = paging(request)
-    query = _clinicians()
-    for text in request.query_params.getlist("identifier"):
-        query = query.where(col(User.username) == text.rpartition("|")[2])
-    for text in request.query_params.getlist("name"):
-        query = query.where(col(User.full_name).ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
-    for text in request.query_params.getlist("_id"):
-        query = query.where(col(User.id) == _uuid(text, "Practitioner"))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(col(User.full_name), col(User.id))
-                             .offset(offset).limit(count)))
-    record_reads(session, who.caller, "user", (row.id for row in rows))
-    session.commit()
-    return _json(
-        searchset(request, [practitioner_resource(r) for r in rows], total, count, offset)
+    columns = (col(User.id), col(User.username), col(User.full_name))
+    return _search(
+        request, session, who, _clinicians(), columns, "Practitioner", practitioner_resource
     )

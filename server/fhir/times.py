@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from server.fhir.outcome import FhirError
 
@@ -55,3 +56,15 @@ def date_bound(text: str) -> DateBound:
     if low.year < 1900 or high.year > 9999:
         raise FhirError(400, "Search dates must be between 1900 and 9998.")
     return DateBound(prefix, low, high)
+
+
+def date_clause(column: Any, text: str) -> Any:
+    """The SQL condition that `column` (a stored instant) matches the search value `text`."""
+    bound = date_bound(text)
+    return {
+        "eq": (column >= bound.low) & (column < bound.high),
+        "ge": column >= bound.low,
+        "gt": column >= bound.high,
+        "le": column < bound.high,
+        "lt": column < bound.low,
+    }[bound.prefix]
