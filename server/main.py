@@ -209,7 +209,7 @@ def _add_client(args: argparse.Namespace, settings: Settings) -> int:
     from server.fhir.clients import ClientError, add_client
 
     engine = _migrated_engine(settings)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             new = add_client(session, args.client_id, args.name, args.scopes, Clock().now())
         except ClientError as exc:
