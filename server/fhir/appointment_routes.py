@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.domain.enums import AppointmentStatus
@@ -23,7 +22,7 @@ from server.fhir.appointment_resource import (
     appointment_values,
     etag,
 )
-from server.fhir.bundle import only_params, paging, searchset
+from server.fhir.bundle import only_params, page_of, paging, searchset
 from server.fhir.outcome import FHIR_JSON, FhirError, from_api_error
 from server.fhir.request_body import json_body
 from server.fhir.times import date_clause
@@ -134,10 +133,8 @@ def search(request: Request, session: SessionDep, who: Searcher) -> Response:
         if system:
             match = match.where(AppointmentExternalId.system == system)
         query = query.where(col(Appointment.id).in_(match))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(
-        query.order_by(col(Appointment.start), col(Appointment.id)).offset(offset).limit(count)
-    ))
+    order = (col(Appointment.start), col(Appointment.id))
+    rows, total = page_of(session, query, order, count, offset)
     bundle = searchset(request, resources(session, rows), total, count, offset)
     record_reads(session, who.caller, "appointment", (row.id for row in rows))
     session.commit()

@@ -4,6 +4,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from server.fhir.outcome import FhirError
 
@@ -62,3 +64,17 @@ def only_params(request: Request, allowed: set[str]) -> None:
     unknown = sorted(set(request.query_params) - allowed - {"_count", "_offset", "_format"})
     if unknown:
         raise FhirError(400, f"Unsupported search parameter: {unknown[0][:60]}.")
+
+
+def page_of(session: Session, query: Any, order: tuple[Any, ...], count: int, offset: int
+            ) -> tuple[list[Any], int]:
+    """One page of `query` and the total it matches.
+
+    One row more than the page is read: when the page is not full the total is known without
+    a second (COUNT) query, which a day's search usually is.
+    """
+    rows = list(session.exec(query.order_by(*order).offset(offset).limit(count + 1)))
+    if len(rows) <= count and (rows or offset == 0):
+        return rows, offset + len(rows)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    return rows[:count], total

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.domain.enums import Role
@@ -14,7 +13,7 @@ from app.domain.like_pattern import LIKE_ESCAPE, escape_like
 from server.api.deps import SessionDep
 from server.fhir import access
 from server.fhir.access import SystemCaller
-from server.fhir.bundle import only_params, paging, searchset
+from server.fhir.bundle import only_params, page_of, paging, searchset
 from server.fhir.outcome import FHIR_JSON, FhirError
 from server.fhir.people_resources import patient_resource, practitioner_resource
 from server.models.patient import Patient
@@ -60,8 +59,7 @@ def _search(
         query = query.where(name_column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
     for text in params.getlist("_id"):
         query = query.where(id_column == _uuid(text, entity))
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(name_column, id_column).offset(offset).limit(count)))
+    rows, total = page_of(session, query, (name_column, id_column), count, offset)
     record_reads(session, who.caller, entity.lower(), (row.id for row in rows))
     session.commit()
     return _json(searchset(request, [to_resource(row) for row in rows], total, count, offset))

@@ -1,4 +1,4 @@
-"""FHIR: the system clients (OAuth2 client credentials) of the hospital's systems.
+"""FHIR: the system clients (OAuth2 client credentials); appointments indexed by start.
 
 Revision ID: 0006
 Revises: 0005
@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_system_client")),
         sa.UniqueConstraint("client_id", name=op.f("uq_system_client_client_id")),
     )
+    op.create_index("ix_appointment_start", "appointment", ["start"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_appointment_start", table_name="appointment")
     op.drop_table("system_client")
