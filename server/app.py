@@ -38,6 +38,7 @@ from server.api.routes import (
 from server.body_limit import BodyLimit
 from server.database import create_db_engine
 from server.errors import install_error_handlers
+from server.fhir.app import mount_fhir
 from server.integration import interface_account
 from server.integration.hl7_inbox import inbox_of
 from server.integration.mllp_listener import MllpListener
@@ -208,5 +209,6 @@ def create_app(
         app.include_router(module.router)
     if settings.api_docs:
         app.include_router(api_docs.router)
+    mount_fhir(app)
     document_errors(app)
     return app

@@ -87,6 +87,16 @@ def _parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     commands.add_parser("seed-demo", parents=[common], help="fill an empty database with a demo")
+    client = commands.add_parser(
+        "add-client", parents=[common],
+        help="add a FHIR system client (OAuth2 client credentials); prints its secret once",
+    )
+    client.add_argument("--client-id", required=True, help="e.g. pas-epic")
+    client.add_argument("--name", default="", help="what the system is, for the audit log")
+    client.add_argument(
+        "--scopes", required=True,
+        help='space-separated, e.g. "system/Appointment.rs system/Appointment.cu"',
+    )
     return parser
 
 
@@ -195,6 +205,23 @@ def _seed_demo(settings: Settings) -> int:
     return 0
 
 
+def _add_client(args: argparse.Namespace, settings: Settings) -> int:
+    from server.fhir.clients import ClientError, add_client
+
+    engine = _migrated_engine(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            new = add_client(session, args.client_id, args.name, args.scopes, Clock().now())
+        except ClientError as exc:
+            raise CliError(f"cannot create the client: {exc}") from exc
+        session.commit()
+    sys.stdout.write(
+        f"created client {new.client.client_id} with scopes {new.client.scopes}\n"
+        f"client secret (shown once, keep it safe): {new.secret}\n"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     setup_server_logging()
@@ -208,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "create-user":
             return _create_user(args, settings)
+        if args.command == "add-client":
+            return _add_client(args, settings)
         return _seed_demo(settings)
     except CliError as exc:
         sys.stderr.write(f"clinic-desk-server: {exc}\n")

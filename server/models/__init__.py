@@ -8,6 +8,7 @@ from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.sync import Change, ClientMutation, FieldChange
+from server.models.system_client import SystemClient
 from server.models.task import Task
 from server.models.token import RefreshToken, TokenFamily
 from server.models.user import User
@@ -29,6 +30,7 @@ __all__ = [
     "Patient",
     "PatientLink",
     "RefreshToken",
+    "SystemClient",
     "Task",
     "TokenFamily",
     "User",

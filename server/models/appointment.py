@@ -13,7 +13,11 @@ from server.models.types import UTCDateTime
 
 class Appointment(ServerTable, table=True):
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_clinician_start", "clinician_id", "start"),)
+    __table_args__ = (
+        Index("ix_appointment_clinician_start", "clinician_id", "start"),
+        # A day of every clinician (FHIR's date search, an interface engine's reconciliation).
+        Index("ix_appointment_start", "start"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     patient_id: UUID = Field(foreign_key="patient.id")
