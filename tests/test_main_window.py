@@ -314,3 +314,33 @@ def test_new_appointment_preselects_the_filtered_clinician(
     dialog = desk.window.new_appointment()
     assert dialog.clinician_combo.currentIndex() == -1
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def test_toolbar_follows_the_selected_row_as_it_changes(
+    qtbot: QtBot, desk: Application
+) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    window = desk.window
+    window.view.setFocus()
+    window.view.setCurrentIndex(window.proxy.index(0, Column.PATIENT))
+    assert window.edit_action.isEnabled() and window.cancel_action.isEnabled()
+    # Another desktop cancels it while it stays selected: Edit and Cancel grey out by themselves.
+    desk.schedule.set_status(desk.model.appointment_at(row).id, AppointmentStatus.CANCELLED)
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.CANCELLED)
+    qtbot.waitUntil(lambda: not window.edit_action.isEnabled())
+    assert not window.cancel_action.isEnabled()
+    assert window.view.current_appointment() is not None  # still the selected row
+
+
+def test_title_count_and_ctrl_q(qtbot: QtBot, desk: Application) -> None:
+    window = desk.window
+    # Qt appends the display name to a title that does not end with it: said once either way.
+    assert window.windowTitle().count("Clinic Desk") == 1
+    assert window.windowTitle().endswith("Clinic Desk")
+    qtbot.waitUntil(lambda: window.counts.text() == "0 appointments · 0 waiting")
+    book(qtbot, desk, "Ann Lee", "ann@example.org")
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 0 waiting")
+    window.view.setFocus()
+    with qtbot.waitSignal(window.closed):
+        qtbot.keyClick(window.view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()

@@ -63,6 +63,14 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time(0, 0)).astimezone()
 
 
+def standard_keys_and(standard: QKeySequence.StandardKey, key: str) -> list[QKeySequence]:
+    """The platform's keys for `standard`, with `key` added where the platform lacks it."""
+    keys = QKeySequence.keyBindings(standard)
+    if QKeySequence(key) not in keys:
+        keys.append(QKeySequence(key))
+    return keys
+
+
 class MainWindow(QMainWindow):
     #: the window was closed (the user quits)
     closed = Signal()
@@ -101,7 +109,8 @@ class MainWindow(QMainWindow):
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
-        self.setWindowTitle("Clinic Desk — Clinic Schedule")
+        # Ending in the application's display name: Qt then does not append it a second time.
+        self.setWindowTitle("Clinic Schedule — Clinic Desk")
         self.setWindowIcon(icon("app-icon"))
         self.resize(1180, 720)
 
@@ -144,10 +153,13 @@ class MainWindow(QMainWindow):
         self.navigator.rangeChanged.connect(self._load_range)
         self.filter_bar.filterChanged.connect(self.proxy.set_filter)
         # Counting walks the rows: coalesce the many change signals into one count per turn.
+        # The toolbar follows the same signals: the selected row may turn Waiting, Taken or
+        # Cancelled while it stays selected (a patient arrives, another desktop cancels).
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(0)
         self._counts_timer.timeout.connect(self._update_counts)
+        self._counts_timer.timeout.connect(self._update_actions)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged, self.proxy.dataChanged):
             signal.connect(self._counts_timer.start)
@@ -201,15 +213,21 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction("Settings…", self)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         # Ctrl+, everywhere (Windows and most Linux desktops name no Preferences key).
-        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
-        if QKeySequence("Ctrl+,") not in shortcuts:
-            shortcuts.append(QKeySequence("Ctrl+,"))
+        shortcuts = standard_keys_and(QKeySequence.StandardKey.Preferences, "Ctrl+,")
         self.settings_action.setShortcuts(shortcuts)
         self.settings_action.setToolTip(
             "Server, call network, camera and idle lock "
             f"({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})")
         self.settings_action.setEnabled(self.settings_service is not None)
         self.settings_action.triggered.connect(lambda: self.open_settings())
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        # Ctrl+Q everywhere: Windows names no standard Quit key.
+        self.quit_action.setShortcuts(standard_keys_and(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        # Closing the window is quitting: settings saved, then `closed` ends the application.
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)
 
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.edit_action)
@@ -288,7 +306,8 @@ class MainWindow(QMainWindow):
         shown = self.proxy.rowCount()
         total = self.model.rowCount()
         waiting = self.model.waiting_count()
-        text = f"{total} appointments" if shown == total else f"{shown} of {total} shown"
+        noun = "appointment" if total == 1 else "appointments"
+        text = f"{total} {noun}" if shown == total else f"{shown} of {total} shown"
         self.counts.setText(f"{text} · {waiting} waiting")
 
     def _update_actions(self) -> None:
