@@ -43,6 +43,8 @@ class WaitingMessageDialog(QDialog):
         if line is not None:
             line.setMaxLength(MAX_LENGTH)
             line.setPlaceholderText("Choose or type a short message")
+            # The preset is a suggestion: typing replaces it rather than adding to it.
+            line.selectAll()
         self.message.setAccessibleName("Message")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
