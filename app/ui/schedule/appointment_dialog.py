@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -37,6 +38,7 @@ from app.domain.records import (
 )
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
+from app.ui.common.date_sections import select_sections_on_click
 from app.ui.common.form_section import add_section
 from app.ui.schedule.participants_editor import ParticipantsEditor
 
@@ -97,6 +99,10 @@ class AppointmentDialog(QDialog):
         self._found: dict[str, Patient] = {}
         self._search_request = 0
         self._saving = False
+        #: The user chose to throw the typed new patient away: Cancel may now close.
+        self._discarding = False
+        #: The question asked on Cancel over a typed new patient, while it is open.
+        self.discard_box: QMessageBox | None = None
         #: field name of validation → (error label, widget to focus)
         self._error_fields: dict[str, tuple[QLabel, QWidget]] = {}
         self._clinicians = [m for m in service.staff if m.role is Role.CLINICIAN]
@@ -235,6 +241,7 @@ class AppointmentDialog(QDialog):
         self.birth_unknown.setChecked(True)
         birth = self._line(self.birth_edit, self.birth_unknown)
         self._row("Date of &birth", birth, self.birth_edit, "patient.date_of_birth")
+        select_sections_on_click(self.birth_edit)
         self.birth_edit.installEventFilter(self)
 
         self.mrn_edit = QLineEdit(self)
@@ -253,6 +260,7 @@ class AppointmentDialog(QDialog):
         self.start_edit.setDisplayFormat(START_FORMAT)
         self.start_edit.dateTimeChanged.connect(self._update_end)
         self._row("Date and &time", self.start_edit, self.start_edit, "start")
+        select_sections_on_click(self.start_edit)
         self.start_edit.installEventFilter(self)
 
         self.duration_spin = QSpinBox(self)
@@ -552,7 +560,43 @@ class AppointmentDialog(QDialog):
     def reject(self) -> None:
         if self._saving:
             return  # the write is under way: its outcome decides, not a stray Esc
+        if self._typed_new_patient() and not self._discarding:
+            self._ask_to_discard()
+            return
         super().reject()
+
+    def _typed_new_patient(self) -> bool:
+        """A new patient's details have been typed here (and would be lost on Cancel)."""
+        if self._appointment is not None or self._patient_id is not None:
+            return False
+        edits = (self.name_edit, self.mrn_edit, self.email_edit, self.phone_edit)
+        return any(edit.text().strip() for edit in edits) or not self.birth_unknown.isChecked()
+
+    def _ask_to_discard(self) -> None:
+        if self.discard_box is not None:
+            return  # already asking
+        name = self.name_edit.text().strip()
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Discard the new patient?",
+            (f"The details typed for {name} are not saved." if name
+             else "The new patient's details typed here are not saved."),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("Discard them, or go back and finish the booking?")
+        keep = box.button(QMessageBox.StandardButton.Cancel)
+        keep.setText("&Keep editing")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._discard_answered)
+        self.discard_box = box
+        box.open()
+
+    @Slot(int)
+    def _discard_answered(self, answer: int) -> None:
+        self.discard_box = None
+        if answer == QMessageBox.StandardButton.Discard:
+            self._discarding = True
+            self.reject()
 
     def _clear_errors(self) -> None:
         self.summary.hide()
