@@ -344,3 +344,21 @@ def test_title_count_and_ctrl_q(qtbot: QtBot, desk: Application) -> None:
     with qtbot.waitSignal(window.closed):
         qtbot.keyClick(window.view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     assert not window.isVisible()
+
+
+def test_a_clinician_booking_has_themself_preselected(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    # The demo clinic on this computer: Dr Amara Ng is signed in; Dr Tom Okafor works there too.
+    demo = Application(AppConfig(tmp_path / "demo", True, settings), clock=FixedClock(NOW))
+    try:
+        with qtbot.waitSignal(demo.schedule.directoryLoaded):
+            demo.start()
+        assert {m.name for m in demo.schedule.staff} >= {"Dr Amara Ng", "Dr Tom Okafor"}
+        qtbot.keyClick(demo.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: demo.window.findChild(AppointmentDialog) is not None)
+        dialog = demo.window.findChild(AppointmentDialog)
+        assert isinstance(dialog, AppointmentDialog)
+        assert dialog.clinician_combo.currentText() == "Dr Amara Ng"
+        dialog.reject()
+    finally:
+        demo.shutdown()

@@ -26,17 +26,26 @@ class AppointmentController(WindowController):
     saved = Signal(object)
 
     def __init__(self, schedule: ScheduleService, bridge: MessageBridge,
-                 contact: PatientContactService | None = None) -> None:
+                 contact: PatientContactService | None = None,
+                 user_id: UUID | None = None) -> None:
         super().__init__()
         self.schedule = schedule
         self._bridge = bridge
+        #: Who is signed in: a clinician booking has themself preselected (a clerk, nobody).
+        self.user_id = user_id
         #: Invites, links and waiting-room messages (None: not signed in to a server).
         self.contact = contact
 
     # --- booking -------------------------------------------------------------------------------
     def new(self, start: datetime | None = None, clinician_id: UUID | None = None
             ) -> AppointmentDialog:
-        """The booking dialog, prefilled with `start` and `clinician_id` when given."""
+        """The booking dialog, prefilled with `start` and `clinician_id` when given.
+
+        Without a clinician, the signed-in user's own id: the dialog preselects it only when
+        it is a clinician's.
+        """
+        if clinician_id is None:
+            clinician_id = self.user_id
         dialog = AppointmentDialog(self.schedule, self.host(), start=start,
                                    clinician_id=clinician_id)
         return self._open_editor(dialog)
