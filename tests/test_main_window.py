@@ -206,7 +206,11 @@ def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
                     desk.model.shown_range[1] - desk.model.shown_range[0] == timedelta(days=7))
     assert "Week of" in desk.window.heading.text()
     assert desk.model.rowCount() == 1
-    assert "Thu 26 Nov" in str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
+    week_text = str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
+    assert "Thu 26 Nov" in week_text
+    # The Time column fits the week's longer text (it was cut to "Thu 26 Nov 08:…").
+    view = desk.window.view
+    qtbot.waitUntil(lambda: view.columnWidth(Column.TIME) >= view.sizeHintForColumn(Column.TIME))
     navigator.next.click()
     qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
     navigator.today.click()
@@ -362,3 +366,37 @@ def test_a_clinician_booking_has_themself_preselected(qtbot: QtBot, tmp_path: Pa
         dialog.reject()
     finally:
         demo.shutdown()
+
+
+def test_an_early_patient_shows_early_then_turns_green_by_itself(
+    qtbot: QtBot, desk: Application, clock: FixedClock, screenshot_dir: Path | None
+) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    appointment = desk.model.appointment_at(row)
+    # The patient joins 12 minutes before the start: in the waiting room, early, not green.
+    clock.set(appointment.start - timedelta(minutes=12))
+    arrived = clock.now()
+    desk.waiting_room.apply(PatientArrived(appointment.id, arrived))
+    since = f"{arrived.astimezone():%H:%M}"
+    status = cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole)
+    assert status == f"In the waiting room early (since {since})"
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == ""
+    assert "turns green at" in str(cell(desk, row, Column.STATUS, Qt.ItemDataRole.ToolTipRole))
+    assert f"early (since {since})" in str(
+        cell(desk, row, Column.STATUS, Qt.ItemDataRole.AccessibleTextRole))
+    window = desk.window
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 0 waiting · 1 here early")
+    # The whole text fits its column (no "In the waiting r…").
+    needed = window.view.sizeHintForColumn(Column.STATUS)
+    assert window.view.columnWidth(Column.STATUS) >= needed, needed
+    shoot(desk, screenshot_dir, "main-window-early.png")
+
+    # Nobody touches anything: at start - 5 min the waiting room's own tick turns it green.
+    assert desk.waiting_room.ticking
+    clock.set(appointment.start - timedelta(minutes=5))
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.WAITING,
+                    timeout=3000)
+    assert cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole) == "Waiting"
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "07:00"
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 1 waiting")

@@ -21,7 +21,13 @@ from PySide6.QtGui import QColor, QFont
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import NOT_INVITED, Appointment
-from app.domain.status import display_state, format_waiting, waiting_seconds
+from app.domain.status import (
+    WAITING_WINDOW,
+    display_state,
+    early_since,
+    format_waiting,
+    waiting_seconds,
+)
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
@@ -185,13 +191,14 @@ class ScheduleModel(QAbstractTableModel):
         elif column is Column.STATUS:
             if display:
                 # Short enough for the column; the tooltip says the rest.
-                return "Not invited" if _not_invited(appointment, state) else state.label
+                return self._status_text(appointment, state)
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_icon(state)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self._status_tooltip(appointment, state)
             if role == Qt.ItemDataRole.AccessibleTextRole:
-                return f"Status: {state.label}. {self._status_tooltip(appointment, state)}"
+                return (f"Status: {self._status_text(appointment, state)}. "
+                        f"{self._status_tooltip(appointment, state)}")
         elif column is Column.WAITING:
             seconds = self._waiting(appointment, state)
             if display:
@@ -341,13 +348,26 @@ class ScheduleModel(QAbstractTableModel):
                 text += f" ({appointment.invite_error})"
         return text
 
+    def _status_text(self, appointment: Appointment, state: DisplayState) -> str:
+        early = self.early_since(appointment)
+        if early is not None:
+            return f"In the waiting room early (since {_local(early):%H:%M})"
+        return "Not invited" if _not_invited(appointment, state) else state.label
+
+    def early_since(self, appointment: Appointment) -> datetime | None:
+        """When its patient came into the waiting room, if before the green window."""
+        return early_since(appointment.status, appointment.start,
+                           self._waiting_room.arrived_at(appointment.id), self._now)
+
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
         arrived = self._waiting_room.arrived_at(appointment.id)
         if state is DisplayState.WAITING and arrived is not None:
             return f"{state.description} since {_local(arrived):%H:%M}."
         if state is DisplayState.SCHEDULED and arrived is not None:
-            since = f"{_local(arrived):%H:%M}"
-            return f"{state.description}. The patient is online early (since {since})."
+            green = _local(appointment.start - WAITING_WINDOW)
+            return (f"{state.description}. The patient is in the waiting room early (since "
+                    f"{_local(arrived):%H:%M}); the row turns green at {green:%H:%M}, "
+                    "5 minutes before the start.")
         if _not_invited(appointment, state):
             return (f"{state.description}. Booked by the hospital system; the patient has not "
                     "been invited yet (Invite in the row's actions).")
@@ -415,6 +435,10 @@ class ScheduleModel(QAbstractTableModel):
     def waiting_count(self) -> int:
         """Rows shown green now; only patients online can be waiting, so only they are counted."""
         return sum(1 for state in self._states.values() if state is DisplayState.WAITING)
+
+    def early_count(self) -> int:
+        """Patients in the waiting room before their row may turn green."""
+        return sum(1 for state in self._states.values() if state is DisplayState.SCHEDULED)
 
     def _track_state(self, appointment: Appointment) -> None:
         """Rows whose patient is online are the ones the clock can change; remember their state."""

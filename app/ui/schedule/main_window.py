@@ -306,9 +306,11 @@ class MainWindow(QMainWindow):
         shown = self.proxy.rowCount()
         total = self.model.rowCount()
         waiting = self.model.waiting_count()
+        early = self.model.early_count()
         noun = "appointment" if total == 1 else "appointments"
         text = f"{total} {noun}" if shown == total else f"{shown} of {total} shown"
-        self.counts.setText(f"{text} · {waiting} waiting")
+        text = f"{text} · {waiting} waiting"
+        self.counts.setText(f"{text} · {early} here early" if early else text)
 
     def _update_actions(self) -> None:
         appointment = self.view.current_appointment()
