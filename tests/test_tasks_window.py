@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -15,6 +15,7 @@ from app.store.local_store import LocalStore
 from app.ui.tasks.tasks_window import TasksWindow
 from app.views.task_model import DONE
 from tests.conftest import CLERK, DR_NG, DR_OKAFOR
+from tests.window_helpers import assert_placed_over, shown_owner
 
 
 @pytest.fixture
@@ -56,3 +57,13 @@ def test_ticking_a_task_done_says_so_and_offers_undo(
     assert not stored_done(store)
     qtbot.waitUntil(lambda: "is back as it was" in window.banner.label.text())
     assert not window.banner.action_button.isVisible()  # an undo is not undone again
+
+
+def test_the_tasks_window_opens_on_the_screen_over_its_owner(
+    qtbot: QtBot, tasks: TaskService
+) -> None:
+    # The main window, low on the right of the screen.
+    owner = shown_owner(qtbot, QRect(450, 450, 300, 300))
+    window = TasksWindow(tasks, [DR_NG], owner)
+    assert_placed_over(qtbot, window, owner)
+    window.close()

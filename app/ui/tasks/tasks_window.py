@@ -17,6 +17,7 @@ from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
 from app.ui.common.banner import Banner
+from app.ui.common.window_placement import place_near_owner_when_shown
 from app.ui.tasks.task_dialog import TaskDialog
 from app.views.task_filter import TaskFilterProxy
 from app.views.task_model import DONE, TASK_ROLE, TEXT, TaskModel
@@ -28,6 +29,7 @@ class TasksWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Tasks — Clinic Desk")
         self.resize(760, 460)
+        place_near_owner_when_shown(self)
         self.tasks = tasks
         self.staff = staff
         self.model = TaskModel(self)
