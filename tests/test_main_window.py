@@ -207,7 +207,7 @@ def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
     assert "Week of" in desk.window.heading.text()
     assert desk.model.rowCount() == 1
     week_text = str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
-    assert "Thu 26 Nov" in week_text
+    assert week_text == "Thu, 26 Nov 08:15–08:35"
     # The Time column fits the week's longer text (it was cut to "Thu 26 Nov 08:…").
     view = desk.window.view
     qtbot.waitUntil(lambda: view.columnWidth(Column.TIME) >= view.sizeHintForColumn(Column.TIME))
@@ -218,7 +218,7 @@ def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
     navigator.day_button.click()
     navigator.previous.click()
     qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
-    assert "Wednesday 25 November" in desk.window.heading.text()
+    assert desk.window.heading.text() == "Wednesday, 25 November 2026"
 
 
 def test_filters_are_remembered_across_restarts(tmp_path: Path, clock: FixedClock,

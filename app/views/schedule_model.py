@@ -29,6 +29,7 @@ from app.domain.status import (
     waiting_seconds,
 )
 from app.services.waiting_room_service import WaitingRoomService
+from app.views.date_text import date_text, short_date_text, time_text
 from app.views.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
 
@@ -327,8 +328,8 @@ class ScheduleModel(QAbstractTableModel):
 
     def _time_text(self, appointment: Appointment) -> str:
         start, end = _local(appointment.start), _local(appointment.end)
-        text = f"{start:%H:%M}–{end:%H:%M}"
-        return f"{start:%a %d %b} {text}" if self._show_date else text
+        text = f"{time_text(start)}–{time_text(end)}"
+        return f"{short_date_text(start.date())} {text}" if self._show_date else text
 
     @staticmethod
     def _kind_text(appointment: Appointment) -> str:
@@ -339,7 +340,7 @@ class ScheduleModel(QAbstractTableModel):
     @staticmethod
     def _patient_tooltip(appointment: Appointment) -> str:
         patient = appointment.patient
-        born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "not recorded"
+        born = date_text(patient.date_of_birth) if patient.date_of_birth else "not recorded"
         text = f"{patient.name}\nDate of birth: {born}\nMRN: {patient.mrn or 'not recorded'}"
         invite = _INVITE_WORDS.get(appointment.invite_status)
         if invite:
@@ -351,7 +352,7 @@ class ScheduleModel(QAbstractTableModel):
     def _status_text(self, appointment: Appointment, state: DisplayState) -> str:
         early = self.early_since(appointment)
         if early is not None:
-            return f"In the waiting room early (since {_local(early):%H:%M})"
+            return f"In the waiting room early (since {time_text(early)})"
         return "Not invited" if _not_invited(appointment, state) else state.label
 
     def early_since(self, appointment: Appointment) -> datetime | None:
@@ -362,11 +363,11 @@ class ScheduleModel(QAbstractTableModel):
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
         arrived = self._waiting_room.arrived_at(appointment.id)
         if state is DisplayState.WAITING and arrived is not None:
-            return f"{state.description} since {_local(arrived):%H:%M}."
+            return f"{state.description} since {time_text(arrived)}."
         if state is DisplayState.SCHEDULED and arrived is not None:
-            green = _local(appointment.start - WAITING_WINDOW)
+            green = time_text(appointment.start - WAITING_WINDOW)
             return (f"{state.description}. The patient is in the waiting room early (since "
-                    f"{_local(arrived):%H:%M}); the row turns green at {green:%H:%M}, "
+                    f"{time_text(arrived)}); the row turns green at {green}, "
                     "5 minutes before the start.")
         if _not_invited(appointment, state):
             return (f"{state.description}. Booked by the hospital system; the patient has not "

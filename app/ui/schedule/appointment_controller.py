@@ -19,6 +19,7 @@ from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
+from app.views.date_text import time_text
 
 
 class AppointmentController(WindowController):
@@ -79,8 +80,7 @@ class AppointmentController(WindowController):
         saved = dialog.saved
         if saved is None:
             return
-        at = saved.start.astimezone()
-        self._bridge.note.emit(f"Saved {saved.patient.name} at {at:%H:%M}", 5000)
+        self._bridge.note.emit(f"Saved {saved.patient.name} at {time_text(saved.start)}", 5000)
         self.saved.emit(saved)
 
     # --- status --------------------------------------------------------------------------------

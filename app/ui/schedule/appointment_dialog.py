@@ -41,10 +41,15 @@ from app.services.schedule_service import ScheduleService
 from app.ui.common.date_sections import select_sections_on_click
 from app.ui.common.form_section import add_section
 from app.ui.schedule.participants_editor import ParticipantsEditor
+from app.views.date_text import (
+    date_text,
+    date_time_text,
+    edit_date_format,
+    edit_date_time_format,
+    time_text,
+)
 
 SEARCH_DELAY_MS = 150
-START_FORMAT = "ddd d MMM yyyy HH:mm"
-BIRTH_FORMAT = "d MMM yyyy"
 DEFAULT_DURATION_MINUTES = 20
 #: Written before every error so that colour is not the only signal.
 ERROR_PREFIX = "Error: "
@@ -71,7 +76,7 @@ def _patient_text(patient: Patient) -> str:
     if patient.mrn:
         parts.append(f"MRN {patient.mrn}")
     if patient.date_of_birth is not None:
-        parts.append(f"born {patient.date_of_birth.day} {patient.date_of_birth:%b %Y}")
+        parts.append(f"born {date_text(patient.date_of_birth)}")
     if patient.email:
         parts.append(patient.email)
     return " — ".join(parts)
@@ -230,7 +235,7 @@ class AppointmentDialog(QDialog):
 
         self.birth_edit = QDateEdit(self)
         self.birth_edit.setCalendarPopup(True)
-        self.birth_edit.setDisplayFormat(BIRTH_FORMAT)
+        self.birth_edit.setDisplayFormat(edit_date_format())
         self.birth_edit.setDateRange(_NO_BIRTH_DATE, QDate.currentDate())
         self.birth_edit.setSpecialValueText(" ")  # blank rather than a made-up date
         self.birth_edit.setDate(_NO_BIRTH_DATE)
@@ -257,7 +262,7 @@ class AppointmentDialog(QDialog):
         self._section("Appointment")
         self.start_edit = QDateTimeEdit(self)
         self.start_edit.setCalendarPopup(True)
-        self.start_edit.setDisplayFormat(START_FORMAT)
+        self.start_edit.setDisplayFormat(edit_date_time_format())
         self.start_edit.dateTimeChanged.connect(self._update_end)
         self._row("Date and &time", self.start_edit, self.start_edit, "start")
         select_sections_on_click(self.start_edit)
@@ -513,9 +518,11 @@ class AppointmentDialog(QDialog):
     # --- appointment fields ----------------------------------------------------------------
     @Slot()
     def _update_end(self) -> None:
-        end = self.start_edit.dateTime().addSecs(self.duration_spin.value() * 60)
-        same_day = end.date() == self.start_edit.date()
-        self.end_label.setText(end.toString("'ends' HH:mm" if same_day else "'ends' ddd HH:mm"))
+        start = _to_utc(self.start_edit.dateTime())
+        end = start + timedelta(minutes=self.duration_spin.value())
+        same_day = end.astimezone().date() == start.astimezone().date()
+        when = time_text(end) if same_day else date_time_text(end)
+        self.end_label.setText(f"ends {when}")
 
     @Slot()
     def _kind_changed(self) -> None:

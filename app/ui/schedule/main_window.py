@@ -42,6 +42,7 @@ from app.ui.schedule.filter_bar import FilterBar
 from app.ui.schedule.schedule_view import ScheduleView
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.tasks.tasks_controller import TasksController
+from app.views.date_text import date_text, long_date_text, short_date_text
 from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
@@ -268,10 +269,10 @@ class MainWindow(QMainWindow):
         start = local_day_start(first)
         end = local_day_start(first + timedelta(days=days))
         if days == 1:
-            self.heading.setText(f"{first:%A %d %B %Y}")
+            self.heading.setText(long_date_text(first))
         else:
             last = first + timedelta(days=days - 1)
-            self.heading.setText(f"Week of {first:%d %b} – {last:%d %b %Y}")
+            self.heading.setText(f"Week of {short_date_text(first)} – {date_text(last)}")
         self.schedule.load_range(start, end)
 
     def _range_loaded(

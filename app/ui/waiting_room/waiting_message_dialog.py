@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.records import Appointment
+from app.views.date_text import time_text
 
 COMMON_MESSAGES = (
     "Running 10 minutes late, thank you for waiting.",
@@ -31,7 +32,7 @@ class WaitingMessageDialog(QDialog):
         self.setMinimumWidth(460)
         intro = QLabel(
             f"{appointment.patient.name} sees this on the waiting-room page "
-            f"({appointment.start.astimezone():%H:%M} with {appointment.clinician.name}).", self)
+            f"({time_text(appointment.start)} with {appointment.clinician.name}).", self)
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         self.message = QComboBox(self)
