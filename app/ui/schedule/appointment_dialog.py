@@ -175,6 +175,10 @@ class AppointmentDialog(QDialog):
         """
         label = QLabel(text, self)
         label.setBuddy(focus)
+        if not focus.accessibleName():
+            # Qt names a field after its buddy label only when both share a parent; the error
+            # holder below separates them, so a screen reader would hear no name.
+            focus.setAccessibleName(text.replace("&", ""))
         if error_key is None:
             self._form.addRow(label, field)
             return field

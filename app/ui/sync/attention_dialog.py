@@ -41,6 +41,7 @@ class AttentionDialog(QDialog):
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["What", "When", "Why the server refused it"])
+        self.table.setAccessibleName("Changes the server refused")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
