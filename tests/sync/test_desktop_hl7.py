@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app.ui.actions_menu import ActionKey, action_states
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.domain.records import NOT_INVITED
+from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.views.schedule_columns import Column
 from tests.server.mail_helpers import Mailbox, smtp_server
 from tests.server.mllp_helpers import ack_code, sender, siu
