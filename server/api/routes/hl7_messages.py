@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
+from server.api.error_responses import error_responses
 from server.errors import not_found
 from server.integration import hl7_read, interface_account
 from server.integration.hl7_inbox import inbox_of
@@ -18,7 +19,7 @@ from server.models.hl7_message import Hl7Message
 from server.schemas.hl7 import Hl7MessagePublic, Hl7ReplayOut
 from server.services.audit import record
 
-router = APIRouter(prefix="/hl7/messages", tags=["hl7"])
+router = APIRouter(prefix="/hl7/messages", tags=["hl7"], responses=error_responses(403))
 
 
 @router.get("", summary="Search the HL7 message log (oldest first; page with after_id)")
