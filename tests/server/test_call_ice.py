@@ -33,6 +33,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8,
+        # The clinic fixture signs sessions before any app could make a secret.
+        secret_key=SecretStr("a test secret of at least thirty-two characters"),
         argon2_parallelism=1, turn_urls=TURN_URLS, turn_secret=SecretStr(SECRET),
         turn_overrun_minutes=30, ice_relay_only=True,
         ice_servers=[IceServerSetting(urls=["stun:stun.hospital.example:3478"])],

@@ -55,6 +55,8 @@ def settings(database_url: str, turn: TurnServer) -> Settings:
     """The clinic's server knows coturn's URLs and shared secret and wants relay only."""
     return Settings(
         database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8,
+        # The clinic fixture signs sessions before any app could make a secret.
+        secret_key=SecretStr("a test secret of at least thirty-two characters"),
         argon2_parallelism=1, turn_urls=turn.urls(), turn_secret=SecretStr(SECRET),
         ice_relay_only=True,
     )
