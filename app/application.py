@@ -126,7 +126,13 @@ class Application(QObject):
                                                    self.bridge)
             call_controller.group = group_controller
             self.model.calls_enabled = True
-        self.appointments = AppointmentController(self.schedule, self.bridge, self.contact)
+        user_id = None
+        if signed_in is not None:
+            user_id = signed_in.account.user.id
+        elif config.demo:
+            user_id = CLINICIAN.id
+        self.appointments = AppointmentController(self.schedule, self.bridge, self.contact,
+                                                  user_id)
         self.window = MainWindow(
             self.schedule, self.model, self.bridge, config.settings, user, self.appointments,
             settings_service=self.settings_service, calls=call_controller,

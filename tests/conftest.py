@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from PySide6.QtCore import QLocale
 
 from app.domain.clock import FixedClock
 from app.domain.enums import Role
@@ -22,6 +23,10 @@ from app.services.schedule_service import ScheduleService
 from app.store import directory
 from app.store.local_store import LocalStore
 from tests.sync.memory_keyring import MemoryKeyring
+
+# Dates and times follow the user's locale (app/views/date_text.py): the tests read them as
+# a British clinic writes them (24-hour clock), whatever this machine's locale is.
+QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
 
 #: "Now" in the tests: a Thursday morning, 08:00 UTC.
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

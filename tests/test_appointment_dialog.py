@@ -9,7 +9,14 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDateTimeEdit, QDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDateTimeEdit,
+    QDialog,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from app.domain.drafts import AppointmentDraft, PatientDraft
@@ -573,3 +580,57 @@ def test_cancel_dialog_typed_reason_and_escape(
     with qtbot.waitSignal(kept.rejected, timeout=1000):
         press(Qt.Key.Key_Escape)
     assert stored(store)[0].status is appointment.status  # the dialog writes nothing
+
+
+def test_typing_into_the_clicked_minutes_replaces_them(
+    qtbot: QtBot, open_dialog: OpenDialog
+) -> None:
+    dialog = open_dialog()
+    edit = dialog.start_edit
+    line = edit.lineEdit()
+    assert line.text().endswith(clock_text(NEXT_QUARTER))
+    # Where the minutes are on screen: the clerk clicks between their two digits.
+    line.setCursorPosition(len(line.text()) - 1)
+    where = line.cursorRect().center()
+    line.setCursorPosition(0)
+    QTest.mouseClick(line, Qt.MouseButton.LeftButton, pos=where)
+    qtbot.waitUntil(lambda: line.selectedText() == f"{NEXT_QUARTER.astimezone():%M}")
+    QTest.keyClicks(line, "39")
+    assert edit.time().minute() == 39
+    assert edit.time().hour() == NEXT_QUARTER.astimezone().hour
+
+
+def test_cancel_asks_before_throwing_away_a_typed_new_patient(
+    qtbot: QtBot, open_dialog: OpenDialog, store: LocalStore
+) -> None:
+    dialog = open_dialog()
+    rejected: list[bool] = []
+    dialog.rejected.connect(lambda: rejected.append(True))
+    dialog.name_edit.setFocus()
+    type_here("Jane Doe")
+    click(dialog.cancel_button)
+    box = dialog.discard_box
+    assert box is not None
+    qtbot.waitExposed(box)
+    assert "Jane Doe" in box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Escape)  # keep editing: nothing is lost
+    qtbot.waitUntil(lambda: dialog.discard_box is None)
+    assert dialog.isVisible() and dialog.name_edit.text() == "Jane Doe" and not rejected
+    press(Qt.Key.Key_Escape)  # Esc is a Cancel too: asked again
+    box = dialog.discard_box
+    assert box is not None
+    qtbot.waitExposed(box)
+    discard = box.button(QMessageBox.StandardButton.Discard)
+    assert discard is not None
+    click(discard)
+    qtbot.waitUntil(lambda: bool(rejected))
+    assert not dialog.isVisible() and stored(store) == []
+
+
+def test_cancel_on_an_untouched_dialog_closes_at_once(
+    qtbot: QtBot, open_dialog: OpenDialog
+) -> None:
+    dialog = open_dialog()
+    with qtbot.waitSignal(dialog.rejected, timeout=2000):
+        click(dialog.cancel_button)
+    assert dialog.discard_box is None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QRect, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -30,6 +30,7 @@ from app.ui.settings.settings_dialog import SettingsDialog
 from tests.media_peers import Peer, drained, drop_network, quick_options
 from tests.polling import eventually
 from tests.turn_server import turn_server
+from tests.window_helpers import assert_placed_over, shown_owner
 
 PATIENT = "Alice Example"
 
@@ -428,3 +429,14 @@ def test_settings_list_the_devices_and_remember_the_choice(
         dialog.grab().save(str(screenshot_dir / "settings-devices.png"))
     dialog._save()  # noqa: SLF001 - the Save button's slot
     assert service.remembered("camera") == camera.currentData()
+
+
+def test_the_call_window_fits_the_screen_over_its_owner(
+    qtbot: QtBot, service: CallService
+) -> None:
+    owner = shown_owner(qtbot, QRect(500, 420, 260, 300))
+    window = CallWindow(service, PATIENT, False, owner)
+    # Its usual 1024 x 700 is wider than this 800 px screen: sized down, nothing off screen.
+    assert_placed_over(qtbot, window, owner)
+    assert window.width() < 1024
+    window.close()

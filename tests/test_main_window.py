@@ -206,7 +206,11 @@ def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
                     desk.model.shown_range[1] - desk.model.shown_range[0] == timedelta(days=7))
     assert "Week of" in desk.window.heading.text()
     assert desk.model.rowCount() == 1
-    assert "Thu 26 Nov" in str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
+    week_text = str(cell(desk, 0, Column.TIME, Qt.ItemDataRole.DisplayRole))
+    assert week_text == "Thu, 26 Nov 08:15–08:35"
+    # The Time column fits the week's longer text (it was cut to "Thu 26 Nov 08:…").
+    view = desk.window.view
+    qtbot.waitUntil(lambda: view.columnWidth(Column.TIME) >= view.sizeHintForColumn(Column.TIME))
     navigator.next.click()
     qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
     navigator.today.click()
@@ -214,7 +218,7 @@ def test_week_view_and_day_navigation(qtbot: QtBot, desk: Application) -> None:
     navigator.day_button.click()
     navigator.previous.click()
     qtbot.waitUntil(lambda: desk.model.rowCount() == 0)
-    assert "Wednesday 25 November" in desk.window.heading.text()
+    assert desk.window.heading.text() == "Wednesday, 25 November 2026"
 
 
 def test_filters_are_remembered_across_restarts(tmp_path: Path, clock: FixedClock,
@@ -314,3 +318,85 @@ def test_new_appointment_preselects_the_filtered_clinician(
     dialog = desk.window.new_appointment()
     assert dialog.clinician_combo.currentIndex() == -1
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def test_toolbar_follows_the_selected_row_as_it_changes(
+    qtbot: QtBot, desk: Application
+) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    window = desk.window
+    window.view.setFocus()
+    window.view.setCurrentIndex(window.proxy.index(0, Column.PATIENT))
+    assert window.edit_action.isEnabled() and window.cancel_action.isEnabled()
+    # Another desktop cancels it while it stays selected: Edit and Cancel grey out by themselves.
+    desk.schedule.set_status(desk.model.appointment_at(row).id, AppointmentStatus.CANCELLED)
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.CANCELLED)
+    qtbot.waitUntil(lambda: not window.edit_action.isEnabled())
+    assert not window.cancel_action.isEnabled()
+    assert window.view.current_appointment() is not None  # still the selected row
+
+
+def test_title_count_and_ctrl_q(qtbot: QtBot, desk: Application) -> None:
+    window = desk.window
+    # Qt appends the display name to a title that does not end with it: said once either way.
+    assert window.windowTitle().count("Clinic Desk") == 1
+    assert window.windowTitle().endswith("Clinic Desk")
+    qtbot.waitUntil(lambda: window.counts.text() == "0 appointments · 0 waiting")
+    book(qtbot, desk, "Ann Lee", "ann@example.org")
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 0 waiting")
+    window.view.setFocus()
+    with qtbot.waitSignal(window.closed):
+        qtbot.keyClick(window.view, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    assert not window.isVisible()
+
+
+def test_a_clinician_booking_has_themself_preselected(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    # The demo clinic on this computer: Dr Amara Ng is signed in; Dr Tom Okafor works there too.
+    demo = Application(AppConfig(tmp_path / "demo", True, settings), clock=FixedClock(NOW))
+    try:
+        with qtbot.waitSignal(demo.schedule.directoryLoaded):
+            demo.start()
+        assert {m.name for m in demo.schedule.staff} >= {"Dr Amara Ng", "Dr Tom Okafor"}
+        qtbot.keyClick(demo.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: demo.window.findChild(AppointmentDialog) is not None)
+        dialog = demo.window.findChild(AppointmentDialog)
+        assert isinstance(dialog, AppointmentDialog)
+        assert dialog.clinician_combo.currentText() == "Dr Amara Ng"
+        dialog.reject()
+    finally:
+        demo.shutdown()
+
+
+def test_an_early_patient_shows_early_then_turns_green_by_itself(
+    qtbot: QtBot, desk: Application, clock: FixedClock, screenshot_dir: Path | None
+) -> None:
+    row = book(qtbot, desk, "Ann Lee", "ann@example.org")
+    appointment = desk.model.appointment_at(row)
+    # The patient joins 12 minutes before the start: in the waiting room, early, not green.
+    clock.set(appointment.start - timedelta(minutes=12))
+    arrived = clock.now()
+    desk.waiting_room.apply(PatientArrived(appointment.id, arrived))
+    since = f"{arrived.astimezone():%H:%M}"
+    status = cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole)
+    assert status == f"In the waiting room early (since {since})"
+    assert cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.SCHEDULED
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == ""
+    assert "turns green at" in str(cell(desk, row, Column.STATUS, Qt.ItemDataRole.ToolTipRole))
+    assert f"early (since {since})" in str(
+        cell(desk, row, Column.STATUS, Qt.ItemDataRole.AccessibleTextRole))
+    window = desk.window
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 0 waiting · 1 here early")
+    # The whole text fits its column (no "In the waiting r…").
+    needed = window.view.sizeHintForColumn(Column.STATUS)
+    assert window.view.columnWidth(Column.STATUS) >= needed, needed
+    shoot(desk, screenshot_dir, "main-window-early.png")
+
+    # Nobody touches anything: at start - 5 min the waiting room's own tick turns it green.
+    assert desk.waiting_room.ticking
+    clock.set(appointment.start - timedelta(minutes=5))
+    qtbot.waitUntil(lambda: cell(desk, row, Column.STATUS, Role.STATE) == DisplayState.WAITING,
+                    timeout=3000)
+    assert cell(desk, row, Column.STATUS, Qt.ItemDataRole.DisplayRole) == "Waiting"
+    assert cell(desk, row, Column.WAITING, Qt.ItemDataRole.DisplayRole) == "07:00"
+    qtbot.waitUntil(lambda: window.counts.text() == "1 appointment · 1 waiting")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.enums import AppointmentStatus, DisplayState
-from app.domain.status import display_state, format_waiting, waiting_seconds
+from app.domain.status import display_state, early_since, format_waiting, waiting_seconds
 
 START = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 
@@ -52,3 +52,13 @@ def test_waiting_time_counts_from_arrival() -> None:
 )
 def test_format_waiting(seconds: int | None, text: str) -> None:
     assert format_waiting(seconds) == text
+
+
+def test_early_since_is_the_arrival_only_before_the_green_window() -> None:
+    arrived = START - timedelta(minutes=20)
+    scheduled = AppointmentStatus.SCHEDULED
+    assert early_since(scheduled, START, arrived, START - timedelta(minutes=6)) == arrived
+    assert early_since(scheduled, START, arrived, START - timedelta(minutes=5)) is None  # green
+    assert early_since(scheduled, START, None, START - timedelta(minutes=6)) is None
+    cancelled = AppointmentStatus.CANCELLED
+    assert early_since(cancelled, START, arrived, START - timedelta(minutes=6)) is None

@@ -34,6 +34,24 @@ def display_state(
     return DisplayState.SCHEDULED
 
 
+def early_since(
+    status: AppointmentStatus,
+    start: datetime,
+    arrived_at: datetime | None,
+    now: datetime,
+) -> datetime | None:
+    """When a patient who is in the waiting room before the green window came in, else None.
+
+    Such a row stays Scheduled (blue) by the rule above, but the clinic is told the truth:
+    the patient is there, early, since this time; the row turns green at start - 5 min.
+    """
+    if arrived_at is None:
+        return None
+    if display_state(status, start, arrived_at, now) is not DisplayState.SCHEDULED:
+        return None
+    return arrived_at
+
+
 def waiting_seconds(arrived_at: datetime | None, now: datetime) -> int | None:
     """Whole seconds the patient has been in the waiting room, or None when not there."""
     if arrived_at is None:

@@ -21,8 +21,15 @@ from PySide6.QtGui import QColor, QFont
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
 from app.domain.records import NOT_INVITED, Appointment
-from app.domain.status import display_state, format_waiting, waiting_seconds
+from app.domain.status import (
+    WAITING_WINDOW,
+    display_state,
+    early_since,
+    format_waiting,
+    waiting_seconds,
+)
 from app.services.waiting_room_service import WaitingRoomService
+from app.views.date_text import date_text, short_date_text, time_text
 from app.views.icons import icon, kind_icon, status_icon
 from app.views.schedule_columns import HEADERS, Column, Role
 
@@ -185,13 +192,14 @@ class ScheduleModel(QAbstractTableModel):
         elif column is Column.STATUS:
             if display:
                 # Short enough for the column; the tooltip says the rest.
-                return "Not invited" if _not_invited(appointment, state) else state.label
+                return self._status_text(appointment, state)
             if role == Qt.ItemDataRole.DecorationRole:
                 return status_icon(state)
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self._status_tooltip(appointment, state)
             if role == Qt.ItemDataRole.AccessibleTextRole:
-                return f"Status: {state.label}. {self._status_tooltip(appointment, state)}"
+                return (f"Status: {self._status_text(appointment, state)}. "
+                        f"{self._status_tooltip(appointment, state)}")
         elif column is Column.WAITING:
             seconds = self._waiting(appointment, state)
             if display:
@@ -320,8 +328,8 @@ class ScheduleModel(QAbstractTableModel):
 
     def _time_text(self, appointment: Appointment) -> str:
         start, end = _local(appointment.start), _local(appointment.end)
-        text = f"{start:%H:%M}–{end:%H:%M}"
-        return f"{start:%a %d %b} {text}" if self._show_date else text
+        text = f"{time_text(start)}–{time_text(end)}"
+        return f"{short_date_text(start.date())} {text}" if self._show_date else text
 
     @staticmethod
     def _kind_text(appointment: Appointment) -> str:
@@ -332,7 +340,7 @@ class ScheduleModel(QAbstractTableModel):
     @staticmethod
     def _patient_tooltip(appointment: Appointment) -> str:
         patient = appointment.patient
-        born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "not recorded"
+        born = date_text(patient.date_of_birth) if patient.date_of_birth else "not recorded"
         text = f"{patient.name}\nDate of birth: {born}\nMRN: {patient.mrn or 'not recorded'}"
         invite = _INVITE_WORDS.get(appointment.invite_status)
         if invite:
@@ -341,13 +349,26 @@ class ScheduleModel(QAbstractTableModel):
                 text += f" ({appointment.invite_error})"
         return text
 
+    def _status_text(self, appointment: Appointment, state: DisplayState) -> str:
+        early = self.early_since(appointment)
+        if early is not None:
+            return f"In the waiting room early (since {time_text(early)})"
+        return "Not invited" if _not_invited(appointment, state) else state.label
+
+    def early_since(self, appointment: Appointment) -> datetime | None:
+        """When its patient came into the waiting room, if before the green window."""
+        return early_since(appointment.status, appointment.start,
+                           self._waiting_room.arrived_at(appointment.id), self._now)
+
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
         arrived = self._waiting_room.arrived_at(appointment.id)
         if state is DisplayState.WAITING and arrived is not None:
-            return f"{state.description} since {_local(arrived):%H:%M}."
+            return f"{state.description} since {time_text(arrived)}."
         if state is DisplayState.SCHEDULED and arrived is not None:
-            since = f"{_local(arrived):%H:%M}"
-            return f"{state.description}. The patient is online early (since {since})."
+            green = time_text(appointment.start - WAITING_WINDOW)
+            return (f"{state.description}. The patient is in the waiting room early (since "
+                    f"{time_text(arrived)}); the row turns green at {green}, "
+                    "5 minutes before the start.")
         if _not_invited(appointment, state):
             return (f"{state.description}. Booked by the hospital system; the patient has not "
                     "been invited yet (Invite in the row's actions).")
@@ -415,6 +436,10 @@ class ScheduleModel(QAbstractTableModel):
     def waiting_count(self) -> int:
         """Rows shown green now; only patients online can be waiting, so only they are counted."""
         return sum(1 for state in self._states.values() if state is DisplayState.WAITING)
+
+    def early_count(self) -> int:
+        """Patients in the waiting room before their row may turn green."""
+        return sum(1 for state in self._states.values() if state is DisplayState.SCHEDULED)
 
     def _track_state(self, appointment: Appointment) -> None:
         """Rows whose patient is online are the ones the clock can change; remember their state."""

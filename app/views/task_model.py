@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from app.domain.enums import SyncState
 from app.domain.records import Task
+from app.views.date_text import date_text
 from app.views.icons import icon
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -56,7 +57,7 @@ class TaskModel(QAbstractTableModel):
             if column == ASSIGNEE:
                 return task.assignee.name
             if column == DUE:
-                return f"{task.due_date:%a %d %b %Y}" if task.due_date else ""
+                return date_text(task.due_date) if task.due_date else ""
         if role == Qt.ItemDataRole.ToolTipRole and column == TEXT:
             note = {SyncState.PENDING: "\nSaved here; not yet sent to the server.",
                     SyncState.REJECTED: f"\nThe server refused this change: {task.sync_message}"}

@@ -26,6 +26,7 @@ from app.ui.call.call_chat_panel import ChatPanel
 from app.ui.call.call_quality_indicator import QualityIndicator
 from app.ui.call.call_self_view import SelfView
 from app.ui.call.video_widget import VideoWidget
+from app.ui.common.window_placement import place_near_owner_when_shown
 
 log = logging.getLogger("clinicdesk.ui")
 
@@ -73,6 +74,7 @@ class CallWindow(QWidget):
         kind = "Phone call" if audio_only else "Video call"
         self.setWindowTitle(f"{kind} with {patient_name} — Clinic Desk")
         self.resize(1024, 700)
+        place_near_owner_when_shown(self)
 
         self.name_label = QLabel(f"<b>{patient_name}</b>", self)
         self.name_label.setStyleSheet("font-size: 15pt;")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.clock import Clock
+from app.views.date_text import time_text
 from app.views.icons import icon
 
 log = logging.getLogger("clinicdesk.ui")
@@ -126,7 +127,7 @@ class LockOverlay(QWidget):
         how = ("Enter your password to carry on where you left off." if needs_password
                else "Press Enter or select Unlock to carry on where you left off.")
         self.detail.setText(
-            f"Locked at {locked_at.astimezone():%H:%M} after {minutes} {unit} without use.\n"
+            f"Locked at {time_text(locked_at)} after {minutes} {unit} without use.\n"
             + how)
         self.password.setVisible(needs_password)
         self.password.clear()

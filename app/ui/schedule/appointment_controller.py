@@ -19,6 +19,7 @@ from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
+from app.views.date_text import time_text
 
 
 class AppointmentController(WindowController):
@@ -26,17 +27,26 @@ class AppointmentController(WindowController):
     saved = Signal(object)
 
     def __init__(self, schedule: ScheduleService, bridge: MessageBridge,
-                 contact: PatientContactService | None = None) -> None:
+                 contact: PatientContactService | None = None,
+                 user_id: UUID | None = None) -> None:
         super().__init__()
         self.schedule = schedule
         self._bridge = bridge
+        #: Who is signed in: a clinician booking has themself preselected (a clerk, nobody).
+        self.user_id = user_id
         #: Invites, links and waiting-room messages (None: not signed in to a server).
         self.contact = contact
 
     # --- booking -------------------------------------------------------------------------------
     def new(self, start: datetime | None = None, clinician_id: UUID | None = None
             ) -> AppointmentDialog:
-        """The booking dialog, prefilled with `start` and `clinician_id` when given."""
+        """The booking dialog, prefilled with `start` and `clinician_id` when given.
+
+        Without a clinician, the signed-in user's own id: the dialog preselects it only when
+        it is a clinician's.
+        """
+        if clinician_id is None:
+            clinician_id = self.user_id
         dialog = AppointmentDialog(self.schedule, self.host(), start=start,
                                    clinician_id=clinician_id)
         return self._open_editor(dialog)
@@ -70,8 +80,7 @@ class AppointmentController(WindowController):
         saved = dialog.saved
         if saved is None:
             return
-        at = saved.start.astimezone()
-        self._bridge.note.emit(f"Saved {saved.patient.name} at {at:%H:%M}", 5000)
+        self._bridge.note.emit(f"Saved {saved.patient.name} at {time_text(saved.start)}", 5000)
         self.saved.emit(saved)
 
     # --- status --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -37,12 +38,18 @@ from app.domain.records import (
 )
 from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
+from app.ui.common.date_sections import select_sections_on_click
 from app.ui.common.form_section import add_section
 from app.ui.schedule.participants_editor import ParticipantsEditor
+from app.views.date_text import (
+    date_text,
+    date_time_text,
+    edit_date_format,
+    edit_date_time_format,
+    time_text,
+)
 
 SEARCH_DELAY_MS = 150
-START_FORMAT = "ddd d MMM yyyy HH:mm"
-BIRTH_FORMAT = "d MMM yyyy"
 DEFAULT_DURATION_MINUTES = 20
 #: Written before every error so that colour is not the only signal.
 ERROR_PREFIX = "Error: "
@@ -69,7 +76,7 @@ def _patient_text(patient: Patient) -> str:
     if patient.mrn:
         parts.append(f"MRN {patient.mrn}")
     if patient.date_of_birth is not None:
-        parts.append(f"born {patient.date_of_birth.day} {patient.date_of_birth:%b %Y}")
+        parts.append(f"born {date_text(patient.date_of_birth)}")
     if patient.email:
         parts.append(patient.email)
     return " — ".join(parts)
@@ -97,6 +104,10 @@ class AppointmentDialog(QDialog):
         self._found: dict[str, Patient] = {}
         self._search_request = 0
         self._saving = False
+        #: The user chose to throw the typed new patient away: Cancel may now close.
+        self._discarding = False
+        #: The question asked on Cancel over a typed new patient, while it is open.
+        self.discard_box: QMessageBox | None = None
         #: field name of validation → (error label, widget to focus)
         self._error_fields: dict[str, tuple[QLabel, QWidget]] = {}
         self._clinicians = [m for m in service.staff if m.role is Role.CLINICIAN]
@@ -164,6 +175,10 @@ class AppointmentDialog(QDialog):
         """
         label = QLabel(text, self)
         label.setBuddy(focus)
+        if not focus.accessibleName():
+            # Qt names a field after its buddy label only when both share a parent; the error
+            # holder below separates them, so a screen reader would hear no name.
+            focus.setAccessibleName(text.replace("&", ""))
         if error_key is None:
             self._form.addRow(label, field)
             return field
@@ -224,7 +239,7 @@ class AppointmentDialog(QDialog):
 
         self.birth_edit = QDateEdit(self)
         self.birth_edit.setCalendarPopup(True)
-        self.birth_edit.setDisplayFormat(BIRTH_FORMAT)
+        self.birth_edit.setDisplayFormat(edit_date_format())
         self.birth_edit.setDateRange(_NO_BIRTH_DATE, QDate.currentDate())
         self.birth_edit.setSpecialValueText(" ")  # blank rather than a made-up date
         self.birth_edit.setDate(_NO_BIRTH_DATE)
@@ -235,6 +250,7 @@ class AppointmentDialog(QDialog):
         self.birth_unknown.setChecked(True)
         birth = self._line(self.birth_edit, self.birth_unknown)
         self._row("Date of &birth", birth, self.birth_edit, "patient.date_of_birth")
+        select_sections_on_click(self.birth_edit)
         self.birth_edit.installEventFilter(self)
 
         self.mrn_edit = QLineEdit(self)
@@ -250,9 +266,10 @@ class AppointmentDialog(QDialog):
         self._section("Appointment")
         self.start_edit = QDateTimeEdit(self)
         self.start_edit.setCalendarPopup(True)
-        self.start_edit.setDisplayFormat(START_FORMAT)
+        self.start_edit.setDisplayFormat(edit_date_time_format())
         self.start_edit.dateTimeChanged.connect(self._update_end)
         self._row("Date and &time", self.start_edit, self.start_edit, "start")
+        select_sections_on_click(self.start_edit)
         self.start_edit.installEventFilter(self)
 
         self.duration_spin = QSpinBox(self)
@@ -505,9 +522,11 @@ class AppointmentDialog(QDialog):
     # --- appointment fields ----------------------------------------------------------------
     @Slot()
     def _update_end(self) -> None:
-        end = self.start_edit.dateTime().addSecs(self.duration_spin.value() * 60)
-        same_day = end.date() == self.start_edit.date()
-        self.end_label.setText(end.toString("'ends' HH:mm" if same_day else "'ends' ddd HH:mm"))
+        start = _to_utc(self.start_edit.dateTime())
+        end = start + timedelta(minutes=self.duration_spin.value())
+        same_day = end.astimezone().date() == start.astimezone().date()
+        when = time_text(end) if same_day else date_time_text(end)
+        self.end_label.setText(f"ends {when}")
 
     @Slot()
     def _kind_changed(self) -> None:
@@ -552,7 +571,43 @@ class AppointmentDialog(QDialog):
     def reject(self) -> None:
         if self._saving:
             return  # the write is under way: its outcome decides, not a stray Esc
+        if self._typed_new_patient() and not self._discarding:
+            self._ask_to_discard()
+            return
         super().reject()
+
+    def _typed_new_patient(self) -> bool:
+        """A new patient's details have been typed here (and would be lost on Cancel)."""
+        if self._appointment is not None or self._patient_id is not None:
+            return False
+        edits = (self.name_edit, self.mrn_edit, self.email_edit, self.phone_edit)
+        return any(edit.text().strip() for edit in edits) or not self.birth_unknown.isChecked()
+
+    def _ask_to_discard(self) -> None:
+        if self.discard_box is not None:
+            return  # already asking
+        name = self.name_edit.text().strip()
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Discard the new patient?",
+            (f"The details typed for {name} are not saved." if name
+             else "The new patient's details typed here are not saved."),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("Discard them, or go back and finish the booking?")
+        keep = box.button(QMessageBox.StandardButton.Cancel)
+        keep.setText("&Keep editing")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self._discard_answered)
+        self.discard_box = box
+        box.open()
+
+    @Slot(int)
+    def _discard_answered(self, answer: int) -> None:
+        self.discard_box = None
+        if answer == QMessageBox.StandardButton.Discard:
+            self._discarding = True
+            self.reject()
 
     def _clear_errors(self) -> None:
         self.summary.hide()

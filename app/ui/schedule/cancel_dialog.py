@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.records import Appointment
+from app.views.date_text import date_text, time_text
 
 COMMON_REASONS = ("Patient request", "Clinician unavailable", "Booked in error", "Rescheduled")
 
@@ -25,9 +26,8 @@ class CancelDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Cancel appointment")
         self.setMinimumWidth(440)
-        start = appointment.start.astimezone()
-        end = appointment.end.astimezone()
-        when = f"{start:%a} {start.day} {start:%b %Y}, {start:%H:%M}–{end:%H:%M}"
+        when = (f"{date_text(appointment.start.astimezone().date())}, "
+                f"{time_text(appointment.start)}–{time_text(appointment.end)}")
 
         question = QLabel(f"Cancel {appointment.patient.name}'s appointment?", self)
         font = question.font()

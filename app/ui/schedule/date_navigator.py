@@ -7,6 +7,8 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QButtonGroup, QDateEdit, QHBoxLayout, QToolButton, QWidget
 
+from app.views.date_text import edit_date_format
+
 
 class Span(StrEnum):
     DAY = "day"
@@ -25,7 +27,7 @@ class DateNavigator(QWidget):
         self.next = self._button("▶", "Next day (Alt+Right)", QKeySequence("Alt+Right"))
         self.picker = QDateEdit(self)
         self.picker.setCalendarPopup(True)
-        self.picker.setDisplayFormat("ddd d MMM yyyy")
+        self.picker.setDisplayFormat(edit_date_format())
         self.picker.setAccessibleName("Date shown")
         self.picker.setDate(QDate(today.year, today.month, today.day))
         self.day_button = self._button("Day", "Show one day", QKeySequence("Ctrl+1"))

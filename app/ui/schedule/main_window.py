@@ -42,6 +42,7 @@ from app.ui.schedule.filter_bar import FilterBar
 from app.ui.schedule.schedule_view import ScheduleView
 from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.tasks.tasks_controller import TasksController
+from app.views.date_text import date_text, long_date_text, short_date_text
 from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
@@ -61,6 +62,14 @@ class ActionHandler(Protocol):
 def local_day_start(day: date) -> datetime:
     """Midnight of `day` in the workstation's time zone, as an aware datetime."""
     return datetime.combine(day, time(0, 0)).astimezone()
+
+
+def standard_keys_and(standard: QKeySequence.StandardKey, key: str) -> list[QKeySequence]:
+    """The platform's keys for `standard`, with `key` added where the platform lacks it."""
+    keys = QKeySequence.keyBindings(standard)
+    if QKeySequence(key) not in keys:
+        keys.append(QKeySequence(key))
+    return keys
 
 
 class MainWindow(QMainWindow):
@@ -101,7 +110,8 @@ class MainWindow(QMainWindow):
         self.settings_service = settings_service
         self.model = model
         self.settings = settings
-        self.setWindowTitle("Clinic Desk — Clinic Schedule")
+        # Ending in the application's display name: Qt then does not append it a second time.
+        self.setWindowTitle("Clinic Schedule — Clinic Desk")
         self.setWindowIcon(icon("app-icon"))
         self.resize(1180, 720)
 
@@ -144,10 +154,13 @@ class MainWindow(QMainWindow):
         self.navigator.rangeChanged.connect(self._load_range)
         self.filter_bar.filterChanged.connect(self.proxy.set_filter)
         # Counting walks the rows: coalesce the many change signals into one count per turn.
+        # The toolbar follows the same signals: the selected row may turn Waiting, Taken or
+        # Cancelled while it stays selected (a patient arrives, another desktop cancels).
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(0)
         self._counts_timer.timeout.connect(self._update_counts)
+        self._counts_timer.timeout.connect(self._update_actions)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged, self.proxy.dataChanged):
             signal.connect(self._counts_timer.start)
@@ -201,15 +214,21 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction("Settings…", self)
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         # Ctrl+, everywhere (Windows and most Linux desktops name no Preferences key).
-        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
-        if QKeySequence("Ctrl+,") not in shortcuts:
-            shortcuts.append(QKeySequence("Ctrl+,"))
+        shortcuts = standard_keys_and(QKeySequence.StandardKey.Preferences, "Ctrl+,")
         self.settings_action.setShortcuts(shortcuts)
         self.settings_action.setToolTip(
             "Server, call network, camera and idle lock "
             f"({shortcuts[0].toString(QKeySequence.SequenceFormat.NativeText)})")
         self.settings_action.setEnabled(self.settings_service is not None)
         self.settings_action.triggered.connect(lambda: self.open_settings())
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        # Ctrl+Q everywhere: Windows names no standard Quit key.
+        self.quit_action.setShortcuts(standard_keys_and(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        # Closing the window is quitting: settings saved, then `closed` ends the application.
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)
 
         toolbar.addAction(self.new_action)
         toolbar.addAction(self.edit_action)
@@ -250,10 +269,10 @@ class MainWindow(QMainWindow):
         start = local_day_start(first)
         end = local_day_start(first + timedelta(days=days))
         if days == 1:
-            self.heading.setText(f"{first:%A %d %B %Y}")
+            self.heading.setText(long_date_text(first))
         else:
             last = first + timedelta(days=days - 1)
-            self.heading.setText(f"Week of {first:%d %b} – {last:%d %b %Y}")
+            self.heading.setText(f"Week of {short_date_text(first)} – {date_text(last)}")
         self.schedule.load_range(start, end)
 
     def _range_loaded(
@@ -288,8 +307,11 @@ class MainWindow(QMainWindow):
         shown = self.proxy.rowCount()
         total = self.model.rowCount()
         waiting = self.model.waiting_count()
-        text = f"{total} appointments" if shown == total else f"{shown} of {total} shown"
-        self.counts.setText(f"{text} · {waiting} waiting")
+        early = self.model.early_count()
+        noun = "appointment" if total == 1 else "appointments"
+        text = f"{total} {noun}" if shown == total else f"{shown} of {total} shown"
+        text = f"{text} · {waiting} waiting"
+        self.counts.setText(f"{text} · {early} here early" if early else text)
 
     def _update_actions(self) -> None:
         appointment = self.view.current_appointment()

@@ -2,10 +2,18 @@
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
 from app.domain.records import Appointment
 from app.views.schedule_columns import Column, Role
+
+#: The longest status a row shows (a patient in the waiting room early): the column fits it.
+_WIDEST_STATUS = "In the waiting room early (since 00:00)"
+_TIME_WIDTH = 110
+#: Rows measured for the Time column: its texts all have one shape, day or week.
+_TIME_SAMPLE_ROWS = 50
+#: Room for a cell's margins (and the status icon) beside its text.
+_CELL_PADDING = 24
 
 
 class ScheduleView(QTableView):
@@ -39,9 +47,12 @@ class ScheduleView(QTableView):
         header = self.horizontalHeader()
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        small_icon = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        status = self.fontMetrics().horizontalAdvance(_WIDEST_STATUS) + small_icon
         widths = {
-            Column.TIME: 110, Column.PATIENT: 200, Column.KIND: 110, Column.CLINICIAN: 140,
-            Column.STATUS: 120, Column.WAITING: 80, Column.CALL: 40, Column.ACTIONS: 40,
+            Column.TIME: _TIME_WIDTH, Column.PATIENT: 200, Column.KIND: 110, Column.CLINICIAN: 140,
+            Column.STATUS: max(120, status + _CELL_PADDING), Column.WAITING: 80,
+            Column.CALL: 40, Column.ACTIONS: 40,
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
@@ -50,6 +61,21 @@ class ScheduleView(QTableView):
         header.setSectionResizeMode(Column.CALL, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(Column.ACTIONS, QHeaderView.ResizeMode.Fixed)
         self.sortByColumn(Column.TIME, Qt.SortOrder.AscendingOrder)
+        self.model().modelReset.connect(self.fit_time_column)
+
+    def fit_time_column(self) -> None:
+        """Fit the Time column to its text ("Thu 03 Dec 09:00–09:20" in a week, 09:00–09:20 in a
+        day), never narrower than its usual width.
+
+        Measures a sample of rows rather than every row (ResizeToContents would walk them all).
+        """
+        model = self.model()
+        metrics = self.fontMetrics()
+        texts = [str(model.headerData(Column.TIME, Qt.Orientation.Horizontal) or "")]
+        for row in range(min(model.rowCount(), _TIME_SAMPLE_ROWS)):
+            texts.append(str(model.index(row, Column.TIME).data() or ""))
+        widest = max(metrics.horizontalAdvance(text) for text in texts) + _CELL_PADDING
+        self.setColumnWidth(Column.TIME, max(_TIME_WIDTH, widest))
 
     def current_appointment(self) -> Appointment | None:
         index = self.currentIndex()

@@ -20,6 +20,7 @@ from app.domain.errors import KnownError
 from app.services.schedule_service import ScheduleService
 from app.store.pull_apply import Applied
 from app.store.sync_facts import RejectedRecord
+from app.views.date_text import date_time_text
 
 
 class AttentionDialog(QDialog):
@@ -40,6 +41,7 @@ class AttentionDialog(QDialog):
         intro.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
         self.table.setHorizontalHeaderLabels(["What", "When", "Why the server refused it"])
+        self.table.setAccessibleName("Changes the server refused")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -77,8 +79,7 @@ class AttentionDialog(QDialog):
         for row, record in enumerate(records):
             when = ""
             if record.start is not None:
-                start = record.start.astimezone()
-                when = f"{start:%a} {start.day} {start:%b}, {start:%H:%M}"
+                when = date_time_text(record.start)
             for column, text in enumerate((record.title, when, record.message)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

@@ -4,6 +4,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.sync.sync_status import Connection, SyncStatus
+from app.views.date_text import time_text
 
 _WORDS = {
     Connection.ONLINE: ("●", "#2e7d32", "Online"),
@@ -55,7 +56,7 @@ class SyncStatusBar(QWidget):
         if status.pending:
             parts.append(f"{_changes(status.pending)} waiting to be sent")
         if status.last_sync is not None:
-            parts.append(f"last synced {status.last_sync.astimezone():%H:%M}")
+            parts.append(f"last synced {time_text(status.last_sync)}")
         self.text.setText(" · ".join(parts))
         tooltip = status.message or {
             Connection.ONLINE: "Connected to the Clinic Desk server; everything is sent.",

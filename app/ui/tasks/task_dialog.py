@@ -20,15 +20,15 @@ from app.domain.drafts import TaskDraft
 from app.domain.errors import KnownError, ValidationFailed
 from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
+from app.views.date_text import date_time_text, edit_date_format
 
 #: A follow-up is due in a week unless the clinician says otherwise.
 DEFAULT_DUE = timedelta(days=7)
 
 
 def related_task_text(appointment: Appointment) -> str:
-    start = appointment.start.astimezone()
     return (f"Follow-up for {appointment.patient.name} after the {appointment.kind.label.lower()} "
-            f"consultation on {start:%a %d %b %Y %H:%M}: ")
+            f"consultation on {date_time_text(appointment.start)}: ")
 
 
 class TaskDialog(QDialog):
@@ -59,6 +59,7 @@ class TaskDialog(QDialog):
         self.assignee.setCurrentIndex(max(0, index))
         self.due = QDateEdit(self)
         self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat(edit_date_format())
         due = task.due_date if task and task.due_date else date.today() + DEFAULT_DUE
         self.due.setDate(QDate(due.year, due.month, due.day))
         self.text = QPlainTextEdit(self)

@@ -16,6 +16,8 @@ from app.domain.drafts import TaskDraft
 from app.domain.errors import KnownError
 from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
+from app.ui.common.banner import Banner
+from app.ui.common.window_placement import place_near_owner_when_shown
 from app.ui.tasks.task_dialog import TaskDialog
 from app.views.task_filter import TaskFilterProxy
 from app.views.task_model import DONE, TASK_ROLE, TEXT, TaskModel
@@ -27,6 +29,7 @@ class TasksWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Tasks — Clinic Desk")
         self.resize(760, 460)
+        place_near_owner_when_shown(self)
         self.tasks = tasks
         self.staff = staff
         self.model = TaskModel(self)
@@ -49,6 +52,8 @@ class TasksWindow(QWidget):
         self.view.verticalHeader().hide()
         self.view.horizontalHeader().setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
         self.view.setAccessibleName("Tasks")
+        #: What a tick did ("… is done"), with Undo; and what went wrong.
+        self.banner = Banner(self)
 
         bar = QHBoxLayout()
         bar.addWidget(self.show_filter)
@@ -56,6 +61,7 @@ class TasksWindow(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.new_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
         layout.addLayout(bar)
         layout.addWidget(self.view, 1)
 
@@ -91,11 +97,30 @@ class TasksWindow(QWidget):
         task = self._task(index)
         if task is None or index.column() != DONE:
             return
+        self.set_done(task, not task.done)
+
+    def set_done(self, task: Task, done: bool, undoing: bool = False) -> None:
+        """Tick `task` off (or open it again), then say so, with Undo unless undoing."""
         self.tasks.save(TaskDraft(
             assignee_id=task.assignee.id, text=task.text, due_date=task.due_date,
-            done=not task.done, appointment_id=task.appointment_id, id=task.id,
-        ), self._toggled)
+            done=done, appointment_id=task.appointment_id, id=task.id,
+        ), lambda saved, error: self._toggled(saved, error, undoing))
 
-    def _toggled(self, _task: Task | None, error: KnownError | None) -> None:
-        if error is not None:
-            self.setToolTip(str(error))
+    def _toggled(self, saved: Task | None, error: KnownError | None, undoing: bool) -> None:
+        if error is not None or saved is None:
+            self.banner.show_error(f"The task was not changed: {error}")
+            return
+        title = saved.text.splitlines()[0] if saved.text else "The task"
+        if undoing:
+            self.banner.show_info(f"“{title}” is back as it was.")
+            return
+        if saved.done:
+            hidden = self.show_filter.currentData() == "open"
+            where = " It has moved to Done." if hidden else ""
+            text = f"“{title}” is done.{where}"
+        else:
+            hidden = self.show_filter.currentData() == "done"
+            where = " It has moved to Open tasks." if hidden else ""
+            text = f"“{title}” is open again.{where}"
+        self.banner.show_message("info", text, "&Undo",
+                                 lambda: self.set_done(saved, not saved.done, undoing=True))

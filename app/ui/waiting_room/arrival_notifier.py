@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from app.domain.clock import Clock
 from app.domain.enums import AppointmentStatus
 from app.services.message_bridge import MessageBridge
+from app.views.date_text import time_text
 from app.views.icons import icon
 from app.views.schedule_model import ScheduleModel
 
@@ -59,10 +60,10 @@ class ArrivalNotifier(QObject):
         if last is not None and now - last < QUIET_PERIOD:
             return
         self._announced[appointment_id] = now
-        start = appointment.start.astimezone()
+        start = time_text(appointment.start)
         self.last_message = (f"{appointment.patient.name} is in the waiting room "
-                             f"({start:%H:%M} with {appointment.clinician.name}).")
-        log.info("patient arrived for an appointment at %s", f"{start:%H:%M}")
+                             f"({start} with {appointment.clinician.name}).")
+        log.info("patient arrived for an appointment at %s", start)
         if self.tray is not None and QSystemTrayIcon.supportsMessages():
             self.tray.showMessage("Patient waiting", self.last_message,
                                   QSystemTrayIcon.MessageIcon.Information, 10_000)

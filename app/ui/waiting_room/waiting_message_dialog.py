@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.records import Appointment
+from app.views.date_text import time_text
 
 COMMON_MESSAGES = (
     "Running 10 minutes late, thank you for waiting.",
@@ -31,7 +32,7 @@ class WaitingMessageDialog(QDialog):
         self.setMinimumWidth(460)
         intro = QLabel(
             f"{appointment.patient.name} sees this on the waiting-room page "
-            f"({appointment.start.astimezone():%H:%M} with {appointment.clinician.name}).", self)
+            f"({time_text(appointment.start)} with {appointment.clinician.name}).", self)
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.PlainText)
         self.message = QComboBox(self)
@@ -43,6 +44,8 @@ class WaitingMessageDialog(QDialog):
         if line is not None:
             line.setMaxLength(MAX_LENGTH)
             line.setPlaceholderText("Choose or type a short message")
+            # The preset is a suggestion: typing replaces it rather than adding to it.
+            line.selectAll()
         self.message.setAccessibleName("Message")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
