@@ -102,6 +102,7 @@ def test_a_video_call_in_the_window(
         assert window.state_label.text() == "Connected"
         # What goes to the patient is in view, and a test source is badged.
         assert window.test_badge.isVisible()
+        assert window.test_badge.text() == "TEST PATTERN + TEST TONE"
         assert "TEST PATTERN" in window.sending_label.text()
         assert "TEST TONE" in window.sending_label.text()
         await eventually(lambda: window.remote_view.has_image and window.self_view.has_image)
@@ -308,7 +309,8 @@ def test_no_camera_means_no_video_track_and_the_window_says_so(
         assert patient.listener.received.video_frames == 0
         await eventually(lambda: window.remote_view.has_image)
         assert "no camera found" in window.sending_label.text()
-        assert window.test_badge.isVisible()  # the stand-in microphone is a test source
+        assert window.test_badge.text() == "TEST TONE"  # the stand-in microphone is a test source
+        assert window.self_view.placeholder == "No camera"
         assert not window.camera_button.isEnabled() and not window.share_button.isEnabled()
         save(window, screenshot_dir, "call-window-no-camera.png")
         window.hang_up_button.click()

@@ -138,8 +138,9 @@ class CallService(QObject):
     cameraChanged = Signal(bool)
     screenShareChanged = Signal(bool)
     devicesChanged = Signal()
-    #: What this desktop sends now, in words, and whether a test source is among it.
-    sendingChanged = Signal(str, bool)
+    #: What this desktop sends now, in words, and the badge of the test sources among it
+    #: ("TEST PATTERN", "TEST TONE", both, or "" when none).
+    sendingChanged = Signal(str, str)
 
     def __init__(
         self,
@@ -287,12 +288,13 @@ class CallService(QObject):
         """The call has a video track (a camera was found when it started)."""
         return self.media is not None and not self.audio_only and self.media.camera is not None
 
-    def sending(self) -> tuple[str, bool]:
-        """What goes to the patient now, in words, and whether a test source is among it."""
+    def sending(self) -> tuple[str, str]:
+        """What goes to the patient now, in words, and the badge naming the test sources
+        among it ("" when none)."""
         media = self.media
         if media is None:
-            return "", False
-        test = False
+            return "", ""
+        tests: list[str] = []
         if self.audio_only:
             video = ""
         elif media.sharing_screen:
@@ -302,16 +304,19 @@ class CallService(QObject):
         elif not media.camera_enabled:
             video = "no video (camera off)"
         elif media.camera.is_test_source:
-            video, test = "a TEST PATTERN, not a camera", True
+            video = "a TEST PATTERN, not a camera"
+            tests.append("TEST PATTERN")
         else:
             video = f"video from {media.camera.name}"
         if media.muted:
             sound = "no sound (muted)"
         elif media.microphone is not None and media.microphone.is_test_source:
-            sound, test = "a TEST TONE, not a microphone", True
+            sound = "a TEST TONE, not a microphone"
+            tests.append("TEST TONE")
         else:
             sound = f"sound from {media.microphone.name}" if media.microphone else "no sound"
-        return "Sending " + " and ".join(part for part in (video, sound) if part), test
+        text = "Sending " + " and ".join(part for part in (video, sound) if part)
+        return text, " + ".join(tests)
 
     def _sending_changed(self) -> None:
         self.sendingChanged.emit(*self.sending())

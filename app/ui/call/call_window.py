@@ -260,16 +260,19 @@ class CallWindow(QWidget):
         if not enabled:
             self.self_view.show_text("Camera off")
 
-    @Slot(bool)
-    def _on_sending(self, text: str, test_source: bool) -> None:
+    @Slot(str, str)
+    def _on_sending(self, text: str, test_badge: str) -> None:
         self.sending_label.setText(text)
-        self.test_badge.setVisible(test_source)
+        self.test_badge.setText(test_badge)
+        self.test_badge.setVisible(bool(test_badge))
         if self.service.media is not None and not self.audio_only \
                 and not self.service.sends_video:
+            self.self_view.show_text("No camera")
             for button in (self.camera_button, self.share_button):
                 button.setEnabled(False)
                 button.setToolTip("No camera was found when the call started.")
 
+    @Slot(bool)
     def _on_screen_share(self, sharing: bool) -> None:
         self._set_checked(self.share_button, sharing)
         self.share_button.setText("Stop sharing" if sharing else "Share screen")
