@@ -13,6 +13,7 @@ from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings
 from PySide6.QtCore import QLocale
 
 from app.domain.clock import FixedClock
@@ -23,6 +24,12 @@ from app.services.schedule_service import ScheduleService
 from app.store import directory
 from app.store.local_store import LocalStore
 from tests.sync.memory_keyring import MemoryKeyring
+
+# The fuzz tests run the same examples on every CI run, so a failure is reproducible and a green
+# run stays green; HYPOTHESIS_PROFILE=explore draws new ones when hunting for bugs.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=400)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Dates and times follow the user's locale (app/views/date_text.py): the tests read them as
 # a British clinic writes them (24-hour clock), whatever this machine's locale is.

@@ -9,6 +9,7 @@ from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from pydantic import ValidationError
 
 from app.domain.enums import AppointmentKind, AppointmentStatus
+from app.domain.validation import MAX_DURATION_MINUTES, time_problem
 from server.fhir.outcome import FhirError
 from server.fhir.times import instant
 from server.models.appointment import Appointment
@@ -131,10 +132,19 @@ def _kind(resource: FhirAppointment) -> AppointmentKind:
 
 def _duration(resource: FhirAppointment, start: datetime) -> int:
     if resource.end is not None:
-        return int((resource.end - start) / timedelta(minutes=1))
-    if resource.minutesDuration is not None:
-        return int(resource.minutesDuration)
-    raise FhirError(422, "Give the end (or minutesDuration).", "Appointment.end")
+        minutes = int((resource.end - start) / timedelta(minutes=1))
+        where = "Appointment.end"
+    elif resource.minutesDuration is not None:
+        minutes = int(resource.minutesDuration)
+        where = "Appointment.minutesDuration"
+    else:
+        raise FhirError(422, "Give the end (or minutesDuration).", "Appointment.end")
+    if not 0 < minutes <= MAX_DURATION_MINUTES:
+        raise FhirError(
+            422, f"An appointment lasts 1 to {MAX_DURATION_MINUTES} minutes; this one {minutes}.",
+            where,
+        )
+    return minutes
 
 
 def appointment_values(body: Any) -> AppointmentValues:
@@ -149,6 +159,9 @@ def appointment_values(body: Any) -> AppointmentValues:
         raise FhirError(422, "Give the start.", "Appointment.start")
     if start.tzinfo is None:
         raise FhirError(422, "The start needs a time zone.", "Appointment.start")
+    problem = time_problem(start)
+    if problem:
+        raise FhirError(422, f"start: {problem}", "Appointment.start")
     identifiers = {}
     for identifier in resource.identifier or []:
         if not identifier.system or not identifier.value:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from app.domain.enums import AppointmentStatus
@@ -163,8 +164,17 @@ def _book(session: Session, who: SystemCaller, values: AppointmentValues) -> Res
         row = booking.create(session, who.caller, body)
     except ApiError as error:
         raise from_api_error(error) from None
+    except ValidationError as error:
+        raise _unbookable(error) from None
     session.commit()
     return _answer(session, row, 201)
+
+
+def _unbookable(error: ValidationError) -> FhirError:
+    """A value FHIR allows but a booking cannot hold: 422 naming the first such field."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return FhirError(422, f"{field}: {first['msg']}.", f"Appointment.{field}")
 
 
 def _version_of(if_match: str | None, row: Appointment) -> int:
@@ -194,6 +204,8 @@ async def update(
         _apply(session, who, row, values, base)
     except ApiError as error:
         raise from_api_error(error) from None
+    except ValidationError as error:
+        raise _unbookable(error) from None
     session.commit()
     return _answer(session, row)
 

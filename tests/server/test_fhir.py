@@ -132,6 +132,14 @@ def test_refusals_are_operation_outcomes(
     _outcome(client.post("/fhir/r4/Appointment", json=overlapping, headers=auth), 409)
     past = _booking(clinic, hours=-48)
     _outcome(client.post("/fhir/r4/Appointment", json=past, headers=auth), 422)
+    epoch = _booking(clinic) | {"start": 0}  # 1970, ending in 2026: decades long
+    epoch_answer = _outcome(client.post("/fhir/r4/Appointment", json=epoch, headers=auth), 422)
+    assert "minutes" in str(epoch_answer.issue[0].diagnostics)
+    for start in ("1800-01-01T09:00:00Z", "9999-12-31T23:00:00Z"):
+        far = _booking(clinic) | {"start": start}
+        far.pop("end")
+        far["minutesDuration"] = 30
+        _outcome(client.post("/fhir/r4/Appointment", json=far, headers=auth), 422)
     created = client.post("/fhir/r4/Appointment", json=_booking(clinic), headers=auth)
     again = _booking(clinic, hours=7)
     _outcome(client.post("/fhir/r4/Appointment", json=again, headers=auth), 409)
