@@ -109,7 +109,8 @@ class LiveServer:
                 return False
             return True
 
-        wait_until(answering, timeout=30, what="the server to answer /healthz")
+        # Generous: a cold start (imports, migrations) on a loaded 2-core machine took over 30 s.
+        wait_until(answering, timeout=120, what="the server to answer /healthz")
 
     @property
     def running(self) -> bool:

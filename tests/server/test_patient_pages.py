@@ -91,7 +91,8 @@ def quick_settings(settings: Settings, smtp_port: int, port: int) -> Settings:
         public_url=f"http://127.0.0.1:{port}",
         patient_heartbeat_seconds=1.0,
         patient_heartbeat_timeout_seconds=3.0,
-        patient_leave_grace_seconds=0.5,
+        # Long enough for a reload on a loaded machine to reconnect before it counts as leaving.
+        patient_leave_grace_seconds=3.0,
         waiting_threshold_minutes=5,
     )
 
