@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session, col, select
 
 from app.domain.clock import FixedClock
@@ -320,6 +320,56 @@ def test_messages_for_one_appointment_apply_in_order_across_connections(
             select(Hl7Message.control_id).order_by(col(Hl7Message.id))
         ).all()
     assert events == ["O1", "O2", "O3"]
+
+
+def test_a_pipelining_sender_gets_each_ack_in_order_after_a_shared_commit(
+    mllp: tuple[FastAPI, int, str], engine: Engine
+) -> None:
+    """Messages sent without waiting for ACKs are committed together: one commit, ACKs after."""
+    _app, port, _base = mllp
+    frames = [
+        siu("S12", "G1"),
+        siu("S13", "G2", start="20261127110000"),  # the appointment G1 books, in order
+        siu("S12", "G3", "P5", filler="F5", clinician="D999"),  # refused: nothing left of it
+        siu("S12", "G1"),  # resent: the same ACK, no second effect
+        siu("S12", "G4", "P6", filler="F6", start="20261127120000"),
+        None,  # bytes outside a frame: answered AR in their place
+        siu("S15", "G5", "P6", filler="F6"),
+    ]
+    stream = b"".join(
+        b"junk\x1c\r" if frame is None else b"\x0b" + frame.encode() + b"\x1c\r"
+        for frame in frames
+    )
+    commits = 0
+
+    def _committed(_connection: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine, "commit", _committed)
+    try:
+        with sender(port) as hl7:
+            hl7.send_raw(stream)
+            acks = []
+            for _frame in frames:
+                acks.append(hl7.read_ack())
+                if len(acks) == 1:
+                    # Committed before its ACK was written.
+                    assert _appointment(engine, "P100") is not None
+    finally:
+        event.remove(engine, "commit", _committed)
+    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AA", "AR", "AA"], acks
+    assert [str(ack["MSA.F2"]) for ack in acks] == ["G1", "G2", "G3", "G1", "G4", "", "G5"]
+    assert str(acks[3]) == str(acks[0])
+    assert commits < 6, commits  # not one per message
+    moved, cancelled = _appointment(engine, "P100"), _appointment(engine, "P6")
+    assert moved is not None and moved.start.hour == 11 and moved.version == 2
+    assert cancelled is not None and cancelled.status == AppointmentStatus.CANCELLED
+    assert _appointment(engine, "P5") is None
+    assert _count(engine, Appointment) == 3 + 2
+    with Session(engine) as session:
+        logged = session.exec(select(Hl7Message.control_id).order_by(col(Hl7Message.id))).all()
+    assert logged == ["G1", "G2", "G3", "G4", "G5"]
 
 
 def _database_connections(database_url: str, allow: bool) -> None:
