@@ -27,8 +27,10 @@ from server.integration.hl7_read import Refusal
 log = logging.getLogger("clinicdesk.server.hl7")
 
 
-#: At most this many waiting messages of one connection are committed together.
-BATCH = 64
+#: At most this many waiting messages of one connection are committed together: a batch holds
+#: the database's write lock (SQLite) and the change log's lock (PostgreSQL) until it commits,
+#: so other writers, such as a clerk booking, wait for at most this many messages.
+BATCH = 16
 
 TOO_LARGE = "The message is larger than this server accepts."
 UNFRAMED = "Bytes outside an MLLP frame (<VT> ... <FS><CR>) were dropped."
