@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import hl7
 from pydantic import ValidationError
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from app.domain.enums import AppointmentKind, AppointmentStatus, Role
@@ -96,20 +96,22 @@ def _key(facts: BookingFacts) -> str:
 
 
 def _find(session: Session, facts: BookingFacts) -> Appointment | None:
-    for system, value in ((FILLER, facts.filler_id), (PLACER, facts.placer_id)):
-        if not value:
-            continue
-        found = session.exec(
-            select(Appointment)
-            .join(AppointmentExternalId)
-            .where(AppointmentExternalId.system == system, AppointmentExternalId.value == value)
-        ).first()
-        if found is not None:
-            return found
-    return None
+    """The appointment of the filler id, else of the placer id (one query for both)."""
+    keys = [(system, value) for system, value in ((FILLER, facts.filler_id),
+                                                  (PLACER, facts.placer_id)) if value]
+    if not keys:
+        return None
+    found = session.exec(
+        select(AppointmentExternalId.system, Appointment)
+        .join(Appointment)
+        .where(or_(*(and_(col(AppointmentExternalId.system) == system,
+                          col(AppointmentExternalId.value) == value) for system, value in keys)))
+    ).all()
+    by_system = dict(found)
+    return next((by_system[system] for system, _ in keys if system in by_system), None)
 
 
-def _clinician(session: Session, settings: Settings, facts: BookingFacts) -> UUID:
+def _clinician(session: Session, settings: Settings, facts: BookingFacts) -> User:
     """The staff account of the first AIP resource the identifier table knows."""
     if not facts.clinician_keys:
         raise Refusal("AIP-3", "The message names no clinician (AIP segment).",
@@ -123,7 +125,7 @@ def _clinician(session: Session, settings: Settings, facts: BookingFacts) -> UUI
             if user is None or user.role != Role.CLINICIAN or not user.is_active:
                 raise Refusal("AIP-3", f"Clinician {key!r} maps to {username!r}, which is not "
                               "an active clinician account.", hl7_read.TABLE_VALUE_NOT_FOUND)
-            return user.id
+            return user
     shown = ", ".join(keys[0] for keys in facts.clinician_keys if keys)[:200]
     raise Refusal("AIP-3", f"No clinician is set up for identifier {shown or '(empty)'}: add it "
                   "to hl7_clinicians.", hl7_read.TABLE_VALUE_NOT_FOUND)
@@ -141,13 +143,14 @@ def _kind(settings: Settings, code: str) -> AppointmentKind:
 
 def _location(session: Session, names: list[str]) -> UUID | None:
     """The location whose hospital name is AIL-3's point of care or facility, if any."""
-    for name in names:
-        found = session.exec(
-            select(Location.id).where(func.lower(col(Location.hospital_name)) == name.lower())
-        ).first()
-        if found is not None:
-            return found
-    return None
+    wanted = [name.lower() for name in names if name]
+    if not wanted:
+        return None
+    found = dict(session.exec(
+        select(func.lower(col(Location.hospital_name)), Location.id)
+        .where(func.lower(col(Location.hospital_name)).in_(wanted))
+    ).all())
+    return next((found[name] for name in wanted if name in found), None)
 
 
 def _patient(session: Session, caller: Caller, facts: PatientFacts) -> Patient:
@@ -188,13 +191,14 @@ def _book(session: Session, settings: Settings, caller: Caller, message: hl7.Mes
     if facts.duration_minutes is None:
         raise Refusal("SCH-9", "The duration is missing (SCH-9, AIS-7 or an end time).",
                       hl7_read.REQUIRED_MISSING)
-    clinician_id = _clinician(session, settings, facts)
+    # The User stays referenced while booking: the service's own look-up then needs no query.
+    clinician = _clinician(session, settings, facts)
     kind = _kind(settings, facts.type_code)
     patient = _patient(session, caller, hl7_read.patient(message, settings.hl7_mrn_authority))
     external = {PLACER: facts.placer_id, FILLER: facts.filler_id}
     body = _build(AppointmentCreate, {
         "patient_id": patient.id,
-        "clinician_id": clinician_id,
+        "clinician_id": clinician.id,
         "start": facts.start,
         "duration_minutes": facts.duration_minutes,
         "kind": kind,
@@ -214,9 +218,9 @@ def _change(session: Session, settings: Settings, caller: Caller, facts: Booking
     if facts.duration_minutes is not None and facts.duration_minutes != row.duration_minutes:
         changes["duration_minutes"] = facts.duration_minutes
     if facts.clinician_keys:
-        clinician_id = _clinician(session, settings, facts)
-        if clinician_id != row.clinician_id:
-            changes["clinician_id"] = clinician_id
+        clinician = _clinician(session, settings, facts)
+        if clinician.id != row.clinician_id:
+            changes["clinician_id"] = clinician.id
     if facts.type_code and _kind(settings, facts.type_code) != row.kind:
         changes["kind"] = _kind(settings, facts.type_code)
     location_id = _location(session, facts.location)

@@ -45,70 +45,104 @@ class Inbox:
 
     def handle(self, raw: bytes, address: str, now: datetime) -> bytes:
         """The ACK (without MLLP framing) of the message `raw`."""
-        text = hl7_read.decode(raw)
+        return self.handle_batch([raw], address, now)[0]
+
+    def handle_batch(self, raws: list[bytes], address: str, now: datetime) -> list[bytes]:
+        """The ACKs of `raws` in order, all committed in one transaction (one fsync) first.
+
+        Each message still applies, or is refused, on its own (a savepoint each). When the
+        database fails, nothing of the batch was committed: the messages are tried again one
+        at a time (a deadlock with another connection's batch then goes away), and each that
+        cannot be committed is answered AR.
+        """
         try:
-            message = hl7_read.parse(text)
-        except Refusal as refusal:
-            return self._log_refused(text, reject_unreadable(text, refusal), refusal, now)
-        try:
-            head = hl7_read.header(message)
-        except Refusal as refusal:
-            ack = acknowledge(message, refusal.ack_code, refusal.message, refusal)
-            return self._log_refused(text, ack, refusal, now)
-        try:
-            return self._apply(message, head, text, address, now).encode()
+            return self._commit_together(raws, address, now)
         except (OperationalError, DBAPIError) as error:
-            log.warning("HL7 %s not applied, the database failed: %s", head.control_id,
-                        type(error).__name__)
+            if len(raws) > 1:
+                return [self.handle(raw, address, now) for raw in raws]
+            reading = _read(raws[0])
+            if reading.head is None:
+                log.warning("an unreadable HL7 message was not logged: %s", type(error).__name__)
+                return [reading.refused_ack.encode()]
+            log.warning("HL7 %s not applied, the database failed: %s",
+                        reading.head.control_id, type(error).__name__)
             down = Refusal("MSH", "The clinic's database is unavailable: send the message "
                               "again.", hl7_read.INTERNAL_ERROR, "AR")
-            return acknowledge(message, "AR", down.message, down).encode()
+            assert reading.message is not None
+            return [acknowledge(reading.message, "AR", down.message, down).encode()]
 
-    def _log_refused(self, text: str, ack: str, refusal: Refusal, now: datetime) -> bytes:
-        """Keep a message that could not be read in the log too, when the database answers."""
-        try:
-            with Session(self.engine) as session:
-                hl7_log.record(
-                    session, at=now, sender="", control_id="", event="", subject="",
-                    ack_code=refusal.ack_code, error=f"{refusal.field}: {refusal.message}",
-                    raw=text, ack=ack, keep=self.settings.hl7_log_max_messages,
-                )
-                session.commit()
-        except DBAPIError as error:
-            log.warning("an unreadable HL7 message was not logged: %s", type(error).__name__)
-        return ack.encode()
-
-    def _apply(self, message: hl7.Message, head: hl7_read.Header, text: str, address: str,
-               now: datetime) -> str:
+    def _commit_together(self, raws: list[bytes], address: str, now: datetime) -> list[bytes]:
         with Session(self.engine, expire_on_commit=False) as session:
             attach_hub(session, self.hub)
             if self.wake is not None:
                 attach_sender(session, self.wake)
-            previous = hl7_log.applied_ack(session, head.sender, head.control_id)
-            if previous is not None:
-                session.commit()
-                return previous
             user = session.get(User, self.interface_id)
             assert user is not None
             caller = Caller(user=user, address=address[:64], now=now, system=True)
-            subject, error = "", ""
-            try:
-                with session.begin_nested():
-                    outcome = hl7_apply.apply(session, self.settings, caller, message, head)
-                code, subject = "AA", outcome.subject
-                ack = acknowledge(message, "AA", outcome.text)
-            except Refusal as refusal:
-                code, error = refusal.ack_code, f"{refusal.field}: {refusal.message}"
-                subject = hl7_apply.subject_of(message, head, self.settings)
-                ack = acknowledge(message, refusal.ack_code, refusal.message,
-                                  refusal)
-            hl7_log.record(
-                session, at=now, sender=head.sender, control_id=head.control_id,
-                event=head.name, ack_code=code, subject=subject, error=error, raw=text,
-                ack=ack, keep=self.settings.hl7_log_max_messages,
-            )
+            acks = [self._receive(session, caller, _read(raw)) for raw in raws]
             session.commit()
-            return ack
+            return [ack.encode() for ack in acks]
+
+    def _receive(self, session: Session, caller: Caller, reading: "_Reading") -> str:
+        """Apply or refuse one message inside the batch's transaction; log it; its ACK."""
+        if reading.head is None or reading.message is None:
+            assert reading.refusal is not None
+            self._log(session, caller.now, reading.text, reading.refused_ack, reading.refusal)
+            return reading.refused_ack
+        message, head = reading.message, reading.head
+        previous = hl7_log.applied_ack(session, head.sender, head.control_id)
+        if previous is not None:
+            return previous
+        subject, error = "", ""
+        try:
+            with session.begin_nested():
+                outcome = hl7_apply.apply(session, self.settings, caller, message, head)
+            code, subject = "AA", outcome.subject
+            ack = acknowledge(message, "AA", outcome.text)
+        except Refusal as refusal:
+            code, error = refusal.ack_code, f"{refusal.field}: {refusal.message}"
+            subject = hl7_apply.subject_of(message, head, self.settings)
+            ack = acknowledge(message, refusal.ack_code, refusal.message, refusal)
+        hl7_log.record(
+            session, at=caller.now, sender=head.sender, control_id=head.control_id,
+            event=head.name, ack_code=code, subject=subject, error=error, raw=reading.text,
+            ack=ack, keep=self.settings.hl7_log_max_messages,
+        )
+        return ack
+
+    def _log(self, session: Session, now: datetime, text: str, ack: str,
+             refusal: Refusal) -> None:
+        """Keep a message that could not be read in the log too."""
+        hl7_log.record(
+            session, at=now, sender="", control_id="", event="", subject="",
+            ack_code=refusal.ack_code, error=f"{refusal.field}: {refusal.message}",
+            raw=text, ack=ack, keep=self.settings.hl7_log_max_messages,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A received message as far as it could be read: parsed with its header, or refused."""
+
+    text: str
+    message: hl7.Message | None = None
+    head: hl7_read.Header | None = None
+    refusal: Refusal | None = None
+    refused_ack: str = ""
+
+
+def _read(raw: bytes) -> _Reading:
+    text = hl7_read.decode(raw)
+    try:
+        message = hl7_read.parse(text)
+    except Refusal as refusal:
+        return _Reading(text, refusal=refusal, refused_ack=reject_unreadable(text, refusal))
+    try:
+        head = hl7_read.header(message)
+    except Refusal as refusal:
+        ack = acknowledge(message, refusal.ack_code, refusal.message, refusal)
+        return _Reading(text, message, refusal=refusal, refused_ack=ack)
+    return _Reading(text, message, head)
 
 
 def inbox_of(app: FastAPI, interface_id: UUID) -> Inbox:

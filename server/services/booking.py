@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
@@ -171,13 +172,14 @@ def _draft(
 
 
 def _store_participants(
-    session: Session, appointment_id: UUID, participants: list[ParticipantIn]
+    session: Session, appointment_id: UUID, participants: list[ParticipantIn], *, new: bool
 ) -> None:
-    session.execute(
-        delete(AppointmentParticipant).where(
-            col(AppointmentParticipant.appointment_id) == appointment_id
+    if not new:
+        session.execute(
+            delete(AppointmentParticipant).where(
+                col(AppointmentParticipant.appointment_id) == appointment_id
+            )
         )
-    )
     for position, participant in enumerate(participants):
         session.add(
             AppointmentParticipant(
@@ -194,15 +196,26 @@ def _check_external_ids(session: Session, external_ids: dict[str, str]) -> None:
         if not system or len(system) > 32 or not value or len(value) > 200:
             problem = FieldError("external_ids", "Each external id needs a system and a value.")
             raise invalid([problem])
-        taken = session.exec(
-            select(AppointmentExternalId).where(
-                AppointmentExternalId.system == system, AppointmentExternalId.value == value
+    if not external_ids:
+        return
+    taken = session.exec(
+        select(AppointmentExternalId.system, AppointmentExternalId.value).where(
+            or_(
+                *(
+                    and_(
+                        col(AppointmentExternalId.system) == system,
+                        col(AppointmentExternalId.value) == value,
+                    )
+                    for system, value in external_ids.items()
+                )
             )
-        ).first()
-        if taken is not None:
-            raise ApiError(
-                409, "duplicate_external_id", f"An appointment with {system} id {value} exists."
-            )
+        )
+    ).first()
+    if taken is not None:
+        system, value = taken
+        raise ApiError(
+            409, "duplicate_external_id", f"An appointment with {system} id {value} exists."
+        )
 
 
 def create(
@@ -250,7 +263,7 @@ def create(
     )
     session.add(row)
     session.flush()
-    _store_participants(session, row.id, body.participants)
+    _store_participants(session, row.id, body.participants, new=True)
     for system, value in body.external_ids.items():
         session.add(AppointmentExternalId(appointment_id=row.id, system=system, value=value))
     audit.record(session, caller, "appointment.create", "appointment", row.id)
@@ -326,7 +339,7 @@ def update(session: Session, caller: Caller, row: Appointment, body: Appointment
     row.updated_at = now
     session.add(row)
     if body.participants is not None:
-        _store_participants(session, row.id, body.participants)
+        _store_participants(session, row.id, body.participants, new=False)
     versions.record_fields(session, "appointment", row.id, row.version, changed)
     fields = ",".join(sorted(changed))
     audit.record(session, caller, "appointment.update", "appointment", row.id, f"fields={fields}")

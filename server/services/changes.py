@@ -33,21 +33,21 @@ def record(
 ) -> None:
     """`entity` changed for each scope in `scopes`; it left the view of each of `gone_from`."""
     _lock(session)
-    for scope in dict.fromkeys(scopes):
-        session.add(Change(entity_type=entity_type, entity_id=entity_id, scope_id=scope, at=at))
-    for scope in dict.fromkeys(gone_from or []):
-        if scope not in scopes:
-            session.add(
-                Change(
-                    entity_type=entity_type,
-                    entity_id=entity_id,
-                    scope_id=scope,
-                    deleted=True,
-                    at=at,
-                )
-            )
+    rows = [
+        Change(entity_type=entity_type, entity_id=entity_id, scope_id=scope, at=at)
+        for scope in dict.fromkeys(scopes)
+    ]
+    rows += [
+        Change(entity_type=entity_type, entity_id=entity_id, scope_id=scope, deleted=True, at=at)
+        for scope in dict.fromkeys(gone_from or [])
+        if scope not in scopes
+    ]
+    session.add_all(rows)
     session.flush()
-    notify.changes_written(session, head(session))
+    # The lock (or SQLite's single writer) keeps anyone else from appending meanwhile, so the
+    # newest of these rows is the log's head: no SELECT max(seq) per write.
+    newest = max((row.seq for row in rows if row.seq is not None), default=None)
+    notify.changes_written(session, newest if newest is not None else head(session))
 
 
 def head(session: Session) -> int:

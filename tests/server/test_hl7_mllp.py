@@ -4,23 +4,28 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import hl7
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app.domain.clock import FixedClock
 from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from server.accounts_admin import add_user
 from server.app import create_app
-from server.integration import hl7_log
+from server.integration import hl7_log, interface_account
+from server.integration.hl7_inbox import Inbox
 from server.integration.interface_account import USERNAME
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.audit import AuditEvent
 from server.models.hl7_message import Hl7Message
 from server.models.patient import Patient
 from server.models.user import User
+from server.realtime.hub import Hub
 from server.security.passwords import Passwords
 from server.settings import Settings
 from tests.server.conftest import NOW, Clinic
@@ -320,6 +325,89 @@ def test_messages_for_one_appointment_apply_in_order_across_connections(
             select(Hl7Message.control_id).order_by(col(Hl7Message.id))
         ).all()
     assert events == ["O1", "O2", "O3"]
+
+
+def test_a_pipelining_sender_gets_each_ack_in_order_after_a_shared_commit(
+    mllp: tuple[FastAPI, int, str], engine: Engine
+) -> None:
+    """Messages sent without waiting for ACKs are committed together: one commit, ACKs after."""
+    _app, port, _base = mllp
+    frames = [
+        siu("S12", "G1"),
+        siu("S13", "G2", start="20261127110000"),  # the appointment G1 books, in order
+        siu("S12", "G3", "P5", filler="F5", clinician="D999"),  # refused: nothing left of it
+        siu("S12", "G1"),  # resent: the same ACK, no second effect
+        siu("S12", "G4", "P6", filler="F6", start="20261127120000"),
+        None,  # bytes outside a frame: answered AR in their place
+        siu("S15", "G5", "P6", filler="F6"),
+    ]
+    stream = b"".join(
+        b"junk\x1c\r" if frame is None else b"\x0b" + frame.encode() + b"\x1c\r"
+        for frame in frames
+    )
+    commits = 0
+
+    def _committed(_connection: Any) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine, "commit", _committed)
+    try:
+        with sender(port) as hl7:
+            hl7.send_raw(stream)
+            acks = []
+            for _frame in frames:
+                acks.append(hl7.read_ack())
+                if len(acks) == 1:
+                    # Committed before its ACK was written.
+                    assert _appointment(engine, "P100") is not None
+    finally:
+        event.remove(engine, "commit", _committed)
+    assert [ack_code(ack) for ack in acks] == ["AA", "AA", "AE", "AA", "AA", "AR", "AA"], acks
+    assert [str(ack["MSA.F2"]) for ack in acks] == ["G1", "G2", "G3", "G1", "G4", "", "G5"]
+    assert str(acks[3]) == str(acks[0])
+    assert commits < 6, commits  # not one per message
+    moved, cancelled = _appointment(engine, "P100"), _appointment(engine, "P6")
+    assert moved is not None and moved.start.hour == 11 and moved.version == 2
+    assert cancelled is not None and cancelled.status == AppointmentStatus.CANCELLED
+    assert _appointment(engine, "P5") is None
+    assert _count(engine, Appointment) == 3 + 2
+    with Session(engine) as session:
+        logged = session.exec(select(Hl7Message.control_id).order_by(col(Hl7Message.id))).all()
+    assert logged == ["G1", "G2", "G3", "G4", "G5"]
+
+
+def test_a_batch_whose_shared_commit_fails_is_answered_one_message_at_a_time(
+    settings: Settings, engine: Engine, clinic: Clinic
+) -> None:
+    """Nothing of a failed shared commit stays; each message then commits and answers alone."""
+    configured = settings.model_copy(update={"hl7_clinicians": {"STMARYS:D100": "ng"}})
+    inbox = Inbox(engine, Hub(), configured, interface_account.ensure(engine, NOW))
+    failures: list[OrmSession] = []
+
+    def _fail_the_shared_commit(session: OrmSession) -> None:
+        if not failures:
+            failures.append(session)
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    event.listen(OrmSession, "before_commit", _fail_the_shared_commit)
+    try:
+        acks = inbox.handle_batch(
+            [siu("S12", "K1").encode(),
+             siu("S12", "K2", "P2", filler="F2", start="20261127110000").encode(),
+             b"not HL7"],
+            "127.0.0.1", NOW,
+        )
+    finally:
+        event.remove(OrmSession, "before_commit", _fail_the_shared_commit)
+    assert len(failures) == 1
+    codes = [ack_code(hl7.parse(ack.decode())) for ack in acks]
+    assert codes == ["AA", "AA", "AR"], acks
+    assert _appointment(engine, "P100") is not None and _appointment(engine, "P2") is not None
+    assert _count(engine, Appointment) == 3 + 2
+    with Session(engine) as session:
+        logged = session.exec(select(Hl7Message.control_id).order_by(col(Hl7Message.id))).all()
+    assert logged == ["K1", "K2", ""]
 
 
 def _database_connections(database_url: str, allow: bool) -> None:
