@@ -48,6 +48,8 @@ from app.media.signalling import IncomingSignal, Signalling, SignallingError, ch
 from app.media.tracks import SwitchableTrack
 
 LOOPBACK = "127.0.0.1"
+#: Below this many frames shown a second on either side, the two legs did not do the same work.
+MIN_FPS = 25.0
 
 
 class StreamSignalling(Signalling):
@@ -151,8 +153,8 @@ def stop_patient(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-async def desktop(args: argparse.Namespace) -> dict[str, float]:
-    """The desktop leg; returns its CPU (% of one core) per size."""
+async def desktop(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """The desktop leg; returns its CPU (% of one core) and frames painted a second, per size."""
     from PySide6.QtCore import QSettings
 
     from app.services.call_service import TRIM_AFTER_CALL_MS, CallConfig, CallService
@@ -229,7 +231,7 @@ async def desktop(args: argparse.Namespace) -> dict[str, float]:
     cpus = {}
     for size in args.sizes.split(","):
         figures = await one_call(size, args.seconds)
-        cpus[size] = figures["cpu"]
+        cpus[size] = (figures["cpu"], figures["fps"])
         print(f"{size}@30 for {args.seconds:.0f} s: CPU {figures['cpu']:.0f}% of one core "
               f"(target <= {targets.get(size, '?')}%), frames painted {figures['fps']:.1f}/s "
               f"(>= 29) at {figures['shown_size']:.0f} px wide, RSS peak {figures['rss']:.0f} MB "
@@ -240,7 +242,7 @@ async def desktop(args: argparse.Namespace) -> dict[str, float]:
     return cpus
 
 
-async def browser(args: argparse.Namespace, desktop_cpu: dict[str, float]) -> None:
+async def browser(args: argparse.Namespace, desktop: dict[str, tuple[float, float]]) -> None:
     """The Chromium leg, on a plain asyncio loop (Playwright starts its driver as a subprocess)."""
     from chromium_leg import chromium_call
 
@@ -258,9 +260,13 @@ async def browser(args: argparse.Namespace, desktop_cpu: dict[str, float]) -> No
         line = (f"{size}@30 from Chromium for {args.seconds:.0f} s: CPU {figures.cpu:.0f}% of "
                 f"one core (its processes summed), frames shown {figures.fps:.1f}/s of "
                 f"{figures.shown}, camera {figures.sent}")
-        if size in desktop_cpu:
-            line += (f"; desktop {desktop_cpu[size]:.0f}% -> desktop / Chromium "
-                     f"{desktop_cpu[size] / figures.cpu:.2f} (target <= 1.0)")
+        if size in desktop:
+            cpu, fps = desktop[size]
+            line += (f"; desktop {cpu:.0f}% -> desktop / Chromium {cpu / figures.cpu:.2f} "
+                     "(target <= 1.0)")
+            if min(fps, figures.fps) < MIN_FPS:
+                line += (f"\n  (not the same work: {fps:.1f} and {figures.fps:.1f} frames/s shown; "
+                         "the patient or the machine could not keep up: measure on a quiet one)")
         print(line, flush=True)
 
 
@@ -283,15 +289,15 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)  # each call's window closes; the bench goes on
-    desktop_cpu: dict[str, float] = {}
+    desktop_figures: dict[str, tuple[float, float]] = {}
     if "desktop" in args.legs:
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            desktop_cpu = loop.run_until_complete(desktop(args))
+            desktop_figures = loop.run_until_complete(desktop(args))
     if "chromium" in args.legs:
         asyncio.set_event_loop(None)
-        asyncio.run(browser(args, desktop_cpu))
+        asyncio.run(browser(args, desktop_figures))
     return 0
 
 
