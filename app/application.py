@@ -129,6 +129,7 @@ class Application(QObject):
         )
         self._settings = config.settings
         self._sync_on_show = False
+        self._shut_down = False
         self.window.firstRangeShown.connect(self._first_range_shown)
         self.sync_controls: SyncControls | None = None
         if signed_in is not None:
@@ -175,6 +176,8 @@ class Application(QObject):
         QTimer.singleShot(0, self, self._behind_the_window)
 
     def _behind_the_window(self) -> None:
+        if self._shut_down:
+            return  # closed before the first day's turn came: nothing to load
         if self.signed_in is not None:
             self._build_calls()
         # Everything loaded so far (Qt, SQLAlchemy, pydantic, aiortc: ~half a million objects)
@@ -261,6 +264,7 @@ class Application(QObject):
             await self.signed_in.api.close()
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.waiting_room.stop()
         self.idle_lock.stop()
         qt_app = QApplication.instance()
