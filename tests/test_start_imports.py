@@ -18,7 +18,7 @@ from app.sync.token_store import MemoryTokenStore
 
 #: Packages the first window must not wait for (each costs tens to hundreds of ms to import).
 NOT_BEFORE_THE_WINDOW = ("aiortc", "av", "aioice", "pylibsrtp", "cryptography", "OpenSSL",
-                         "server", "fastapi", "uvicorn", "httpx", "httpcore",
+                         "server", "fastapi", "uvicorn", "httpx", "httpcore", "argon2",
                          "app.services.call_service", "app.services.group_call_service",
                          "app.ui.call", "app.ui.group_call")
 
