@@ -5,8 +5,9 @@ import gc
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from app.domain.clock import Clock, ServerClock
@@ -14,8 +15,6 @@ from app.domain.events import PatientArrived
 from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
-from app.services.call_service import CallConfig, CallService
-from app.services.group_call_service import GroupCallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
@@ -26,8 +25,6 @@ from app.services.waiting_room_service import WaitingRoomService
 from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
-from app.ui.call.call_controller import CallController
-from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.lock.idle_lock import IdleLock
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.main_window import MainWindow
@@ -35,6 +32,10 @@ from app.ui.sync.sync_controls import SyncControls
 from app.ui.tasks.tasks_controller import TasksController
 from app.ui.waiting_room.arrival_notifier import ArrivalNotifier
 from app.views.schedule_model import ScheduleModel
+
+if TYPE_CHECKING:
+    from app.services.call_service import CallService
+    from app.services.group_call_service import GroupCallService
 
 log = logging.getLogger("clinicdesk.app")
 
@@ -101,30 +102,19 @@ class Application(QObject):
         # the window that lays them out: each is handed what it needs at construction.
         self.contact: PatientContactService | None = None
         self.sync: SyncService | None = None
+        # Calls (aiortc, PyAV) are built once the first day is shown: `_build_calls`.
         self.calls: CallService | None = None
         self.group_calls: GroupCallService | None = None
         self.tasks: TaskService | None = None
-        call_controller: CallController | None = None
-        group_controller: GroupCallController | None = None
-        tasks_controller: TasksController | None = None
+        self.tasks_controller: TasksController | None = None
         if signed_in is not None:
             self.contact = PatientContactService(signed_in.api, self.bridge, self)
             clock_for_sync = self.clock if isinstance(self.clock, ServerClock) else None
             self.sync = SyncService(self.store, signed_in.api, self.waiting_room,
                                     clock_for_sync, self)
             self.sync.directoryUpdated.connect(self.schedule.load_directory)
-            values = {k: v.value for k, v in self.settings_service.effective().items()}
-            self.calls = CallService(CallConfig.from_settings(values, demo=config.demo),
-                                     config.settings,
-                                     self.bridge, self)
             self.tasks = TaskService(self.store, signed_in.account.user.id, self.bridge, self)
-            tasks_controller = TasksController(self.tasks, self.schedule, self.bridge)
-            call_controller = CallController(self.calls, self.sync, self.schedule, self.bridge,
-                                             tasks_controller.new_task)
-            self.group_calls = GroupCallService(self.calls, self)
-            group_controller = GroupCallController(self.group_calls, self.sync, self.schedule,
-                                                   self.bridge)
-            call_controller.group = group_controller
+            self.tasks_controller = TasksController(self.tasks, self.schedule, self.bridge)
             self.model.calls_enabled = True
         user_id = None
         if signed_in is not None:
@@ -135,9 +125,12 @@ class Application(QObject):
                                                   user_id)
         self.window = MainWindow(
             self.schedule, self.model, self.bridge, config.settings, user, self.appointments,
-            settings_service=self.settings_service, calls=call_controller,
-            call_service=self.calls, tasks=tasks_controller,
+            settings_service=self.settings_service, tasks=self.tasks_controller,
         )
+        self._settings = config.settings
+        self._sync_on_show = False
+        self._shut_down = False
+        self.window.firstRangeShown.connect(self._first_range_shown)
         self.sync_controls: SyncControls | None = None
         if signed_in is not None:
             assert self.sync is not None
@@ -149,11 +142,6 @@ class Application(QObject):
         self.idle_lock = IdleLock(self.clock, self.window, self)
         if signed_in is not None:
             self.idle_lock.require_password(self._check_unlock)
-        if call_controller is not None:
-            call_controller.inCallChanged.connect(self.idle_lock.hold)
-        if group_controller is not None:
-            group_controller.setParent(self.window)  # its window opens over the schedule
-            group_controller.inCallChanged.connect(self.idle_lock.hold)
         self._apply_settings(self.settings_service.effective())
         self.settings_service.settingsChanged.connect(self._apply_settings)
 
@@ -178,8 +166,52 @@ class Application(QObject):
         """Settings that act while the app runs take effect at once (policy > user > default)."""
         self.idle_lock.set_minutes(int(settings["idle_lock_minutes"].value))
         if self.calls is not None:
+            from app.services.call_service import CallConfig
+
             values = {k: v.value for k, v in settings.items()}
             self.calls.config = CallConfig.from_settings(values, demo=self.demo)
+
+    def _first_range_shown(self) -> None:
+        """The user sees the day: now load what can wait for it (once painted)."""
+        QTimer.singleShot(0, self, self._behind_the_window)
+
+    def _behind_the_window(self) -> None:
+        if self._shut_down:
+            return  # closed before the first day's turn came: nothing to load
+        if self.signed_in is not None:
+            self._build_calls()
+        # Everything loaded so far (Qt, SQLAlchemy, pydantic, aiortc: ~half a million objects)
+        # lives as long as the app: keep it out of the cyclic collector, whose full passes
+        # over it stalled the GUI thread for ~100 ms during a sync.
+        gc.collect()
+        gc.freeze()
+
+    def _build_calls(self) -> None:
+        """The call and group call services and controllers. They import aiortc and PyAV
+        (about half the start-up's imports), so they load behind the shown schedule."""
+        from app.services.call_service import CallConfig, CallService
+        from app.services.group_call_service import GroupCallService
+        from app.ui.call.call_controller import CallController
+        from app.ui.group_call.group_call_controller import GroupCallController
+
+        if self.calls is not None or self.sync is None:
+            return
+        values = {k: v.value for k, v in self.settings_service.effective().items()}
+        self.calls = CallService(CallConfig.from_settings(values, demo=self.demo),
+                                 self._settings, self.bridge, self)
+        assert self.tasks_controller is not None
+        calls = CallController(self.calls, self.sync, self.schedule, self.bridge,
+                               self.tasks_controller.new_task)
+        self.group_calls = GroupCallService(self.calls, self)
+        group = GroupCallController(self.group_calls, self.sync, self.schedule, self.bridge)
+        calls.group = group
+        self.window.attach_calls(calls, self.calls)
+        calls.inCallChanged.connect(self.idle_lock.hold)
+        group.setParent(self.window)  # its window opens over the schedule
+        group.inCallChanged.connect(self.idle_lock.hold)
+        if self._sync_on_show:
+            self._sync_on_show = False
+            self.sync.start()
 
     def _follow_today(self) -> None:
         today = self.clock.now().astimezone().date()
@@ -196,15 +228,10 @@ class Application(QObject):
             # Application-wide, so that input in any window (dialogs too) keeps the app open.
             qt_app.installEventFilter(self.idle_lock)
         self.idle_lock.start()
-        if self.sync is not None and sync:
-            self.sync.start()
+        # The sync (httpx) starts once the first day is shown, with the calls.
+        self._sync_on_show = self.sync is not None and sync
         if self.signed_in is not None and self.signed_in.accounts.session_not_kept:
             self.bridge.warning.emit(NO_KEYCHAIN)
-        # Everything loaded so far (Qt, SQLAlchemy, pydantic, aiortc: ~half a million objects)
-        # lives as long as the app: keep it out of the cyclic collector, whose full passes
-        # over it stalled the GUI thread for ~100 ms during a sync.
-        gc.collect()
-        gc.freeze()
 
     def _check_unlock(self, password: str) -> bool:
         assert self.signed_in is not None
@@ -237,6 +264,7 @@ class Application(QObject):
             await self.signed_in.api.close()
 
     def shutdown(self) -> None:
+        self._shut_down = True
         self.waiting_room.stop()
         self.idle_lock.stop()
         qt_app = QApplication.instance()

@@ -8,9 +8,12 @@ signalling is newline-delimited JSON over a loopback TCP socket; ICE stays on 12
 Prints: click Start call -> first remote frame painted, p50/p95 over N calls (issue: p50 <= 400
 ms, p95 <= 800 ms over 20); then for each size a call of S seconds: CPU of this process (process
 time / wall; issue: 640x480 <= 45%, 1280x720 <= 75% of one core), frames painted per second
-(>= 29) and resident memory (<= 350 MB).
+(>= 29) and resident memory (<= 350 MB). Then (issue 17) the same call from Chromium to the same
+patient (bench/chromium_leg.py: same size, 30 fps, VP8, aiortc's bitrate cap), Chromium's
+processes' CPU summed, and the ratio desktop / Chromium (target <= 1.0).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/call_bench.py [--calls 20] [--seconds 30]
+        [--legs desktop,chromium]
 """
 
 import argparse
@@ -45,6 +48,8 @@ from app.media.signalling import IncomingSignal, Signalling, SignallingError, ch
 from app.media.tracks import SwitchableTrack
 
 LOOPBACK = "127.0.0.1"
+#: Below this many frames shown a second on either side, the two legs did not do the same work.
+MIN_FPS = 25.0
 
 
 class StreamSignalling(Signalling):
@@ -148,7 +153,8 @@ def stop_patient(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-async def desktop(args: argparse.Namespace) -> None:
+async def desktop(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """The desktop leg; returns its CPU (% of one core) and frames painted a second, per size."""
     from PySide6.QtCore import QSettings
 
     from app.services.call_service import TRIM_AFTER_CALL_MS, CallConfig, CallService
@@ -222,8 +228,10 @@ async def desktop(args: argparse.Namespace) -> None:
           f"{rss_mb():.0f} MB after them")
 
     targets = {"640x480": 45, "1280x720": 75}
+    cpus = {}
     for size in args.sizes.split(","):
         figures = await one_call(size, args.seconds)
+        cpus[size] = (figures["cpu"], figures["fps"])
         print(f"{size}@30 for {args.seconds:.0f} s: CPU {figures['cpu']:.0f}% of one core "
               f"(target <= {targets.get(size, '?')}%), frames painted {figures['fps']:.1f}/s "
               f"(>= 29) at {figures['shown_size']:.0f} px wide, RSS peak {figures['rss']:.0f} MB "
@@ -231,6 +239,35 @@ async def desktop(args: argparse.Namespace) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS over the whole bench: {peak:.0f} MB")
     service.close()
+    return cpus
+
+
+async def browser(args: argparse.Namespace, desktop: dict[str, tuple[float, float]]) -> None:
+    """The Chromium leg, on a plain asyncio loop (Playwright starts its driver as a subprocess)."""
+    from chromium_leg import chromium_call
+
+    for size in args.sizes.split(","):
+        process, port = start_patient(size)
+        try:
+            reader, writer = await asyncio.open_connection(LOOPBACK, port)
+            signalling = StreamSignalling(reader, writer)
+            try:
+                figures = await chromium_call(signalling, args.seconds, size)
+            finally:
+                await signalling.close()
+        finally:
+            stop_patient(process)
+        line = (f"{size}@30 from Chromium for {args.seconds:.0f} s: CPU {figures.cpu:.0f}% of "
+                f"one core (its processes summed), frames shown {figures.fps:.1f}/s of "
+                f"{figures.shown}, camera {figures.sent}")
+        if size in desktop:
+            cpu, fps = desktop[size]
+            line += (f"; desktop {cpu:.0f}% -> desktop / Chromium {cpu / figures.cpu:.2f} "
+                     "(target <= 1.0)")
+            if min(fps, figures.fps) < MIN_FPS:
+                line += (f"\n  (not the same work: {fps:.1f} and {figures.fps:.1f} frames/s shown; "
+                         "the patient or the machine could not keep up: measure on a quiet one)")
+        print(line, flush=True)
 
 
 def main() -> int:
@@ -238,6 +275,8 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--sizes", default="640x480,1280x720")
+    parser.add_argument("--legs", default="desktop,chromium",
+                        help="which callers: desktop, chromium or both (in that order)")
     parser.add_argument("--patient", metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.patient:
@@ -250,10 +289,15 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)  # each call's window closes; the bench goes on
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        loop.run_until_complete(desktop(args))
+    desktop_figures: dict[str, tuple[float, float]] = {}
+    if "desktop" in args.legs:
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            desktop_figures = loop.run_until_complete(desktop(args))
+    if "chromium" in args.legs:
+        asyncio.set_event_loop(None)
+        asyncio.run(browser(args, desktop_figures))
     return 0
 
 

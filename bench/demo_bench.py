@@ -160,6 +160,7 @@ async def time_calls(folder: Path, count: int, quit_event: asyncio.Event) -> lis
 
         await until(lambda: all(state(a.appointment_id) == DisplayState.WAITING
                                 for a in arrivals))
+        await until(lambda: app.window.calls is not None)  # loaded behind the first day
         controller = app.window.calls
         assert isinstance(controller, CallController) and app.calls is not None
         calls = app.calls

@@ -194,14 +194,22 @@ def test_upsert_inserts_and_removes_by_range(
     assert recorder.kinds() == {"rowsInserted", "rowsRemoved"}
 
 
-def test_filter_by_text_status_kind_and_clinician(
+def filtered_day(
     clock: FixedClock, waiting_room: WaitingRoomService
-) -> None:
+) -> tuple[ScheduleModel, ScheduleFilterProxy, list[Appointment]]:
+    """The day's model behind the schedule's filter proxy."""
     model = ScheduleModel(clock, waiting_room)
     rows = day_of_appointments()
     model.set_range(DAY_START, DAY_END, rows, show_date=False)
     proxy = ScheduleFilterProxy()
     proxy.setSourceModel(model)
+    return model, proxy, rows
+
+
+def test_filter_by_text_status_kind_and_clinician(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    _model, proxy, rows = filtered_day(clock, waiting_room)
 
     def names() -> list[str]:
         return sorted(
@@ -220,6 +228,27 @@ def test_filter_by_text_status_kind_and_clinician(
     assert names() == []
     waiting_room.apply(PatientArrived(rows[1].id, NOW))
     assert names() == ["Bob Stone"]  # dynamic: the arrival brings the row into the filter
+
+
+def test_an_edited_appointment_is_filtered_and_shown_by_its_new_name_and_time(
+    clock: FixedClock, waiting_room: WaitingRoomService
+) -> None:
+    """The texts the model keeps per appointment (filter, time) follow every write."""
+    model, proxy, rows = filtered_day(clock, waiting_room)
+    proxy.set_filter(ScheduleFilter(text="stone"))
+    assert proxy.rowCount() == 1
+    before = proxy.index(0, Column.TIME).data()
+
+    bob = rows[1]
+    moved = replace(bob, patient=replace(bob.patient, name="Bob Stane", mrn="MRN9999"),
+                    start=bob.start + timedelta(minutes=5))
+    model.upsert(moved)
+    assert proxy.rowCount() == 0  # the old name no longer matches
+    proxy.set_filter(ScheduleFilter(text="mrn9999"))
+    assert [proxy.index(r, Column.PATIENT).data() for r in range(proxy.rowCount())] == [
+        "Bob Stane"]
+    after = proxy.index(0, Column.TIME).data()
+    assert after != before and model.index(model.row_of(bob.id) or 0, Column.TIME).data() == after
 
 
 def test_sorting_by_any_column(

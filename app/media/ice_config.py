@@ -4,6 +4,9 @@ aioice gathers host candidates on every address of the machine except 127.0.0.1 
 function `get_host_addresses` decides). Clinic Desk replaces that function once with one that,
 inside `confined_to(...)`, offers only the chosen addresses: a context variable, so two calls (or
 two test peers) in one process each keep their own choice, and outside any call nothing changes.
+
+aiortc and aioice are imported where a call needs them, not with this module: the sync's API
+client reads `IceServer` from here, and the schedule's first window must not wait for WebRTC.
 """
 
 import ipaddress
@@ -11,16 +14,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aioice.ice
 import ifaddr
-from aiortc import RTCConfiguration, RTCIceServer
-from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aiortc import RTCConfiguration
 
 LOOPBACK = "127.0.0.1"
 
 _allowed: ContextVar[tuple[str, ...] | None] = ContextVar("clinicdesk_ice_hosts", default=None)
-_original_get_host_addresses = aioice.ice.get_host_addresses
+#: aioice's own `get_host_addresses`, kept by `install` when it replaces it.
+_original_get_host_addresses: "Callable[[bool, bool], list[str]] | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +57,10 @@ class IcePolicy:
         return cls(interfaces=(LOOPBACK,))
 
 
-def rtc_configuration(policy: IcePolicy) -> RTCConfiguration:
+def rtc_configuration(policy: IcePolicy) -> "RTCConfiguration":
+    from aiortc import RTCConfiguration, RTCIceServer
+    from aiortc.rtcconfiguration import RTCIceTransportPolicy
+
     servers = [
         RTCIceServer(urls=list(server.urls), username=server.username,
                      credential=server.credential)
@@ -114,6 +124,7 @@ def resolve_interfaces(interfaces: Sequence[str]) -> list[str]:
 def _limited_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     allowed = _allowed.get()
     if allowed is None:
+        assert _original_get_host_addresses is not None  # installed before it is called
         return _original_get_host_addresses(use_ipv4, use_ipv6)
     return [
         address for address in allowed
@@ -123,7 +134,12 @@ def _limited_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
 
 def install() -> None:
     """Let `confined_to` decide aioice's host candidates (idempotent)."""
-    aioice.ice.get_host_addresses = _limited_host_addresses
+    global _original_get_host_addresses
+    import aioice.ice
+
+    if aioice.ice.get_host_addresses is not _limited_host_addresses:
+        _original_get_host_addresses = aioice.ice.get_host_addresses
+        aioice.ice.get_host_addresses = _limited_host_addresses
 
 
 @contextmanager

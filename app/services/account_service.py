@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from PySide6.QtCore import QSettings
 
 from app.domain.enums import Role
@@ -103,6 +101,8 @@ class AccountService:
     def remember_unlock(self, account: Account, password: str) -> None:
         """Keep an argon2 hash of the password in the keychain: the idle lock checks it, also
         offline. Never the password itself."""
+        from argon2 import PasswordHasher  # at sign-in, not with the first window
+
         verifier = PasswordHasher().hash(password)
         self.tokens.save(account.server_url, account.user.username, verifier, UNLOCK_SERVICE)
 
@@ -111,6 +111,9 @@ class AccountService:
         if verifier is None:
             log.warning("no unlock verifier in the keychain: the lock opens without a password")
             return True
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
             return PasswordHasher().verify(verifier, password)
         except (VerificationError, InvalidHashError):

@@ -3,6 +3,7 @@
 One httpx.AsyncClient per signed-in session. The access token lives in memory; the refresh
 token in the keychain (TokenStore). A 401 refreshes once, transparently; a refused refresh
 raises SignInRequired and the caller asks the user to sign in again (nothing is lost).
+httpx loads with the first request, not with this module: the first window does not wait for it.
 """
 
 import asyncio
@@ -11,10 +12,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import httpx
 
 from app.domain.enums import Role
 from app.domain.group_call_protocol import GroupJoin
@@ -30,12 +29,16 @@ from app.media.ice_config import IceServer
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
 from app.sync.token_store import TokenStore
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger("clinicdesk.sync")
 
 #: Parses pull pages (one at a time: pages are applied in order anyway).
 _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinicdesk-parse")
 #: Connect quickly (a hospital LAN answers fast or not at all); allow a long initial pull.
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ class SignedInUser:
     role: Role
 
 
-def _message(response: httpx.Response, fallback: str) -> tuple[str, str]:
+def _message(response: "httpx.Response", fallback: str) -> tuple[str, str]:
     try:
         body = response.json()
     except ValueError:
@@ -56,7 +59,7 @@ def _message(response: httpx.Response, fallback: str) -> tuple[str, str]:
     return fallback, ""
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: "httpx.Response") -> float | None:
     value = response.headers.get("Retry-After", "")
     try:
         return max(0.0, float(value))
@@ -70,7 +73,7 @@ class ApiClient:
         server_url: str,
         username: str,
         tokens: TokenStore,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: "httpx.AsyncBaseTransport | None" = None,
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.username = username
@@ -78,18 +81,31 @@ class ApiClient:
         self._access: str | None = None
         self._expires_at = 0.0  # time.monotonic() when the access token runs out
         self._refresh_lock = asyncio.Lock()
-        self._http = httpx.AsyncClient(
-            base_url=self.server_url, timeout=TIMEOUT, transport=transport,
-            headers={"User-Agent": "ClinicDesk"},
-        )
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> "httpx.AsyncClient":
+        """The session's HTTP client, made (and httpx imported) at the first request."""
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                base_url=self.server_url, transport=self._transport,
+                timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS),
+                headers={"User-Agent": "ClinicDesk"},
+            )
+        return self._client
 
     @property
     def access_token(self) -> str | None:
         return self._access
 
     async def close(self) -> None:
+        if self._client is None:
+            return  # never sent anything
         # A request cancelled midway can hold its connection until the timeout: do not wait.
-        await asyncio.wait({asyncio.ensure_future(self._http.aclose())}, timeout=2.0)
+        await asyncio.wait({asyncio.ensure_future(self._client.aclose())}, timeout=2.0)
 
     # --- session ---------------------------------------------------------------------------
     async def login(self, password: str) -> None:
@@ -214,7 +230,9 @@ class ApiClient:
         return response.content
 
     async def _send(self, method: str, path: str, token: str | None = None,
-                    **kwargs: Any) -> httpx.Response:
+                    **kwargs: Any) -> "httpx.Response":
+        import httpx  # loaded by self._http already
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             return await self._http.request(method, path, headers=headers, **kwargs)
@@ -223,7 +241,7 @@ class ApiClient:
                           ) from error
 
     @staticmethod
-    def _check(response: httpx.Response) -> None:
+    def _check(response: "httpx.Response") -> None:
         status = response.status_code
         if status < 400:
             return

@@ -6,9 +6,6 @@ kept in memory only: the user signs in again at the next start, and nothing is w
 
 import logging
 
-import keyring
-from keyring.errors import KeyringError
-
 log = logging.getLogger("clinicdesk.sync")
 
 SERVICE = "Clinic Desk"
@@ -34,6 +31,11 @@ class TokenStore:
         key = (service, _account(server_url, username))
         if key in self._memory:
             return self._memory[key]
+        # keyring loads here, not at start: it scans every installed package for backends,
+        # and the demo (MemoryTokenStore) never needs it.
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             return keyring.get_password(*key)
         except (KeyringError, RuntimeError) as error:
@@ -42,6 +44,9 @@ class TokenStore:
 
     def save(self, server_url: str, username: str, secret: str, service: str = SERVICE) -> None:
         key = (service, _account(server_url, username))
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             keyring.set_password(*key, secret)
             self._memory.pop(key, None)
@@ -54,6 +59,9 @@ class TokenStore:
     def clear(self, server_url: str, username: str, service: str = SERVICE) -> None:
         key = (service, _account(server_url, username))
         self._memory.pop(key, None)
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             keyring.delete_password(*key)
         except (KeyringError, RuntimeError):

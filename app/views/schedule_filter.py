@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -30,6 +31,7 @@ class ScheduleFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._filter = ScheduleFilter()
         self._needle = ""
+        self._model: ScheduleModel | None = None
         # Filters again when a row's data changes (an arrival enters a "Waiting" filter).
         self.setDynamicSortFilter(True)
 
@@ -45,6 +47,12 @@ class ScheduleFilterProxy(QSortFilterProxyModel):
         self._needle = wanted.text.strip().casefold()
         self.endFilterChange()
 
+    def setSourceModel(self, model: QAbstractItemModel) -> None:
+        assert isinstance(model, ScheduleModel)
+        # Kept here: filterAcceptsRow runs once per row on every keystroke.
+        self._model = model
+        super().setSourceModel(model)
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sorting is the source model's job (ScheduleModel.sort); this proxy keeps its order."""
         model = self.sourceModel()
@@ -54,17 +62,16 @@ class ScheduleFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
     ) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, ScheduleModel)
-        appointment = model.appointment_at(source_row)
+        model = self._model
+        assert model is not None
         wanted = self._filter
-        if wanted.kind is not None and appointment.kind is not wanted.kind:
-            return False
-        if wanted.clinician_id is not None and appointment.clinician.id != wanted.clinician_id:
-            return False
-        if wanted.states and model.state_of(appointment) not in wanted.states:
-            return False
-        if self._needle:
-            patient = appointment.patient
-            return self._needle in patient.name.casefold() or self._needle in patient.mrn.casefold()
-        return True
+        if wanted.kind is not None or wanted.clinician_id is not None or wanted.states:
+            appointment = model.appointment_at(source_row)
+            if wanted.kind is not None and appointment.kind is not wanted.kind:
+                return False
+            if wanted.clinician_id is not None and appointment.clinician.id != wanted.clinician_id:
+                return False
+            if wanted.states and model.state_of(appointment) not in wanted.states:
+                return False
+        # The name and MRN, casefolded once per appointment (the model keeps them).
+        return not self._needle or self._needle in model.search_text(source_row)

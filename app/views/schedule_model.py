@@ -39,6 +39,12 @@ _WAITING_BACKGROUND = QColor("#e6f5ec")
 _REJECTED_BACKGROUND = QColor("#fdecea")
 _STATE_ORDER = {state: order for order, state in enumerate(DisplayState)}
 _INACTIVE = frozenset({DisplayState.TAKEN, DisplayState.CANCELLED, DisplayState.NO_SHOW})
+# The view asks data() for ~8 roles of every visible cell on each paint, and rowCount() and
+# columnCount() for every index it makes: these answer without Python's enum machinery.
+_COLUMNS = tuple(Column)
+_COLUMN_COUNT = len(_COLUMNS)
+_CENTRED = frozenset({Column.WAITING, Column.CALL, Column.ACTIONS})
+_STRUCK = frozenset({Column.TIME, Column.PATIENT})
 _ANSWERED_ROLES = frozenset(
     {
         Qt.ItemDataRole.DisplayRole,
@@ -93,6 +99,8 @@ class ScheduleModel(QAbstractTableModel):
         self._rows: list[Appointment] = []
         self._row_of: dict[UUID, int] = {}
         self._states: dict[UUID, DisplayState] = {}
+        self._time_texts: dict[UUID, str] = {}
+        self._search_texts: dict[int, str] = {}  # by UUID.int
         self._range: tuple[datetime, datetime] | None = None
         self._show_date = False
         self._now = clock.now()
@@ -108,7 +116,7 @@ class ScheduleModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else _COLUMN_COUNT
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
@@ -132,10 +140,17 @@ class ScheduleModel(QAbstractTableModel):
         if not 0 <= index.row() < len(self._rows):
             return None
         appointment = self._rows[index.row()]
-        column = Column(index.column())
-        state = self.state_of(appointment)
         if role == Role.APPOINTMENT:
             return appointment
+        column = _COLUMNS[index.column()]
+        # Answered before the state is worked out: most cells ask these and need no state.
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignCenter if column in _CENTRED else None
+        if role == Qt.ItemDataRole.FontRole and column not in _STRUCK:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole and column is Column.TIME:
+            return self._time_text(appointment)
+        state = self.state_of(appointment)
         if role == Role.STATE:
             return state
         if role == Role.WAITING_SECONDS:
@@ -149,14 +164,10 @@ class ScheduleModel(QAbstractTableModel):
                 return _REJECTED_BACKGROUND
             return _WAITING_BACKGROUND if state is DisplayState.WAITING else None
         if role == Qt.ItemDataRole.FontRole:
-            if state is DisplayState.CANCELLED and column in (Column.TIME, Column.PATIENT):
+            if state is DisplayState.CANCELLED:
                 font = QFont()
                 font.setStrikeOut(True)
                 return font
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in (Column.WAITING, Column.CALL, Column.ACTIONS):
-                return Qt.AlignmentFlag.AlignCenter
             return None
         return self._column_data(appointment, column, state, role)
 
@@ -327,9 +338,27 @@ class ScheduleModel(QAbstractTableModel):
         return waiting_seconds(self._waiting_room.arrived_at(appointment.id), self._now)
 
     def _time_text(self, appointment: Appointment) -> str:
-        start, end = _local(appointment.start), _local(appointment.end)
-        text = f"{time_text(start)}–{time_text(end)}"
-        return f"{short_date_text(start.date())} {text}" if self._show_date else text
+        # Kept per appointment for the range shown: every repaint asks, QLocale is slow.
+        text = self._time_texts.get(appointment.id)
+        if text is None:
+            start, end = _local(appointment.start), _local(appointment.end)
+            text = f"{time_text(start)}–{time_text(end)}"
+            if self._show_date:
+                text = f"{short_date_text(start.date())} {text}"
+            self._time_texts[appointment.id] = text
+        return text
+
+    def search_text(self, row: int) -> str:
+        """The row's patient name and MRN, casefolded, for the filter (kept per appointment)."""
+        appointment = self._rows[row]
+        key = appointment.id.int  # hashing a UUID runs Python code; its int hashes in C
+        text = self._search_texts.get(key)
+        if text is None:
+            patient = appointment.patient
+            # NUL between them: a filter text (one line) never matches across the two.
+            text = f"{patient.name.casefold()}\0{patient.mrn.casefold()}"
+            self._search_texts[key] = text
+        return text
 
     @staticmethod
     def _kind_text(appointment: Appointment) -> str:
@@ -389,6 +418,8 @@ class ScheduleModel(QAbstractTableModel):
         self._rows = list(appointments)
         self._sort_rows()
         self._states = {}
+        self._time_texts = {}
+        self._search_texts = {}
         for appointment in self._rows:
             self._track_state(appointment)
         self.endResetModel()
@@ -403,6 +434,8 @@ class ScheduleModel(QAbstractTableModel):
         """An appointment was written: update its row, add it, or drop it if it left the range."""
         row = self._row_of.get(appointment.id)
         in_range = self._range is not None and self._range[0] <= appointment.start < self._range[1]
+        self._time_texts.pop(appointment.id, None)
+        self._search_texts.pop(appointment.id.int, None)
         if row is not None and not in_range:
             self._remove_row(row)
         elif row is not None:

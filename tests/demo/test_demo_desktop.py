@@ -98,6 +98,8 @@ def test_the_demo_runs_the_whole_clinic_on_this_computer(
 
         # Call the first from the green row: their simulated camera arrives here.
         waiting = rows(application)[arrivals[0]]
+        # The calls load once the first day is shown (behind the window).
+        qloop.wait_until(lambda: window.calls is not None)
         controller = window.calls
         assert isinstance(controller, CallController) and application.calls is not None
         controller.start(waiting)

@@ -7,7 +7,7 @@ calls, tasks), and every message to the user comes through the message bridge.
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -22,11 +22,9 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import AppointmentStatus, Role
 from app.domain.records import NOT_INVITED, Appointment, StaffMember
-from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
-from app.ui.call.call_controller import CallController
 from app.ui.common.banner import Banner
 from app.ui.schedule.actions_menu import (
     DEMO_KEYS,
@@ -40,17 +38,24 @@ from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.date_navigator import DateNavigator, Span
 from app.ui.schedule.filter_bar import FilterBar
 from app.ui.schedule.schedule_view import ScheduleView
-from app.ui.settings.settings_dialog import SettingsDialog
 from app.ui.tasks.tasks_controller import TasksController
 from app.views.date_text import date_text, long_date_text, short_date_text
 from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
 
+if TYPE_CHECKING:
+    # Calls and Settings load when first used: the first window does not wait for WebRTC.
+    from app.services.call_service import CallService
+    from app.ui.call.call_controller import CallController
+    from app.ui.settings.settings_dialog import SettingsDialog
+
 log = logging.getLogger("clinicdesk.ui")
 
 
 _CALL_KEYS = (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL)
+#: Signed in, and the calls not yet attached (the moment after the first day is shown).
+CALLS_LOADING = "Calls are still starting: try again in a moment."
 
 
 class ActionHandler(Protocol):
@@ -75,6 +80,8 @@ def standard_keys_and(standard: QKeySequence.StandardKey, key: str) -> list[QKey
 class MainWindow(QMainWindow):
     #: the window was closed (the user quits)
     closed = Signal()
+    #: the first day (or week) is in the model and laid out: what the user waited for at start
+    firstRangeShown = Signal()
 
     def __init__(
         self,
@@ -87,8 +94,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         settings_service: SettingsService | None = None,
-        calls: CallController | None = None,
-        call_service: CallService | None = None,
+        calls: "CallController | None" = None,
+        call_service: "CallService | None" = None,
         tasks: TasksController | None = None,
     ) -> None:
         super().__init__(parent)
@@ -289,6 +296,7 @@ class MainWindow(QMainWindow):
     def _log_first_range(self) -> None:
         # bench/packaging_bench.py measures the cold start up to this line.
         log.info("schedule shown: %d rows", self.proxy.rowCount())
+        self.firstRangeShown.emit()
 
     def _directory_loaded(self, staff: list[StaffMember], _locations: object) -> None:
         self.filter_bar.set_clinicians([m for m in staff if m.role is Role.CLINICIAN])
@@ -345,7 +353,9 @@ class MainWindow(QMainWindow):
         if appointment is not None:
             handler(appointment)
 
-    def open_settings(self) -> SettingsDialog | None:
+    def open_settings(self) -> "SettingsDialog | None":
+        from app.ui.settings.settings_dialog import SettingsDialog
+
         if self.settings_service is None:
             return None
         dialog = SettingsDialog(self.settings_service, self, calls=self.call_service)
@@ -411,10 +421,17 @@ class MainWindow(QMainWindow):
             return
         contact.invite_all(waiting)
 
+    def attach_calls(self, calls: "CallController", call_service: "CallService") -> None:
+        """Calls are ready (built once the first day is shown, see app/application.py)."""
+        self.calls = calls
+        self.call_service = call_service
+        calls.setParent(self)
+        self._update_actions()
+
     def start_call(self, appointment: Appointment) -> object:
         """The row's call button, Enter on a waiting row, the toolbar or the menu."""
         if self.calls is None:
-            self.bridge.info.emit(NO_SERVER)
+            self.bridge.info.emit(CALLS_LOADING if self._server else NO_SERVER)
             return None
         return self.calls.start(appointment)
 

@@ -1,10 +1,12 @@
 """Settings → Devices: the camera, microphone and speaker calls use (remembered)."""
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
-from app.services.call_service import CallService
+if TYPE_CHECKING:
+    from app.services.call_service import CallService
 
 #: kind -> (label, accessible name)
 _ROWS = {
@@ -17,7 +19,7 @@ _ROWS = {
 class DevicesSection:
     """Three choices in the settings form; `save()` remembers them for the next call."""
 
-    def __init__(self, calls: CallService, form: QFormLayout, parent: QWidget) -> None:
+    def __init__(self, calls: "CallService", form: QFormLayout, parent: QWidget) -> None:
         self.calls = calls
         heading = QLabel("<b>Devices</b>", parent)
         form.addRow(heading)

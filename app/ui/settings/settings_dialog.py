@@ -1,7 +1,7 @@
 """The Settings dialog: server, call networking, camera and idle lock, with policy locks shown."""
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -24,11 +24,13 @@ from app.domain.errors import KnownError
 from app.policy.effective import EffectiveSetting
 from app.policy.errors import InvalidPolicyValue
 from app.policy.keys import MAX_LIST_ITEMS, validate
-from app.services.call_service import CallService
 from app.services.settings_service import SettingsService
 from app.ui.common.form_section import add_section
 from app.ui.settings.devices_section import DevicesSection
 from app.views.icons import icon
+
+if TYPE_CHECKING:
+    from app.services.call_service import CallService
 
 #: Written before every error so that colour is not the only signal.
 ERROR_PREFIX = "Error: "
@@ -95,7 +97,7 @@ class SettingsDialog(QDialog):
     settingsSaved = Signal(dict)
 
     def __init__(self, service: SettingsService, parent: QWidget | None = None,
-                 calls: CallService | None = None) -> None:
+                 calls: "CallService | None" = None) -> None:
         super().__init__(parent)
         self._service = service
         self._calls = calls
