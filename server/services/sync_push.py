@@ -45,6 +45,9 @@ log = logging.getLogger("clinicdesk.server.sync")
 def _reason(error: ApiError) -> RejectReason:
     if error.code in ("double_booking", "stale_version"):
         return RejectReason(error.code)
+    if error.code == "duplicate_mrn":
+        # Decided, not a race: stored like any refusal, so it is not retried as it stands.
+        return RejectReason.INVALID
     return {
         403: RejectReason.FORBIDDEN,
         404: RejectReason.NOT_FOUND,
