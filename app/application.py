@@ -18,6 +18,7 @@ from app.services.call_service import CallConfig, CallService
 from app.services.group_call_service import GroupCallService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
+from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.services.sync_service import SyncService
@@ -29,6 +30,7 @@ from app.sync.api_client import ApiClient
 from app.ui.call.call_controller import CallController
 from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.lock.idle_lock import IdleLock
+from app.ui.patients.patients_controller import PatientsController
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.main_window import MainWindow
 from app.ui.sync.sync_controls import SyncControls
@@ -133,10 +135,12 @@ class Application(QObject):
             user_id = CLINICIAN.id
         self.appointments = AppointmentController(self.schedule, self.bridge, self.contact,
                                                   user_id)
+        self.patients = PatientService(self.store, self.bridge, self)
+        patients_controller = PatientsController(self.patients, self.appointments)
         self.window = MainWindow(
             self.schedule, self.model, self.bridge, config.settings, user, self.appointments,
             settings_service=self.settings_service, calls=call_controller,
-            call_service=self.calls, tasks=tasks_controller,
+            call_service=self.calls, tasks=tasks_controller, patients=patients_controller,
         )
         self.sync_controls: SyncControls | None = None
         if signed_in is not None:
@@ -248,6 +252,7 @@ class Application(QObject):
         self.window.close()
         self.window.deleteLater()
         self.schedule.close()
+        self.patients.close()
         if self.group_calls is not None:
             self.group_calls.close()
         if self.calls is not None:

@@ -99,3 +99,13 @@ class Task:
     version: int = 1
     sync_state: SyncState = SyncState.SYNCED
     sync_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFile:
+    """What the Patients view shows of one patient: their details, every appointment on this
+    desktop (by start) and the tasks about those appointments."""
+
+    patient: Patient
+    appointments: tuple[Appointment, ...] = ()
+    tasks: tuple[Task, ...] = ()

@@ -7,7 +7,7 @@ app/services turns completions into signals). Listeners hear of every appointmen
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
@@ -16,13 +16,23 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from app.domain.clock import Clock
-from app.domain.drafts import AppointmentDraft, TaskDraft
+from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import Appointment, Location, Patient, StaffMember, Task
+from app.domain.records import Appointment, Location, Patient, PatientFile, StaffMember, Task
 from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
-from app.store import appointments, directory, outbox, patients, pull_apply, sync_meta, tasks
+from app.store import (
+    appointments,
+    directory,
+    outbox,
+    patient_file,
+    patients,
+    pull_apply,
+    sync_meta,
+    tasks,
+)
 from app.store.database import open_engine
 from app.store.outbox import Resolved
+from app.store.patient_index import PatientIndex
 from app.store.pull_apply import Applied
 from app.store.sync_facts import (
     RejectedRecord,
@@ -32,6 +42,7 @@ from app.store.sync_facts import (
     rejected_records,
     sync_facts,
 )
+from app.store.tables import PatientRow
 from app.store.worker import StoreWorker
 
 AppointmentListener = Callable[[Appointment], None]
@@ -46,6 +57,8 @@ class LocalStore:
         self.path = path
         self.clock = clock
         self._worker = StoreWorker(open_engine(path), local_only)
+        #: Used on the worker only; marked stale by every job that may change a patient.
+        self._patient_index = PatientIndex()
         self._listeners: list[AppointmentListener] = []
         self._change_listeners: list[ChangeListener] = []
         self._write_listeners: list[Callable[[], None]] = []
@@ -118,15 +131,39 @@ class LocalStore:
     def locations(self) -> "Future[list[Location]]":
         return self._worker.submit(directory.list_locations)
 
-    def search_patients(self, text: str, limit: int = 50) -> "Future[list[Patient]]":
-        return self._worker.submit(lambda s: patients.search_patients(s, text, limit))
+    def search_patients(
+        self, text: str, limit: int = 50, born: date | None = None
+    ) -> "Future[list[Patient]]":
+        return self._worker.submit(
+            lambda s: self._patient_index.search(s, text, limit, born))
+
+    def patient_file(self, patient_id: UUID) -> "Future[PatientFile]":
+        return self._worker.submit(lambda s: patient_file.patient_file(s, patient_id))
 
     # --- writes ----------------------------------------------------------------------------
     def save_appointment(self, draft: AppointmentDraft) -> "Future[Appointment]":
         def job(session: Session) -> Appointment:
-            return appointments.save_appointment(session, draft, self.clock.now())
+            row = session.get(PatientRow, draft.patient.id) if draft.patient.id else None
+            before = patients.patient_from_row(row) if row is not None else None
+            saved = appointments.save_appointment(session, draft, self.clock.now())
+            if saved.patient != before:
+                self._patient_index.mark_stale()  # registered or corrected with the booking
+            return saved
 
         return self._write(job)
+
+    def save_patient(self, draft: PatientDraft) -> "Future[Patient]":
+        """Correct (or register) a patient; their appointments are heard of as changed."""
+        def job(session: Session) -> Patient:
+            self._patient_index.mark_stale()
+            saved = patients.save_patient(session, draft, self.clock.now())
+            applied = Applied()
+            applied.add(applied.changed, "patient", saved.id)
+            self._after_commit(session, applied)
+            event.listen(session, "after_commit", lambda _s: self._wrote(), once=True)
+            return saved
+
+        return self._worker.submit(job)
 
     def set_status(
         self, appointment_id: UUID, status: AppointmentStatus, reason: str = ""
@@ -223,6 +260,10 @@ class LocalStore:
     def _after_commit(self, session: Session, applied: Applied) -> None:
         """Tell the change listeners once the job's transaction has committed. A patient's
         change shows on each of their appointments: those count as changed too."""
+        if "patient" in applied.changed or "patient" in applied.removed:
+            # (A placeholder for an appointment's patient stays out of the search until the
+            # patient's own change arrives.)
+            self._patient_index.mark_stale()
         patients_changed = applied.changed.get("patient", set())
         if patients_changed:
             ids = appointments.appointment_ids_of_patients(session, patients_changed)
@@ -246,7 +287,11 @@ class LocalStore:
 
     def run(self, job: Callable[[Session], T]) -> "Future[T]":
         """Run any job on the store worker (seeding the demo, benchmarks)."""
-        return self._worker.submit(job)
+        def any_job(session: Session) -> T:
+            self._patient_index.mark_stale()  # it may have written patients
+            return job(session)
+
+        return self._worker.submit(any_job)
 
     def _write(self, job: Callable[[Session], Appointment]) -> "Future[Appointment]":
         done: Future[Appointment] = Future()

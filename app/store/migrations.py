@@ -112,8 +112,17 @@ def _v4_tasks(connection: Connection) -> None:
     connection.execute(text("CREATE INDEX ix_task_assignee ON task (assignee_id, done)"))
 
 
+def _v5_patient_lookups(connection: Connection) -> None:
+    # The Patients view reads one patient's appointments, and the tasks about them.
+    connection.execute(text(
+        "CREATE INDEX ix_appointment_patient_start ON appointment (patient_id, start)"))
+    connection.execute(text("CREATE INDEX ix_task_appointment ON task (appointment_id)"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync, _v3_invites, _v4_tasks]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial, _v2_sync, _v3_invites, _v4_tasks, _v5_patient_lookups,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -28,6 +28,7 @@ from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.ui.call.call_controller import CallController
 from app.ui.common.banner import Banner
+from app.ui.patients.patients_controller import PatientsController
 from app.ui.schedule.actions_menu import (
     DEMO_KEYS,
     NO_SERVER,
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         calls: CallController | None = None,
         call_service: CallService | None = None,
         tasks: TasksController | None = None,
+        patients: PatientsController | None = None,
     ) -> None:
         super().__init__(parent)
         self.schedule = schedule
@@ -102,7 +104,9 @@ class MainWindow(QMainWindow):
         self.call_service = call_service
         #: The Tasks view and task dialog (None: not signed in to a server).
         self.tasks = tasks
-        for controller in (appointments, calls, tasks):
+        #: The Patients view (works on the local store, signed in or not).
+        self.patients = patients
+        for controller in (appointments, calls, tasks, patients):
             if controller is not None:
                 controller.setParent(self)
         #: The embedded demo's own row actions (set by app/demo; None outside the demo).
@@ -138,6 +142,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar(user_label)
+        if patients is not None:
+            self.add_toolbar_action(patients.action)
         if tasks is not None:
             self.add_toolbar_action(tasks.action)
 
