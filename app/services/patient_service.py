@@ -7,9 +7,9 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.drafts import PatientDraft
+from app.domain.drafts import PatientDraft, PatientListDraft
 from app.domain.errors import KnownError
-from app.domain.records import Appointment, Patient, PatientFile
+from app.domain.records import Appointment, ListEntry, Patient, PatientFile, PatientList
 from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import Outcome, outcome
@@ -23,6 +23,8 @@ SEARCH_LIMIT = 200
 class PatientService(QObject):
     #: Patients, appointments or tasks changed (sync or a write here): shown files reload.
     patientsChanged = Signal()
+    #: The lists or what they show (a booking, an invite) changed: shown lists reload.
+    listsChanged = Signal()
     #: from the store thread; handled on the GUI thread
     _changed = Signal(object)
 
@@ -50,6 +52,9 @@ class PatientService(QObject):
         if isinstance(what, Applied) and not (what.changed or what.removed):
             return
         self.patientsChanged.emit()
+        if not isinstance(what, Applied) or "patient_list" in what.changed \
+                or "patient_list" in what.removed:
+            self.listsChanged.emit()
 
     def search(self, text: str, born: date | None, done: Callable[[list[Patient]], None]
                ) -> None:
@@ -69,3 +74,12 @@ class PatientService(QObject):
 
     def save(self, draft: PatientDraft, done: Outcome[Patient]) -> None:
         self._relay.then(self.store.save_patient(draft), outcome(while_alive(done)))
+
+    def load_lists(self, done: Outcome[list[PatientList]]) -> None:
+        self._relay.then(self.store.patient_lists(), outcome(while_alive(done)))
+
+    def list_entries(self, list_id: UUID, done: Outcome[list[ListEntry]]) -> None:
+        self._relay.then(self.store.list_entries(list_id), outcome(while_alive(done)))
+
+    def save_list(self, draft: PatientListDraft, done: Outcome[PatientList]) -> None:
+        self._relay.then(self.store.save_patient_list(draft), outcome(while_alive(done)))

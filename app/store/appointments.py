@@ -184,6 +184,13 @@ def appointments_in_range_by_ids(
     return _build(session, list(session.execute(query)))
 
 
+def appointments_by_ids(session: Session, ids: set[UUID]) -> list[Appointment]:
+    if not ids:
+        return []
+    return _build(session, list(session.execute(
+        _base_query().where(col(AppointmentRow.id).in_(ids)))))
+
+
 def get_appointment(session: Session, appointment_id: UUID) -> Appointment:
     query = _base_query().where(col(AppointmentRow.id) == appointment_id)
     found = _build(session, list(session.execute(query)))

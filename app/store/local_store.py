@@ -9,22 +9,32 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import event
 from sqlmodel import Session
 
 from app.domain.clock import Clock
-from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
+from app.domain.drafts import AppointmentDraft, PatientDraft, PatientListDraft, TaskDraft
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import Appointment, Location, Patient, PatientFile, StaffMember, Task
+from app.domain.records import (
+    Appointment,
+    ListEntry,
+    Location,
+    Patient,
+    PatientFile,
+    PatientList,
+    StaffMember,
+    Task,
+)
 from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
 from app.store import (
     appointments,
     directory,
     outbox,
     patient_file,
+    patient_lists,
     patients,
     pull_apply,
     sync_meta,
@@ -49,6 +59,14 @@ AppointmentListener = Callable[[Appointment], None]
 #: Hears of records the sync changed or removed: (changed, removed) by entity type.
 ChangeListener = Callable[[Applied], None]
 T = TypeVar("T")
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+
+R = TypeVar("R", bound=_Record)
 
 
 class LocalStore:
@@ -154,11 +172,31 @@ class LocalStore:
 
     def save_patient(self, draft: PatientDraft) -> "Future[Patient]":
         """Correct (or register) a patient; their appointments are heard of as changed."""
-        def job(session: Session) -> Patient:
+        def write(session: Session) -> Patient:
             self._patient_index.mark_stale()
-            saved = patients.save_patient(session, draft, self.clock.now())
+            return patients.save_patient(session, draft, self.clock.now())
+
+        return self._record_write("patient", write)
+
+    def patient_lists(self) -> "Future[list[PatientList]]":
+        return self._worker.submit(patient_lists.all_lists)
+
+    def list_entries(self, list_id: UUID) -> "Future[list[ListEntry]]":
+        return self._worker.submit(
+            lambda s: patient_lists.list_entries(s, list_id, self.clock.now()))
+
+    def save_patient_list(self, draft: PatientListDraft) -> "Future[PatientList]":
+        """Create, rename or refill a list; heard of as changed, queued for the server."""
+        return self._record_write(
+            "patient_list", lambda s: patient_lists.save_list(s, draft, self.clock.now()))
+
+    def _record_write(self, entity_type: str, write: Callable[[Session], R]) -> "Future[R]":
+        """A write of one record (`write` returns it): once committed, the change listeners
+        hear of it as changed, and the write listeners that the outbox has something new."""
+        def job(session: Session) -> R:
+            saved = write(session)
             applied = Applied()
-            applied.add(applied.changed, "patient", saved.id)
+            applied.add(applied.changed, entity_type, saved.id)
             self._after_commit(session, applied)
             event.listen(session, "after_commit", lambda _s: self._wrote(), once=True)
             return saved

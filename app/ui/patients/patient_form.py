@@ -61,7 +61,7 @@ class PatientForm(QWidget):
         self._row("P&hone", self.phone_edit, "patient.phone")
         self.email_edit = QLineEdit(self)
         self.email_edit.setPlaceholderText("Needed for video and group invites")
-        self._row("E&mail", self.email_edit, "patient.email")
+        self._row("&Email", self.email_edit, "patient.email")
         self.setEnabled(False)  # until a patient is shown
 
     def _row(self, text: str, field: QWidget, key: str, buddy: QWidget | None = None) -> None:

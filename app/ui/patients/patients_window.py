@@ -10,22 +10,26 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.drafts import PatientListDraft
 from app.domain.errors import KnownError, ValidationFailed
-from app.domain.records import Patient, PatientFile
+from app.domain.records import Patient, PatientFile, PatientList
 from app.services.patient_service import SEARCH_LIMIT, PatientService
 from app.ui.common.banner import Banner
 from app.ui.common.window_placement import place_near_owner_when_shown
 from app.ui.patients.patient_form import PatientForm
+from app.ui.patients.patient_lists_panel import PatientListsPanel
 from app.views.date_text import date_text, typed_date
 from app.views.patient_appointment_model import PatientAppointmentModel
 from app.views.patient_model import PatientModel
@@ -83,9 +87,14 @@ class PatientsWindow(QWidget):
 
         self.form = PatientForm(self)
         self.save_button = QPushButton("&Save details", self)
-        self.book_button = QPushButton("&Book appointment…", self)
+        self.book_button = QPushButton("B&ook appointment…", self)
+        self.add_to_list_button = QPushButton("&Add to list…", self)
+        self.add_to_list_button.setToolTip("Put this patient on one of the clinic's lists, or "
+                                           "on a new one (Ctrl+L)")
+        #: The list chooser of Add to list, while it is open.
+        self.list_dialog: QInputDialog | None = None
         self.book_button.setToolTip("Book an appointment for this patient (Ctrl+N)")
-        for button in (self.save_button, self.book_button):
+        for button in (self.save_button, self.book_button, self.add_to_list_button):
             button.setEnabled(False)
         self.upcoming = PatientAppointmentModel(upcoming=True, parent=self)
         self.past = PatientAppointmentModel(upcoming=False, parent=self)
@@ -96,13 +105,16 @@ class PatientsWindow(QWidget):
         self.tasks_list = QListWidget(self)
         self.tasks_list.setAccessibleName("Tasks about this patient")
 
+        self.lists = PatientListsPanel(patients, self.banner, self)
         self._lay_out(search_label)
         self.search_edit.textChanged.connect(self._search)
         self.search_edit.returnPressed.connect(self._to_results)
         self.results.selectionModel().selectionChanged.connect(self._selected)
         self.save_button.clicked.connect(self.save)
         self.book_button.clicked.connect(self.book)
+        self.add_to_list_button.clicked.connect(self.add_to_list)
         QShortcut(QKeySequence.StandardKey.New, self, self.book)
+        QShortcut(QKeySequence("Ctrl+L"), self, self.add_to_list)
         QShortcut(QKeySequence.StandardKey.Find, self, self._to_search)
         patients.patientsChanged.connect(self._reload)
         self._search()
@@ -124,13 +136,14 @@ class PatientsWindow(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.add_to_list_button)
         buttons.addWidget(self.book_button)
         details_layout.addLayout(buttons)
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(details)
-        for title, widget in (("&Upcoming appointments", self.upcoming_view),
+        for title, widget in (("Up&coming appointments", self.upcoming_view),
                               ("Pas&t appointments", self.past_view),
                               ("Tas&ks", self.tasks_list)):
             label = QLabel(title, self)
@@ -143,9 +156,12 @@ class PatientsWindow(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(splitter, "Fin&d patients")
+        self.tabs.addTab(self.lists, "&Lists")
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.tabs, 1)
         self.setTabOrder(self.search_edit, self.results)
         self.setTabOrder(self.results, self.form.name_edit)
 
@@ -201,7 +217,7 @@ class PatientsWindow(QWidget):
     def show_patient(self, patient: Patient) -> None:
         self.shown = patient
         self.form.set_patient(patient)
-        for button in (self.save_button, self.book_button):
+        for button in (self.save_button, self.book_button, self.add_to_list_button):
             button.setEnabled(True)
         self.patients.open_file(patient.id, self._file_loaded)
 
@@ -253,3 +269,40 @@ class PatientsWindow(QWidget):
     def book(self) -> None:
         if self.shown is not None:
             self._book(self.shown)
+
+    def add_to_list(self) -> QInputDialog | None:
+        """Ask which list (one of the clinic's, or a new name) gets the shown patient."""
+        patient = self.shown
+        if patient is None:
+            return None
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(f"Add {patient.name} to a list")
+        dialog.setLabelText("List (choose one, or type a new list's name):")
+        dialog.setComboBoxEditable(True)
+        dialog.setComboBoxItems([listed.name for listed in self.lists.lists])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.textValueSelected.connect(lambda name: self._list_chosen(name.strip(), patient))
+        self.list_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _list_chosen(self, name: str, patient: Patient) -> None:
+        listed = next((lst for lst in self.lists.lists
+                       if lst.name.casefold() == name.casefold()), None)
+        if listed is not None and patient.id in listed.patient_ids:
+            self.banner.show_info(f"{patient.name} is on “{listed.name}” already.")
+            return
+        if listed is None:
+            draft = PatientListDraft(name, [patient.id])
+        else:
+            draft = PatientListDraft(listed.name, [*listed.patient_ids, patient.id], listed.id)
+        self.patients.save_list(draft, lambda saved, error: self._added(saved, error, patient))
+
+    def _added(self, saved: PatientList | None, error: KnownError | None,
+               patient: Patient) -> None:
+        if saved is None:
+            self.banner.show_error(f"{patient.name} was not added to the list: {error}")
+            return
+        self.banner.show_info(f"{patient.name} is on “{saved.name}” "
+                              f"({len(saved.patient_ids)} patients).")
+        self.lists.show_list(str(saved.id))
