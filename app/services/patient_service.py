@@ -2,7 +2,7 @@
 outbox), and a signal when the sync or a booking changed what a file shows."""
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
@@ -83,3 +83,9 @@ class PatientService(QObject):
 
     def save_list(self, draft: PatientListDraft, done: Outcome[PatientList]) -> None:
         self._relay.then(self.store.save_patient_list(draft), outcome(while_alive(done)))
+
+    def appointments_between(self, start: datetime, end: datetime,
+                             done: Outcome[list[Appointment]]) -> None:
+        """Every appointment starting in [start, end) (a clinician's day, to book around)."""
+        self._relay.then(self.store.appointments_between(start, end),
+                         outcome(while_alive(done)))

@@ -1,13 +1,14 @@
 """Patient lists through the desktop's sync against a real server: a list made offline on one
-desktop, refilled there, reaches another user's desktop; a duplicate MRN made offline is
-refused by the server and kept for the user to correct."""
+desktop, refilled there, reaches another user's desktop; a list of 12 booked offline syncs;
+a duplicate MRN made offline is refused by the server and kept for the user to correct."""
 
 from pathlib import Path
 
 import pytest
 
-from app.domain.drafts import PatientDraft, PatientListDraft
-from app.domain.enums import SyncState
+from app.domain.drafts import AppointmentDraft, PatientDraft, PatientListDraft
+from app.domain.enums import AppointmentKind, SyncState
+from app.domain.slot_plan import propose_slots
 from tests.server.server_process import LiveServer
 from tests.sync.desk import done, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic
@@ -47,7 +48,28 @@ async def test_a_list_made_offline_reaches_the_other_desktops_and_mrns_stay_uniq
         assert renamed.name == "Awaiting bloods (Dr Ng)"
 
 
-        # One server start for both (it costs CI time): a duplicate MRN registered offline on
+        # Booking a list of 12 offline (the Book the list dialog's plan, each slot its own
+        # booking), then syncing: the doctor's desktop gets all 12 around the 09:00 booking.
+        twelve = [await done(clerk.store.save_patient(
+            PatientDraft(f"Patient {n:02d}", email=f"p{n}@example.org"))) for n in range(12)]
+        cohort = await done(clerk.store.save_patient_list(
+            PatientListDraft("Follow-up cohort", [p.id for p in twelve])))
+        day = await done(clerk.store.appointments_between(tomorrow_at(0), tomorrow_at(23)))
+        slots = propose_slots(twelve, tomorrow_at(9), 15, day, tomorrow_at(18), tomorrow_at(0))
+        for slot in slots:
+            await done(clerk.store.save_appointment(AppointmentDraft(
+                PatientDraft(slot.patient.name, email=slot.patient.email, id=slot.patient.id),
+                clinic.ids["ng"], slot.start, slot.minutes, AppointmentKind.VIDEO)))
+        await clerk.sync()
+        assert await clerk.pending() == 0
+        await doctor.sync()
+        booked = {a.patient.id: a for a in await doctor.appointments()}
+        assert all(booked[p.id].sync_state is SyncState.SYNCED for p in twelve)
+        assert booked[twelve[0].id].start == tomorrow_at(9, 15)  # after Ada's 09:00-09:15
+        entries = await done(doctor.store.list_entries(cohort.id))
+        assert [e.next_appointment is not None for e in entries] == [True] * 12
+
+        # One server start for all (it costs CI time): a duplicate MRN registered offline on
         # two desktops is refused once, for good, and kept for the user to correct.
         await done(clerk.store.save_patient(PatientDraft("Grace Hopper", mrn="RGH77")))
         twin = await done(doctor.store.save_patient(PatientDraft("Grace Byron", mrn="RGH77")))

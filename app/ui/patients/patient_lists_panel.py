@@ -1,6 +1,8 @@
 """The Lists tab of the Patients view: the clinic's named lists, each patient's next
 appointment and invite; new lists, renames, and removing a patient from a list."""
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -46,6 +48,11 @@ class PatientListsPanel(QWidget):
         label.setBuddy(self.list_combo)
         self.new_button = QPushButton("&New list…", self)
         self.rename_button = QPushButton("Rena&me…", self)
+        self.book_button = QPushButton("&Book the list…", self)
+        self.book_button.setToolTip("Consecutive slots with one clinician for everyone on the "
+                                    "list, or one group appointment")
+        #: Opens the booking dialog for the shown list (set by the Patients view).
+        self.book_list: Callable[[PatientList], object] | None = None
         self.remove_button = QPushButton("&Remove from list", self)
         self.remove_button.setToolTip("Take the selected patient off this list (Delete)")
         self.state_label = QLabel(self)
@@ -69,6 +76,7 @@ class PatientListsPanel(QWidget):
         bar.addWidget(self.list_combo, 1)
         bar.addWidget(self.new_button)
         bar.addWidget(self.rename_button)
+        bar.addWidget(self.book_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.state_label)
@@ -82,6 +90,7 @@ class PatientListsPanel(QWidget):
         self.new_button.clicked.connect(lambda: self.ask_name())
         self.rename_button.clicked.connect(lambda: self.ask_name(self.current()))
         self.remove_button.clicked.connect(self.remove_selected)
+        self.book_button.clicked.connect(self._book)
         self.view.installEventFilter(self)
         patients.listsChanged.connect(self.reload)
         self._update_buttons()
@@ -157,7 +166,13 @@ class PatientListsPanel(QWidget):
     def _update_buttons(self) -> None:
         listed = self.current() is not None
         self.rename_button.setEnabled(listed)
+        self.book_button.setEnabled(listed and self.model.rowCount() > 0)
         self.remove_button.setEnabled(listed and self.model.rowCount() > 0)
+
+    def _book(self) -> None:
+        listed = self.current()
+        if listed is not None and self.book_list is not None:
+            self.book_list(listed)
 
     # --- editing ---------------------------------------------------------------------------
     def ask_name(self, listed: PatientList | None = None) -> QInputDialog:

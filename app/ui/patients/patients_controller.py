@@ -3,9 +3,10 @@
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.domain.records import Patient
+from app.domain.records import Patient, PatientList
 from app.services.patient_service import PatientService
 from app.ui.common.window_controller import WindowController
+from app.ui.patients.book_list_dialog import BookListDialog
 from app.ui.patients.patients_window import PatientsWindow
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
@@ -27,6 +28,7 @@ class PatientsController(WindowController):
     def open_patients(self) -> PatientsWindow:
         if self.window is None:
             view = PatientsWindow(self.patients, self.book_for, self.host())
+            view.lists.book_list = self.book_list
             view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             view.destroyed.connect(self._closed)
             self.window = view
@@ -42,3 +44,12 @@ class PatientsController(WindowController):
     def book_for(self, patient: Patient) -> AppointmentDialog:
         """The booking dialog with `patient` chosen, over the Patients view."""
         return self.appointments.new(patient=patient, over=self.window)
+
+    def book_list(self, listed: PatientList) -> BookListDialog:
+        """Book everyone on `listed`, over the Patients view."""
+        dialog = BookListDialog(self.patients, self.appointments.schedule,
+                                self.window.lists.lists if self.window else [listed], listed,
+                                self.window or self.host())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
