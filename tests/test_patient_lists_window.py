@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
+from app.domain.clock import FixedClock
 from app.domain.drafts import PatientDraft, PatientListDraft
 from app.domain.sync_protocol import Intent
 from app.services.message_bridge import MessageBridge
@@ -221,3 +222,24 @@ def test_each_booking_of_a_list_is_judged_on_its_own_and_a_list_books_as_a_group
                if a.kind.value == "group"]
     assert group.patient.name == "Ann Able"
     assert [p.name for p in group.participants] == ["Cy Cole"]
+
+
+def test_a_schedule_rows_patient_goes_on_a_list_from_its_actions(
+    qtbot: QtBot, tmp_path: Path, clock: FixedClock
+) -> None:
+    from app.ui.schedule.actions_menu import ActionKey
+    from tests.test_main_window import make_app
+
+    desk = make_app(tmp_path, clock, qtbot)
+    try:
+        booked = book(desk.store, ADA, 60)
+        desk.window.trigger(ActionKey.ADD_TO_LIST, booked)
+        window = desk.window.findChild(PatientsWindow)
+        assert isinstance(window, PatientsWindow)
+        assert window.shown == booked.patient
+        answer_list_dialog(qtbot, "Awaiting bloods")
+        qtbot.waitUntil(lambda: "is on “Awaiting bloods”" in window.banner.label.text())
+        [listed] = desk.store.patient_lists().result()
+        assert listed.patient_ids == (booked.patient.id,)
+    finally:
+        desk.shutdown()

@@ -53,3 +53,9 @@ class PatientsController(WindowController):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def add_to_list(self, patient: Patient) -> None:
+        """From a schedule row: the Patients view on this patient, asking which list."""
+        window = self.open_patients()
+        window.show_patient(patient)
+        window.add_to_list()

@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
             self.start_call(appointment)
         elif key is ActionKey.CREATE_TASK and self.tasks is not None:
             self.tasks.new_task(appointment)
+        elif key is ActionKey.ADD_TO_LIST and self.patients is not None:
+            self.patients.add_to_list(appointment.patient)
         elif key in DEMO_KEYS and self.demo_actions is not None:
             self.demo_actions.trigger(key, appointment)
         elif key is ActionKey.RESEND_INVITE:
