@@ -109,7 +109,13 @@ class LiveServer:
                 return False
             return True
 
-        wait_until(answering, timeout=30, what="the server to answer /healthz")
+        try:
+            wait_until(answering, timeout=30, what="the server to answer /healthz")
+        except AssertionError:
+            # A fixture that fails while starting never reaches its teardown: without this the
+            # server would outlive the test run (seen on a loaded machine).
+            self.kill()
+            raise
 
     @property
     def running(self) -> bool:
