@@ -17,6 +17,7 @@ from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
+from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.services.sync_service import SyncService
@@ -26,6 +27,7 @@ from app.store.demo import CLINICIAN, seed_demo
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.ui.lock.idle_lock import IdleLock
+from app.ui.patients.patients_controller import PatientsController
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.main_window import MainWindow
 from app.ui.sync.sync_controls import SyncControls
@@ -123,9 +125,12 @@ class Application(QObject):
             user_id = CLINICIAN.id
         self.appointments = AppointmentController(self.schedule, self.bridge, self.contact,
                                                   user_id)
+        self.patients = PatientService(self.store, self.bridge, self)
+        patients_controller = PatientsController(self.patients, self.appointments)
         self.window = MainWindow(
             self.schedule, self.model, self.bridge, config.settings, user, self.appointments,
             settings_service=self.settings_service, tasks=self.tasks_controller,
+            patients=patients_controller,
         )
         self._settings = config.settings
         self._sync_on_show = False
@@ -276,6 +281,7 @@ class Application(QObject):
         self.window.close()
         self.window.deleteLater()
         self.schedule.close()
+        self.patients.close()
         if self.group_calls is not None:
             self.group_calls.close()
         if self.calls is not None:

@@ -101,3 +101,17 @@ def lock_schedules(session: Session, clinician_ids: Iterable[UUID]) -> None:
             text("SELECT pg_advisory_xact_lock(:space, :key)"),
             {"space": _SCHEDULE_LOCK_SPACE, "key": key},
         )
+
+
+#: Advisory-lock namespace (PostgreSQL) for one MRN: two registrations of it are serialized.
+_MRN_LOCK_SPACE = 0x0C11_0008
+
+
+def lock_mrn(session: Session, mrn: str) -> None:
+    """Hold `mrn` until the transaction ends (no-op on SQLite, whose writers are serialized)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, :key)"),
+        {"space": _MRN_LOCK_SPACE, "key": zlib.crc32(mrn.encode()) & 0x7FFFFFFF},
+    )

@@ -179,7 +179,7 @@ def test_actions_menu_says_why_actions_are_disabled(
     actions = {action.objectName(): action for action in menu.actions() if action.objectName()}
     assert set(actions) == {
         "video_call", "phone_call", "resend_invite", "copy_link", "message_patient", "edit",
-        "cancel", "no_show", "create_task",
+        "cancel", "no_show", "create_task", "add_to_list",
     }
     # This desktop is not signed in to a server: invites say so instead of failing later.
     assert not actions["resend_invite"].isEnabled()

@@ -45,3 +45,12 @@ class TaskDraft:
     done: bool = False
     appointment_id: UUID | None = None
     id: UUID | None = None
+
+
+@dataclass(slots=True)
+class PatientListDraft:
+    """A patient list as edited: its name and members in order; `id` set when it exists."""
+
+    name: str
+    patient_ids: list[UUID] = field(default_factory=list)
+    id: UUID | None = None

@@ -99,3 +99,39 @@ class Task:
     version: int = 1
     sync_state: SyncState = SyncState.SYNCED
     sync_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFile:
+    """What the Patients view shows of one patient: their details, every appointment on this
+    desktop (by start) and the tasks about those appointments."""
+
+    patient: Patient
+    appointments: tuple[Appointment, ...] = ()
+    tasks: tuple[Task, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientList:
+    """A named list of patients the clinic shares; `patient_ids` in the list's order."""
+
+    id: UUID
+    name: str
+    patient_ids: tuple[UUID, ...] = ()
+    version: int = 1
+    sync_state: SyncState = SyncState.SYNCED
+    sync_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One patient of a list as the list shows them: their next appointment (None: none
+    booked) and whether they were invited to it."""
+
+    patient: Patient
+    next_appointment: Appointment | None = None
+
+    @property
+    def invited(self) -> bool:
+        booked = self.next_appointment
+        return booked is not None and booked.invite_status in ("queued", "sent")

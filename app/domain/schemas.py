@@ -247,3 +247,47 @@ class TaskPublic(TaskBase):
     created_by_id: UUID
     version: int
     updated_at: datetime
+
+
+#: A patient list holds at most this many patients (a clinic's cohort, not its whole register).
+MAX_LIST_PATIENTS = 500
+
+
+class PatientListBase(SQLModel):
+    """A named list of patients the clinic shares ("Diabetes review Q1", "Awaiting bloods")."""
+
+    name: str = Field(min_length=1, max_length=200)
+
+
+class PatientListCreate(PatientListBase):
+    #: The members, in the list's order; each once.
+    patient_ids: list[UUID] = Field(default_factory=list, max_length=MAX_LIST_PATIENTS)
+
+    _one_line = field_validator("name")(_one_line)
+
+    @field_validator("patient_ids")
+    @classmethod
+    def _each_once(cls, value: list[UUID]) -> list[UUID]:
+        if len(set(value)) != len(value):
+            raise ValueError("A patient is on a list once.")
+        return value
+
+
+class PatientListUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    patient_ids: list[UUID] | None = Field(default=None, max_length=MAX_LIST_PATIENTS)
+    base_version: int = Field(ge=1)
+
+    _one_line = field_validator("name")(_one_line)
+
+    @field_validator("patient_ids")
+    @classmethod
+    def _each_once(cls, value: list[UUID] | None) -> list[UUID] | None:
+        return None if value is None else PatientListCreate._each_once(value)
+
+
+class PatientListPublic(PatientListBase):
+    id: UUID
+    patient_ids: list[UUID]
+    version: int
+    updated_at: datetime

@@ -27,6 +27,8 @@ class Intent(StrEnum):
     APPOINTMENT_STATUS = "appointment.status"
     PATIENT_UPSERT = "patient.upsert"
     TASK_UPSERT = "task.upsert"
+    #: A named patient list of the clinic: its name and its members (patient ids, in order).
+    PATIENT_LIST_UPSERT = "patient_list.upsert"
 
 
 class Mutation(BaseModel):
@@ -93,7 +95,7 @@ class ChangeOut(BaseModel):
     """The state of one record after `seq`; `data` is its XPublic schema, absent for tombstones."""
 
     seq: int
-    type: Literal["appointment", "patient", "task"]
+    type: Literal["appointment", "patient", "task", "patient_list"]
     id: UUID
     deleted: bool
     data: dict[str, Any] | None = None

@@ -1,4 +1,5 @@
-"""Validation of an appointment draft: every rule, with a message a hurried clerk understands.
+"""Validation of appointment and patient drafts: every rule, with a message a hurried clerk
+understands.
 
 Pure: the caller passes in the clinician's other appointments and the time. The store runs this
 again inside its write transaction, so two quick saves cannot double-book a clinician.
@@ -10,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.domain.drafts import AppointmentDraft
+from app.domain.drafts import AppointmentDraft, PatientDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.errors import FieldError
 from app.domain.records import MAX_GROUP_PARTICIPANTS, Appointment
@@ -78,20 +79,44 @@ def date_problem(value: date) -> str | None:
     return None if EARLIEST.date() <= value <= LATEST.date() else _RANGE
 
 
-def _text_errors(draft: AppointmentDraft) -> list[FieldError]:
-    patient = draft.patient
+def _patient_text_errors(patient: PatientDraft) -> list[FieldError]:
     checks = [
-        ("patient.name", patient.name, "the name", False),
-        ("patient.mrn", patient.mrn, "the MRN", False),
-        ("patient.phone", patient.phone, "the phone number", False),
-        ("notes", draft.notes, "the notes", True),
+        ("patient.name", patient.name, "the name"),
+        ("patient.mrn", patient.mrn, "the MRN"),
+        ("patient.phone", patient.phone, "the phone number"),
     ]
     errors = []
-    for field, value, what, multiline in checks:
-        problem = text_problem(value, what, multiline)
+    for field, value, what in checks:
+        problem = text_problem(value, what)
         if problem is not None:
             errors.append(FieldError(field, problem))
     return errors
+
+
+def _patient_rule_errors(patient: PatientDraft, today: date) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not patient.name.strip():
+        errors.append(FieldError("patient.name", "Enter the patient's name."))
+    if patient.date_of_birth is not None and patient.date_of_birth > today:
+        errors.append(FieldError("patient.date_of_birth", "The date of birth is in the future."))
+    elif patient.date_of_birth is not None and date_problem(patient.date_of_birth):
+        errors.append(FieldError("patient.date_of_birth", _RANGE))
+    email_error = email_problem(patient.email)
+    if email_error is not None:
+        errors.append(FieldError("patient.email", email_error))
+    return errors
+
+
+def validate_patient(patient: PatientDraft, today: date) -> list[FieldError]:
+    """All problems with a patient's details on their own (the Patients view's edit); the
+    appointment dialog runs the same rules through validate_appointment."""
+    return _patient_text_errors(patient) + _patient_rule_errors(patient, today)
+
+
+def duplicate_mrn_problem(mrn: str, holder: str) -> str:
+    """The sentence for an MRN already registered to `holder` (another patient's name)."""
+    return (f"MRN {mrn} is already registered to {holder}: a patient is registered once. "
+            "Search for them instead, or correct the MRN.")
 
 
 def overlaps(start: datetime, end: datetime, other: Appointment) -> bool:
@@ -117,20 +142,16 @@ def validate_appointment(
     an appointment that already lies in the past may still get its notes corrected. Times in
     messages are shown in `zone` (the server passes the location's), else the local zone.
     """
-    errors: list[FieldError] = _text_errors(draft)
     patient = draft.patient
-
-    if not patient.name.strip():
-        errors.append(FieldError("patient.name", "Enter the patient's name."))
-    if patient.date_of_birth is not None and patient.date_of_birth > now.date():
-        errors.append(FieldError("patient.date_of_birth", "The date of birth is in the future."))
-    elif patient.date_of_birth is not None and date_problem(patient.date_of_birth):
-        errors.append(FieldError("patient.date_of_birth", _RANGE))
+    errors: list[FieldError] = _patient_text_errors(patient)
+    notes_problem = text_problem(draft.notes, "the notes", multiline=True)
+    if notes_problem is not None:
+        errors.append(FieldError("notes", notes_problem))
+    errors.extend(_patient_rule_errors(patient, now.date()))
     email = patient.email.strip()
-    email_error = email_problem(patient.email)
-    if email_error is not None:
-        errors.append(FieldError("patient.email", email_error))
-    elif not email and draft.kind in (AppointmentKind.VIDEO, AppointmentKind.GROUP):
+    if email_problem(patient.email) is None and not email and draft.kind in (
+        AppointmentKind.VIDEO, AppointmentKind.GROUP
+    ):
         errors.append(
             FieldError(
                 "patient.email",

@@ -177,15 +177,21 @@ class ScheduleService(QObject):
         self._relay.then(self.store.get_appointment(appointment_id), self._outcome(done))
 
     def _outcome(self, done: Outcome[T]) -> Callable[[Future[T]], None]:
-        def deliver(future: Future[T]) -> None:
-            error = future.exception()
-            if error is None:
-                done(future.result(), None)
-            elif isinstance(error, KnownError):
-                log.info("store refused a write: %s", type(error).__name__)
-                done(None, error)
-            else:
-                report_unexpected(error)
-                done(None, KnownError("An unexpected error stopped this; nothing was changed."))
+        return outcome(done)
 
-        return deliver
+
+def outcome(done: Outcome[T]) -> Callable[[Future[T]], None]:
+    """A store future's callback that hands `done` the result, or the KnownError to show
+    inline; anything else goes to the crash handler and `done` hears a general sentence."""
+    def deliver(future: Future[T]) -> None:
+        error = future.exception()
+        if error is None:
+            done(future.result(), None)
+        elif isinstance(error, KnownError):
+            log.info("store refused a write: %s", type(error).__name__)
+            done(None, error)
+        else:
+            report_unexpected(error)
+            done(None, KnownError("An unexpected error stopped this; nothing was changed."))
+
+    return deliver

@@ -25,7 +25,7 @@ from app.domain.validation import (
 )
 from app.store import mutations
 from app.store.errors import NotFound
-from app.store.patients import upsert_patient
+from app.store.patients import mrn_errors, upsert_patient
 from app.store.tables import (
     AppointmentRow,
     LocationRow,
@@ -155,6 +155,16 @@ def appointments_between(
     return _build(session, list(session.execute(query)))
 
 
+def appointments_of_patient(session: Session, patient_id: UUID) -> list[Appointment]:
+    """Every appointment of the patient on this desktop, by start."""
+    query = (
+        _base_query()
+        .where(col(AppointmentRow.patient_id) == patient_id)
+        .order_by(col(AppointmentRow.start))
+    )
+    return _build(session, list(session.execute(query)))
+
+
 def appointment_ids_of_patients(session: Session, patient_ids: set[UUID]) -> set[UUID]:
     query = select(AppointmentRow.id).where(col(AppointmentRow.patient_id).in_(patient_ids))
     return set(session.exec(query).all())
@@ -172,6 +182,13 @@ def appointments_in_range_by_ids(
         col(AppointmentRow.start) < end,
     )
     return _build(session, list(session.execute(query)))
+
+
+def appointments_by_ids(session: Session, ids: set[UUID]) -> list[Appointment]:
+    if not ids:
+        return []
+    return _build(session, list(session.execute(
+        _base_query().where(col(AppointmentRow.id).in_(ids)))))
 
 
 def get_appointment(session: Session, appointment_id: UUID) -> Appointment:
@@ -208,6 +225,7 @@ def save_appointment(session: Session, draft: AppointmentDraft, now: datetime) -
             session, draft.start - window, draft.start + window, draft.clinician_id
         )
     errors = validate_appointment(draft, others, now, original_start)
+    errors.extend(mrn_errors(session, draft.patient))
     if draft.clinician_id is not None and session.get(StaffRow, draft.clinician_id) is None:
         errors.append(FieldError("clinician", "This clinician is not known on this desktop."))
     if draft.location_id is not None and session.get(LocationRow, draft.location_id) is None:

@@ -7,22 +7,42 @@ app/services turns completions into signals). Listeners hear of every appointmen
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import event
 from sqlmodel import Session
 
 from app.domain.clock import Clock
-from app.domain.drafts import AppointmentDraft, TaskDraft
+from app.domain.drafts import AppointmentDraft, PatientDraft, PatientListDraft, TaskDraft
 from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import Appointment, Location, Patient, StaffMember, Task
+from app.domain.records import (
+    Appointment,
+    ListEntry,
+    Location,
+    Patient,
+    PatientFile,
+    PatientList,
+    StaffMember,
+    Task,
+)
 from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
-from app.store import appointments, directory, outbox, patients, pull_apply, sync_meta, tasks
+from app.store import (
+    appointments,
+    directory,
+    outbox,
+    patient_file,
+    patient_lists,
+    patients,
+    pull_apply,
+    sync_meta,
+    tasks,
+)
 from app.store.database import open_engine
 from app.store.outbox import Resolved
+from app.store.patient_index import PatientIndex
 from app.store.pull_apply import Applied
 from app.store.sync_facts import (
     RejectedRecord,
@@ -32,6 +52,7 @@ from app.store.sync_facts import (
     rejected_records,
     sync_facts,
 )
+from app.store.tables import PatientRow
 from app.store.worker import StoreWorker
 
 AppointmentListener = Callable[[Appointment], None]
@@ -40,12 +61,22 @@ ChangeListener = Callable[[Applied], None]
 T = TypeVar("T")
 
 
+class _Record(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
 class LocalStore:
     def __init__(self, path: Path, clock: Clock, local_only: bool = False) -> None:
         """`local_only`: a store no server will ever hear of (the demo): no outbox."""
         self.path = path
         self.clock = clock
         self._worker = StoreWorker(open_engine(path), local_only)
+        #: Used on the worker only; marked stale by every job that may change a patient.
+        self._patient_index = PatientIndex()
         self._listeners: list[AppointmentListener] = []
         self._change_listeners: list[ChangeListener] = []
         self._write_listeners: list[Callable[[], None]] = []
@@ -118,15 +149,59 @@ class LocalStore:
     def locations(self) -> "Future[list[Location]]":
         return self._worker.submit(directory.list_locations)
 
-    def search_patients(self, text: str, limit: int = 50) -> "Future[list[Patient]]":
-        return self._worker.submit(lambda s: patients.search_patients(s, text, limit))
+    def search_patients(
+        self, text: str, limit: int = 50, born: date | None = None
+    ) -> "Future[list[Patient]]":
+        return self._worker.submit(
+            lambda s: self._patient_index.search(s, text, limit, born))
+
+    def patient_file(self, patient_id: UUID) -> "Future[PatientFile]":
+        return self._worker.submit(lambda s: patient_file.patient_file(s, patient_id))
 
     # --- writes ----------------------------------------------------------------------------
     def save_appointment(self, draft: AppointmentDraft) -> "Future[Appointment]":
         def job(session: Session) -> Appointment:
-            return appointments.save_appointment(session, draft, self.clock.now())
+            row = session.get(PatientRow, draft.patient.id) if draft.patient.id else None
+            before = patients.patient_from_row(row) if row is not None else None
+            saved = appointments.save_appointment(session, draft, self.clock.now())
+            if saved.patient != before:
+                self._patient_index.mark_stale()  # registered or corrected with the booking
+            return saved
 
         return self._write(job)
+
+    def save_patient(self, draft: PatientDraft) -> "Future[Patient]":
+        """Correct (or register) a patient; their appointments are heard of as changed."""
+        def write(session: Session) -> Patient:
+            self._patient_index.mark_stale()
+            return patients.save_patient(session, draft, self.clock.now())
+
+        return self._record_write("patient", write)
+
+    def patient_lists(self) -> "Future[list[PatientList]]":
+        return self._worker.submit(patient_lists.all_lists)
+
+    def list_entries(self, list_id: UUID) -> "Future[list[ListEntry]]":
+        return self._worker.submit(
+            lambda s: patient_lists.list_entries(s, list_id, self.clock.now()))
+
+    def save_patient_list(self, draft: PatientListDraft) -> "Future[PatientList]":
+        """Create, rename or refill a list; heard of as changed, queued for the server."""
+        return self._record_write(
+            "patient_list", lambda s: patient_lists.save_list(s, draft, self.clock.now()))
+
+    def _record_write(self, entity_type: str, write: Callable[[Session], R]) -> "Future[R]":
+        """A write of one record (`write` returns it): once committed, the change listeners
+        hear of it as changed, and the write listeners that the outbox has something new."""
+        def job(session: Session) -> R:
+            saved = write(session)
+            applied = Applied()
+            applied.add(applied.changed, entity_type, saved.id)
+            self._after_commit(session, applied)
+            event.listen(session, "after_commit", lambda _s: self._wrote(), once=True)
+            return saved
+
+        return self._worker.submit(job)
 
     def set_status(
         self, appointment_id: UUID, status: AppointmentStatus, reason: str = ""
@@ -223,6 +298,10 @@ class LocalStore:
     def _after_commit(self, session: Session, applied: Applied) -> None:
         """Tell the change listeners once the job's transaction has committed. A patient's
         change shows on each of their appointments: those count as changed too."""
+        if "patient" in applied.changed or "patient" in applied.removed:
+            # (A placeholder for an appointment's patient stays out of the search until the
+            # patient's own change arrives.)
+            self._patient_index.mark_stale()
         patients_changed = applied.changed.get("patient", set())
         if patients_changed:
             ids = appointments.appointment_ids_of_patients(session, patients_changed)
@@ -246,7 +325,11 @@ class LocalStore:
 
     def run(self, job: Callable[[Session], T]) -> "Future[T]":
         """Run any job on the store worker (seeding the demo, benchmarks)."""
-        return self._worker.submit(job)
+        def any_job(session: Session) -> T:
+            self._patient_index.mark_stale()  # it may have written patients
+            return job(session)
+
+        return self._worker.submit(any_job)
 
     def _write(self, job: Callable[[Session], Appointment]) -> "Future[Appointment]":
         done: Future[Appointment] = Future()

@@ -112,8 +112,33 @@ def _v4_tasks(connection: Connection) -> None:
     connection.execute(text("CREATE INDEX ix_task_assignee ON task (assignee_id, done)"))
 
 
+def _v5_patient_lookups(connection: Connection) -> None:
+    # The Patients view reads one patient's appointments, and the tasks about them.
+    connection.execute(text(
+        "CREATE INDEX ix_appointment_patient_start ON appointment (patient_id, start)"))
+    connection.execute(text("CREATE INDEX ix_task_appointment ON task (appointment_id)"))
+
+
+def _v6_patient_lists(connection: Connection) -> None:
+    connection.execute(text("""CREATE TABLE patient_list (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        updated_at DATETIME NOT NULL)"""))
+    # No foreign key to patient: a list may name a patient whose record is still on its way.
+    connection.execute(text("""CREATE TABLE patient_list_member (
+        list_id CHAR(32) NOT NULL REFERENCES patient_list (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        patient_id CHAR(32) NOT NULL,
+        PRIMARY KEY (list_id, position))"""))
+    connection.execute(text(
+        "CREATE INDEX ix_patient_list_member_patient ON patient_list_member (patient_id)"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_sync, _v3_invites, _v4_tasks]
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial, _v2_sync, _v3_invites, _v4_tasks, _v5_patient_lookups, _v6_patient_lists,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -13,13 +13,15 @@ from sqlmodel import Session
 from app.domain.enums import AppointmentStatus, SyncState
 from app.domain.sync_protocol import Intent
 from app.store import outbox
-from app.store.tables import AppointmentRow, PatientRow, TaskRow
+from app.store.tables import AppointmentRow, PatientListRow, PatientRow, TaskRow
 from app.store.wire_records import (
     Fields,
     appointment_fields,
     appointment_row_fields,
     changed,
     patient_fields,
+    patient_list_fields,
+    patient_list_row_fields,
     patient_row_fields,
     task_fields,
     task_row_fields,
@@ -41,18 +43,26 @@ def task_saved(session: Session, row: TaskRow, before: Fields | None, now: datet
     _saved(session, "task", row, task_row_fields(row), before, task_fields, now)
 
 
+def patient_list_saved(
+    session: Session, row: PatientListRow, before: Fields | None, now: datetime
+) -> None:
+    after = patient_list_row_fields(session, row)
+    _saved(session, "patient_list", row, after, before, patient_list_fields, now)
+
+
 #: entity type -> (the intent that creates it, the intent that changes it, extra create fields)
 _INTENTS: dict[str, tuple[Intent, Intent, Fields]] = {
     "patient": (Intent.PATIENT_UPSERT, Intent.PATIENT_UPSERT, {}),
     "appointment": (Intent.APPOINTMENT_CREATE, Intent.APPOINTMENT_UPDATE, {"external_ids": {}}),
     "task": (Intent.TASK_UPSERT, Intent.TASK_UPSERT, {}),
+    "patient_list": (Intent.PATIENT_LIST_UPSERT, Intent.PATIENT_LIST_UPSERT, {}),
 }
 
 
 def _saved(
     session: Session,
     entity_type: str,
-    row: AppointmentRow | PatientRow | TaskRow,
+    row: AppointmentRow | PatientRow | TaskRow | PatientListRow,
     after: Fields,
     before: Fields | None,
     normal_form: Callable[[Fields], Fields],
@@ -94,7 +104,7 @@ def status_changed(
 
 
 def _settled(
-    session: Session, entity_type: str, row: AppointmentRow | PatientRow | TaskRow
+    session: Session, entity_type: str, row: AppointmentRow | PatientRow | TaskRow | PatientListRow
 ) -> None:
     """Saved with the server's values: nothing to send, and nothing to be rejected any more."""
     record = outbox.sync_record(session, entity_type, row.id)

@@ -21,12 +21,14 @@ from app.store.tables import OutboxRow, SyncRecordRow
 from app.store.wire_records import Fields
 
 #: Intents that create the record when the server does not have it yet.
-_CREATES = frozenset({Intent.APPOINTMENT_CREATE, Intent.PATIENT_UPSERT, Intent.TASK_UPSERT})
+_CREATES = frozenset({Intent.APPOINTMENT_CREATE, Intent.PATIENT_UPSERT, Intent.TASK_UPSERT,
+                      Intent.PATIENT_LIST_UPSERT})
 #: An unsent mutation of the first intent may absorb a later change of the second.
 _FOLDS: dict[Intent, frozenset[Intent]] = {
     Intent.APPOINTMENT_UPDATE: frozenset({Intent.APPOINTMENT_CREATE, Intent.APPOINTMENT_UPDATE}),
     Intent.PATIENT_UPSERT: frozenset({Intent.PATIENT_UPSERT}),
     Intent.TASK_UPSERT: frozenset({Intent.TASK_UPSERT}),
+    Intent.PATIENT_LIST_UPSERT: frozenset({Intent.PATIENT_LIST_UPSERT}),
 }
 
 

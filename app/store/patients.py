@@ -1,14 +1,19 @@
-"""Patients in the local store: search for the picker, and upsert from a dialog's draft."""
+"""Patients in the local store: one patient, the MRN rule, and the validated writes of a
+patient's details (searching is patient_index.py's)."""
 
 import uuid
+from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from app.domain.drafts import PatientDraft
-from app.domain.like_pattern import LIKE_ESCAPE, escape_like
+from app.domain.errors import FieldError, ValidationFailed
 from app.domain.records import Patient
+from app.domain.validation import duplicate_mrn_problem, validate_patient
+from app.store import mutations
 from app.store.errors import NotFound
 from app.store.tables import PatientRow
+from app.store.wire_records import patient_row_fields
 
 
 def patient_from_row(row: PatientRow) -> Patient:
@@ -22,19 +27,26 @@ def patient_from_row(row: PatientRow) -> Patient:
     )
 
 
-def search_patients(session: Session, text: str, limit: int = 50) -> list[Patient]:
-    """Patients whose name contains `text` or whose MRN starts with it, by name."""
-    query = select(PatientRow).order_by(col(PatientRow.name)).limit(limit)
-    needle = text.strip()
-    if needle:
-        escaped = escape_like(needle)
-        query = query.where(
-            or_(
-                col(PatientRow.name).ilike(f"%{escaped}%", escape=LIKE_ESCAPE),
-                col(PatientRow.mrn).ilike(f"{escaped}%", escape=LIKE_ESCAPE),
-            )
-        )
-    return [patient_from_row(row) for row in session.exec(query)]
+def get_patient(session: Session, patient_id: uuid.UUID) -> Patient:
+    row = session.get(PatientRow, patient_id)
+    if row is None:
+        raise NotFound("This patient is no longer on this desktop.")
+    return patient_from_row(row)
+
+
+def mrn_errors(session: Session, draft: PatientDraft) -> list[FieldError]:
+    """The MRN already belongs to another patient on this desktop: refused (the server checks
+    again against every patient of the clinic)."""
+    mrn = draft.mrn.strip()
+    if not mrn:
+        return []
+    query = select(PatientRow).where(col(PatientRow.mrn) == mrn)
+    if draft.id is not None:
+        query = query.where(col(PatientRow.id) != draft.id)
+    holder = session.exec(query.limit(1)).first()
+    if holder is None:
+        return []
+    return [FieldError("patient.mrn", duplicate_mrn_problem(mrn, holder.name))]
 
 
 def upsert_patient(session: Session, draft: PatientDraft) -> Patient:
@@ -54,3 +66,22 @@ def upsert_patient(session: Session, draft: PatientDraft) -> Patient:
     session.add(row)
     session.flush()
     return patient_from_row(row)
+
+
+def save_patient(session: Session, draft: PatientDraft, now: datetime) -> Patient:
+    """Validate the details (the shared rules and the MRN) and write them with their outbox
+    entry, in one transaction. Raises ValidationFailed (nothing written) when a rule is broken."""
+    errors = validate_patient(draft, now.date()) + mrn_errors(session, draft)
+    if errors:
+        raise ValidationFailed(errors)
+    before = None
+    if draft.id is not None:
+        found = session.get(PatientRow, draft.id)
+        if found is None:
+            raise NotFound("The patient was removed from this desktop meanwhile.")
+        before = patient_row_fields(found)
+    patient = upsert_patient(session, draft)
+    row = session.get(PatientRow, patient.id)
+    assert row is not None
+    mutations.patient_saved(session, row, before, now)
+    return patient

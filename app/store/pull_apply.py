@@ -24,6 +24,8 @@ from app.store.tables import (
     LocationRow,
     OutboxRow,
     ParticipantRow,
+    PatientListMemberRow,
+    PatientListRow,
     PatientRow,
     StaffRow,
     SyncRecordRow,
@@ -180,6 +182,24 @@ def write_tasks(session: Session, datas: list[dict[str, Any]]) -> None:
     ], ["id"])
 
 
+def write_patient_lists(session: Session, datas: list[dict[str, Any]]) -> None:
+    _upsert(session, PatientListRow, [
+        {"id": UUID(d["id"]), "name": d["name"], "version": d["version"],
+         "updated_at": _aware(d["updated_at"])}
+        for d in datas
+    ], ["id"])
+    ids = [UUID(d["id"]) for d in datas]
+    session.execute(
+        delete(PatientListMemberRow).where(col(PatientListMemberRow.list_id).in_(ids)))
+    members = [
+        {"list_id": UUID(d["id"]), "position": position, "patient_id": UUID(patient_id)}
+        for d in datas
+        for position, patient_id in enumerate(d.get("patient_ids") or [])
+    ]
+    if members:
+        session.execute(insert(_table(PatientListMemberRow)), members)
+
+
 def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID]:
     """Delete local records (appointments; patients only when no appointment names them)."""
     if not ids:
@@ -197,6 +217,11 @@ def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID
     if entity_type == "task":
         session.execute(delete(TaskRow).where(col(TaskRow.id).in_(ids)))
         return ids
+    if entity_type == "patient_list":
+        session.execute(
+            delete(PatientListMemberRow).where(col(PatientListMemberRow.list_id).in_(ids)))
+        session.execute(delete(PatientListRow).where(col(PatientListRow.id).in_(ids)))
+        return ids
     return set()
 
 
@@ -208,6 +233,8 @@ def _write(session: Session, entity_type: str, datas: list[dict[str, Any]],
         write_appointments(session, datas, applied)
     elif entity_type == "task":
         write_tasks(session, datas)
+    elif entity_type == "patient_list":
+        write_patient_lists(session, datas)
 
 
 def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -> Applied:
@@ -215,7 +242,7 @@ def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -
     keys = [(change.type, change.id) for change in changes]
     held = _held_here(session, keys)
     # Patients first: appointments name them.
-    order = {"patient": 0, "appointment": 1, "task": 2}
+    order = {"patient": 0, "appointment": 1, "task": 2, "patient_list": 3}
     for entity_type in sorted({c.type for c in changes}, key=order.__getitem__):
         batch = [c for c in changes if c.type == entity_type]
         records = []
@@ -290,7 +317,7 @@ def sweep_generation(session: Session, generation: int) -> Applied:
         if (record.entity_type, record.entity_id) not in held:
             by_type.setdefault(record.entity_type, set()).add(record.entity_id)
             session.delete(record)
-    for entity_type in ("appointment", "patient", "task"):
+    for entity_type in ("appointment", "patient", "task", "patient_list"):
         for entity_id in remove_local(session, entity_type, by_type.get(entity_type, set())):
             applied.add(applied.removed, entity_type, entity_id)
     session.flush()

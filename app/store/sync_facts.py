@@ -11,7 +11,13 @@ from sqlmodel import Session, col, select
 from app.domain.enums import SyncState
 from app.store import outbox, pull_apply, sync_meta
 from app.store.pull_apply import Applied
-from app.store.tables import AppointmentRow, PatientRow, SyncRecordRow, TaskRow
+from app.store.tables import (
+    AppointmentRow,
+    PatientListRow,
+    PatientRow,
+    SyncRecordRow,
+    TaskRow,
+)
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -79,6 +85,10 @@ def rejected_records(session: Session) -> list[RejectedRecord]:
             patient = session.get(PatientRow, row.entity_id)
             if patient is not None:
                 title = f"Patient details of {patient.name}"
+        elif row.entity_type == "patient_list":
+            listed = session.get(PatientListRow, row.entity_id)
+            if listed is not None:
+                title = f"Patient list “{listed.name}”"
         elif row.entity_type == "task":
             task = session.get(TaskRow, row.entity_id)
             if task is not None:

@@ -119,3 +119,22 @@ class TaskRow(SQLModel, table=True):
     done: bool = False
     version: int = 1
     updated_at: datetime
+
+
+class PatientListRow(SQLModel, table=True):
+    """A named list of patients the clinic shares."""
+
+    __tablename__ = "patient_list"
+
+    id: UUID = Field(primary_key=True)
+    name: str
+    version: int = 1
+    updated_at: datetime
+
+
+class PatientListMemberRow(SQLModel, table=True):
+    __tablename__ = "patient_list_member"
+
+    list_id: UUID = Field(foreign_key="patient_list.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    patient_id: UUID

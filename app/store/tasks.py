@@ -22,9 +22,11 @@ from app.store.wire_records import task_row_fields
 MAX_TASK_TEXT = 2000
 
 
-def list_tasks(session: Session, task_id: UUID | None = None) -> list[Task]:
-    """Every task on this desktop (the sync brings those given to or made by this user), or
-    the one with `task_id`."""
+def list_tasks(
+    session: Session, task_id: UUID | None = None, appointment_ids: set[UUID] | None = None
+) -> list[Task]:
+    """Every task on this desktop (the sync brings those given to or made by this user), the
+    one with `task_id`, or those about `appointment_ids`."""
     columns: tuple[Any, ...] = (TaskRow, StaffRow.name, StaffRow.role, SyncRecordRow.state,
                                 SyncRecordRow.message)
     query = (
@@ -36,6 +38,8 @@ def list_tasks(session: Session, task_id: UUID | None = None) -> list[Task]:
     )
     if task_id is not None:
         query = query.where(col(TaskRow.id) == task_id)
+    if appointment_ids is not None:
+        query = query.where(col(TaskRow.appointment_id).in_(appointment_ids))
     found = []
     for row, name, role, state, message in session.execute(query):
         assignee = StaffMember(row.assignee_id, name or "(unknown)", Role(role or "clinician"))

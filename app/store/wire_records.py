@@ -9,8 +9,15 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.schemas import AppointmentCreate, PatientCreate, TaskCreate
-from app.store.tables import AppointmentRow, ParticipantRow, PatientRow, TaskRow
+from app.domain.schemas import AppointmentCreate, PatientCreate, PatientListCreate, TaskCreate
+from app.store.tables import (
+    AppointmentRow,
+    ParticipantRow,
+    PatientListMemberRow,
+    PatientListRow,
+    PatientRow,
+    TaskRow,
+)
 
 Fields = dict[str, Any]
 
@@ -21,6 +28,7 @@ APPOINTMENT_FIELDS = (
 )
 PATIENT_FIELDS = ("name", "date_of_birth", "mrn", "email", "phone")
 TASK_FIELDS = ("appointment_id", "assignee_id", "due_date", "text", "done")
+PATIENT_LIST_FIELDS = ("name", "patient_ids")
 
 
 def appointment_fields(source: Fields) -> Fields:
@@ -47,6 +55,25 @@ def task_row_fields(row: TaskRow) -> Fields:
         "appointment_id": row.appointment_id, "assignee_id": row.assignee_id,
         "due_date": row.due_date, "text": row.text, "done": row.done,
     })
+
+
+def patient_list_fields(source: Fields) -> Fields:
+    model = PatientListCreate.model_validate({key: source.get(key) for key in PATIENT_LIST_FIELDS
+                                              if source.get(key) is not None})
+    return model.model_dump(mode="json", include=set(PATIENT_LIST_FIELDS))
+
+
+def list_members(session: Session, list_id: UUID) -> list[UUID]:
+    query = (
+        select(PatientListMemberRow.patient_id)
+        .where(col(PatientListMemberRow.list_id) == list_id)
+        .order_by(col(PatientListMemberRow.position))
+    )
+    return list(session.exec(query).all())
+
+
+def patient_list_row_fields(session: Session, row: PatientListRow) -> Fields:
+    return patient_list_fields({"name": row.name, "patient_ids": list_members(session, row.id)})
 
 
 def participants_of(session: Session, appointment_id: UUID) -> list[Fields]:

@@ -36,6 +36,11 @@ def date_text(day: date) -> str:
     return locale.toString(_qdate(day), _medium_format(locale))
 
 
+def birth_date_text(day: date) -> str:
+    """'14 Mar 1950': a date of birth, without the weekday nobody needs."""
+    return QLocale().toString(_qdate(day), edit_date_format())
+
+
 def short_date_text(day: date) -> str:
     """'Wed, 9 Dec' (a week's rows, where the year is in the heading)."""
     locale = QLocale()
@@ -67,3 +72,21 @@ def edit_date_time_format() -> str:
     """A date-and-time edit's display format: medium date with weekday, then the time."""
     locale = QLocale()
     return f"{_medium_format(locale)} {locale.timeFormat(_Format.ShortFormat)}"
+
+
+def typed_date(text: str) -> date | None:
+    """The date a person typed as their locale writes it ("14/03/1950" in the UK, "3/14/1950"
+    in the US) or as ISO ("1950-03-14"); None when the text is not a date."""
+    text = text.strip()
+    if not text or not any(ch.isdigit() for ch in text):
+        return None
+    locale = QLocale()
+    formats = [locale.dateFormat(_Format.ShortFormat), "yyyy-MM-dd", edit_date_format()]
+    short = formats[0]
+    if "yyyy" not in short:
+        formats.insert(1, short.replace("yy", "yyyy"))
+    for pattern in formats:
+        parsed = locale.toDate(text, pattern)
+        if parsed.isValid():
+            return date(parsed.year(), parsed.month(), parsed.day())
+    return None

@@ -7,6 +7,7 @@ from server.models.hl7_message import Hl7Message
 from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
+from server.models.patient_list import PatientList, PatientListMember
 from server.models.sync import Change, ClientMutation, FieldChange
 from server.models.system_client import SystemClient
 from server.models.task import Task
@@ -29,6 +30,8 @@ __all__ = [
     "Location",
     "Patient",
     "PatientLink",
+    "PatientList",
+    "PatientListMember",
     "RefreshToken",
     "SystemClient",
     "Task",

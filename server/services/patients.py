@@ -3,9 +3,12 @@
 from typing import Any
 from uuid import UUID
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.domain.errors import FieldError
 from app.domain.schemas import PatientCreate
+from app.domain.validation import duplicate_mrn_problem
+from server.database import lock_mrn
 from server.errors import ApiError, not_found
 from server.models.patient import Patient
 from server.services import audit, changes, versions
@@ -15,11 +18,29 @@ from server.services.caller import Caller
 _NULLABLE = frozenset({"date_of_birth"})
 
 
+def check_mrn(session: Session, mrn: str, patient_id: UUID | None) -> None:
+    """Refuse an MRN another patient holds (409 duplicate_mrn). One assigning authority per
+    clinic: the HL7 interface keeps only its MRNs (settings.hl7_mrn_authority). Two writers of
+    one MRN at once are serialized by a lock, so the second sees the first's patient."""
+    mrn = mrn.strip()
+    if not mrn:
+        return
+    lock_mrn(session, mrn)
+    query = select(Patient).where(col(Patient.mrn) == mrn)
+    if patient_id is not None:
+        query = query.where(col(Patient.id) != patient_id)
+    holder = session.exec(query.limit(1)).first()
+    if holder is not None:
+        message = duplicate_mrn_problem(mrn, holder.name)
+        raise ApiError(409, "duplicate_mrn", message, [FieldError("mrn", message)])
+
+
 def create(
     session: Session, caller: Caller, body: PatientCreate, patient_id: UUID | None = None
 ) -> Patient:
     if patient_id is not None and session.get(Patient, patient_id) is not None:
         raise ApiError(409, "exists", "A patient with this id exists already.")
+    check_mrn(session, body.mrn, patient_id)
     extra: dict[str, Any] = {"created_at": caller.now, "updated_at": caller.now}
     if patient_id is not None:
         extra["id"] = patient_id
@@ -44,6 +65,8 @@ def update(
     """Apply `fields` (only those given) if the client saw the current version."""
     fields = {k: v for k, v in fields.items() if v is not None or k in _NULLABLE}
     versions.check_base(session, "patient", row.id, row.version, base_version, fields)
+    if fields.get("mrn") is not None and fields["mrn"] != row.mrn:
+        check_mrn(session, fields["mrn"], row.id)
     row.sqlmodel_update(fields)
     row.version += 1
     versions.record_fields(session, "patient", row.id, row.version, fields)

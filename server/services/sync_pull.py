@@ -12,9 +12,10 @@ from app.domain.schemas import PatientPublic, TaskPublic
 from app.domain.sync_protocol import PROTOCOL_VERSION, ChangeOut, PullResponse
 from server.models.appointment import Appointment
 from server.models.patient import Patient
+from server.models.patient_list import PatientList
 from server.models.sync import Change
 from server.models.task import Task
-from server.services import audit, changes
+from server.services import audit, changes, patient_lists
 from server.services.appointment_view import public_appointments
 from server.services.caller import Caller
 from server.services.scope import visible_clinicians
@@ -45,7 +46,8 @@ def _states(
     session: Session, rows: list[Change], user_id: UUID, clinicians: set[UUID]
 ) -> dict[tuple[str, UUID], dict[str, Any]]:
     """The current public state of each record the user may still see, a few queries per type."""
-    wanted: dict[str, list[UUID]] = {"appointment": [], "patient": [], "task": []}
+    wanted: dict[str, list[UUID]] = {"appointment": [], "patient": [], "task": [],
+                                     "patient_list": []}
     for row in rows:
         if not row.deleted:
             wanted[row.entity_type].append(row.entity_id)
@@ -64,6 +66,12 @@ def _states(
             states[("patient", patient.id)] = PatientPublic.model_validate(patient).model_dump(
                 mode="json"
             )
+    if wanted["patient_list"]:
+        lists = session.exec(
+            select(PatientList).where(col(PatientList.id).in_(wanted["patient_list"])))
+        for listed in lists:
+            states[("patient_list", listed.id)] = patient_lists.public(
+                session, listed).model_dump(mode="json")
     if wanted["task"]:
         mine = or_(col(Task.assignee_id) == user_id, col(Task.created_by_id) == user_id)
         for task in session.exec(select(Task).where(col(Task.id).in_(wanted["task"]), mine)):
@@ -79,6 +87,7 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         visible = or_(
             and_(col(Change.entity_type) == "appointment", col(Change.scope_id).in_(clinicians)),
             col(Change.entity_type) == "patient",
+            col(Change.entity_type) == "patient_list",
             and_(col(Change.entity_type) == "task", col(Change.scope_id) == user_id),
         )
         rows = list(

@@ -20,6 +20,8 @@ from app.domain.schemas import (
     AppointmentCreate,
     AppointmentUpdate,
     PatientCreate,
+    PatientListCreate,
+    PatientListUpdate,
     PatientUpdate,
     StatusMove,
     TaskCreate,
@@ -34,9 +36,10 @@ from app.domain.sync_protocol import (
 )
 from server.errors import ApiError, invalid
 from server.models.patient import Patient
+from server.models.patient_list import PatientList
 from server.models.sync import ClientMutation
 from server.models.task import Task
-from server.services import booking, patients, tasks
+from server.services import booking, patient_lists, patients, tasks
 from server.services.caller import Caller
 
 log = logging.getLogger("clinicdesk.server.sync")
@@ -45,6 +48,9 @@ log = logging.getLogger("clinicdesk.server.sync")
 def _reason(error: ApiError) -> RejectReason:
     if error.code in ("double_booking", "stale_version"):
         return RejectReason(error.code)
+    if error.code == "duplicate_mrn":
+        # Decided, not a race: stored like any refusal, so it is not retried as it stands.
+        return RejectReason.INVALID
     return {
         403: RejectReason.FORBIDDEN,
         404: RejectReason.NOT_FOUND,
@@ -94,6 +100,17 @@ def _needs_version(mutation: Mutation) -> int:
     return mutation.base_version
 
 
+def _upsert_list(session: Session, caller: Caller, mutation: Mutation) -> int:
+    if session.get(PatientList, mutation.entity_id) is None:
+        body = PatientListCreate.model_validate(mutation.payload)
+        return patient_lists.create(session, caller, body, mutation.entity_id).version
+    version = _needs_version(mutation)
+    edit = PatientListUpdate.model_validate(mutation.payload | {"base_version": version})
+    stored = patient_lists.get(session, mutation.entity_id)
+    fields = edit.model_dump(exclude_unset=True, exclude={"base_version"})
+    return patient_lists.update(session, caller, stored, fields, version).version
+
+
 def _apply(session: Session, caller: Caller, mutation: Mutation) -> int:
     """Carry out the intent; return the record's new version (ApiError when refused)."""
     payload = mutation.payload
@@ -128,6 +145,8 @@ def _apply(session: Session, caller: Caller, mutation: Mutation) -> int:
             stored = patients.get(session, mutation.entity_id)
             fields = edit.model_dump(exclude_unset=True, exclude={"base_version"})
             return patients.update(session, caller, stored, fields, version).version
+        if mutation.intent is Intent.PATIENT_LIST_UPSERT:
+            return _upsert_list(session, caller, mutation)
         if session.get(Task, mutation.entity_id) is None:
             task = TaskCreate.model_validate(payload)
             return tasks.create(session, caller, task, mutation.entity_id).version

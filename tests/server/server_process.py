@@ -109,8 +109,14 @@ class LiveServer:
                 return False
             return True
 
-        # Generous: a cold start (imports, migrations) on a loaded 2-core machine took over 30 s.
-        wait_until(answering, timeout=120, what="the server to answer /healthz")
+        try:
+            # Generous: a cold start (imports, migrations) on a loaded 2-core machine took 30 s+.
+            wait_until(answering, timeout=120, what="the server to answer /healthz")
+        except AssertionError:
+            # A fixture that fails while starting never reaches its teardown: without this the
+            # server would outlive the test run (seen on a loaded machine).
+            self.kill()
+            raise
 
     @property
     def running(self) -> bool:

@@ -21,6 +21,7 @@ class ActionKey(StrEnum):
     CANCEL = "cancel"
     NO_SHOW = "no_show"
     CREATE_TASK = "create_task"
+    ADD_TO_LIST = "add_to_list"
     OPEN_AS_PATIENT = "open_as_patient"
     SHOW_INVITE_EMAIL = "show_invite_email"
 
@@ -83,6 +84,7 @@ def action_states(
         (ActionKey.CANCEL, "&Cancel appointment…", "Delete"),
         (ActionKey.NO_SHOW, "Mark &no-show", ""),
         (ActionKey.CREATE_TASK, "Create &task…", ""),
+        (ActionKey.ADD_TO_LIST, "Add patient to a li&st…", ""),
     ]
     if demo:
         rows += [(ActionKey.OPEN_AS_PATIENT, "&Open as patient (demo)", ""),
@@ -91,8 +93,10 @@ def action_states(
     for key, text, shortcut in rows:
         reason = _NOT_BUILT.get(key, "")
         if not reason and not scheduled and key not in (ActionKey.CREATE_TASK,
+                                                        ActionKey.ADD_TO_LIST,
                                                         ActionKey.SHOW_INVITE_EMAIL):
-            reason = not_scheduled  # a follow-up task suits a finished appointment too
+            # A follow-up task, or a list, suits the patient of a finished appointment too.
+            reason = not_scheduled
         if not reason and key in (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL):
             reason = _kind_reason(key, appointment)
         if not reason and key in _NEEDS_SERVER:
@@ -118,8 +122,8 @@ def build_actions_menu(
     menu.setToolTipsVisible(True)
     menu.setTitle(f"Actions for {appointment.patient.name}")
     for number, state in enumerate(action_states(appointment, now, server, demo)):
-        if number in (2, 5, 9):
-            menu.addSeparator()
+        if number in (2, 5, 9) or state.key is ActionKey.OPEN_AS_PATIENT:
+            menu.addSeparator()  # calls | the patient | the booking | follow-ups | the demo's
         action = menu.addAction(state.text)
         action.setObjectName(state.key.value)
         action.setEnabled(state.enabled)

@@ -6,11 +6,11 @@ from uuid import UUID
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QWidget
 
 from app.domain.enums import AppointmentStatus
 from app.domain.errors import KnownError
-from app.domain.records import Appointment
+from app.domain.records import Appointment, Patient
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
@@ -38,17 +38,18 @@ class AppointmentController(WindowController):
         self.contact = contact
 
     # --- booking -------------------------------------------------------------------------------
-    def new(self, start: datetime | None = None, clinician_id: UUID | None = None
-            ) -> AppointmentDialog:
-        """The booking dialog, prefilled with `start` and `clinician_id` when given.
+    def new(self, start: datetime | None = None, clinician_id: UUID | None = None,
+            patient: Patient | None = None, over: QWidget | None = None) -> AppointmentDialog:
+        """The booking dialog, prefilled with `start`, `clinician_id` and `patient` when
+        given; it opens over `over` (another window, e.g. the Patients view) or the schedule.
 
         Without a clinician, the signed-in user's own id: the dialog preselects it only when
         it is a clinician's.
         """
         if clinician_id is None:
             clinician_id = self.user_id
-        dialog = AppointmentDialog(self.schedule, self.host(), start=start,
-                                   clinician_id=clinician_id)
+        dialog = AppointmentDialog(self.schedule, over or self.host(), start=start,
+                                   clinician_id=clinician_id, patient=patient)
         return self._open_editor(dialog)
 
     def edit(self, appointment: Appointment) -> AppointmentDialog | None:

@@ -95,7 +95,9 @@ class AppointmentDialog(QDialog):
         appointment: Appointment | None = None,
         start: datetime | None = None,
         clinician_id: UUID | None = None,
+        patient: Patient | None = None,
     ) -> None:
+        """`patient`: a new booking for this patient (from the Patients view)."""
         super().__init__(parent)
         self._preferred_clinician = clinician_id
         self._service = service
@@ -114,7 +116,9 @@ class AppointmentDialog(QDialog):
         self._locations: list[Location] = list(service.locations)
         self.saved: Appointment | None = None
 
-        if appointment is None:
+        if appointment is None and patient is not None:
+            self.setWindowTitle(f"New appointment — {patient.name}")
+        elif appointment is None:
             self.setWindowTitle("New appointment")
         else:
             self.setWindowTitle(f"Edit appointment — {appointment.patient.name}")
@@ -122,12 +126,15 @@ class AppointmentDialog(QDialog):
         self._build()
         if appointment is None:
             self.start_edit.setDateTime(self._default_start(start))
+            if patient is not None:
+                self._fill_patient(patient)
         else:
             self._fill(appointment)
         self._update_patient_state()
         self._update_end()
         self._kind_changed()
-        (self.search_edit if appointment is None else self.start_edit).setFocus()
+        chosen = appointment is not None or patient is not None
+        (self.start_edit if chosen else self.search_edit).setFocus()
         # Sized before the window exists, so the first show needs no resize round trip.
         self._layout.activate()
 

@@ -26,6 +26,7 @@ from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
 from app.ui.common.banner import Banner
+from app.ui.patients.patients_controller import PatientsController
 from app.ui.schedule.actions_menu import (
     DEMO_KEYS,
     NO_SERVER,
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         calls: "CallController | None" = None,
         call_service: "CallService | None" = None,
         tasks: TasksController | None = None,
+        patients: PatientsController | None = None,
     ) -> None:
         super().__init__(parent)
         self.schedule = schedule
@@ -109,7 +111,9 @@ class MainWindow(QMainWindow):
         self.call_service = call_service
         #: The Tasks view and task dialog (None: not signed in to a server).
         self.tasks = tasks
-        for controller in (appointments, calls, tasks):
+        #: The Patients view (works on the local store, signed in or not).
+        self.patients = patients
+        for controller in (appointments, calls, tasks, patients):
             if controller is not None:
                 controller.setParent(self)
         #: The embedded demo's own row actions (set by app/demo; None outside the demo).
@@ -145,6 +149,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_status_bar(user_label)
+        if patients is not None:
+            self.add_toolbar_action(patients.action)
         if tasks is not None:
             self.add_toolbar_action(tasks.action)
 
@@ -389,6 +395,8 @@ class MainWindow(QMainWindow):
             self.start_call(appointment)
         elif key is ActionKey.CREATE_TASK and self.tasks is not None:
             self.tasks.new_task(appointment)
+        elif key is ActionKey.ADD_TO_LIST and self.patients is not None:
+            self.patients.add_to_list(appointment.patient)
         elif key in DEMO_KEYS and self.demo_actions is not None:
             self.demo_actions.trigger(key, appointment)
         elif key is ActionKey.RESEND_INVITE:

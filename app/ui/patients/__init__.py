@@ -1,0 +1,1 @@
+"""The Patients view: find a patient, their file, corrections, booking for them."""
