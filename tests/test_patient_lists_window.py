@@ -189,6 +189,9 @@ def open_book_dialog(qtbot: QtBot, window: PatientsWindow, rows: int) -> BookLis
     dialog = QApplication.activeModalWidget()
     assert isinstance(dialog, BookListDialog)
     qtbot.waitUntil(lambda: len(dialog.slots) == rows)
+    # Its mnemonics (Alt+B, Alt+G) only reach it once it is the active window.
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
     return dialog
 
 

@@ -94,6 +94,7 @@ class BookListDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setAccessibleName("Proposed slots")
+        self._outcome = ""
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.book_button = QPushButton("&Book all", self)
@@ -170,9 +171,10 @@ class BookListDialog(QDialog):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         conflicts = sum(1 for slot in self.slots if slot.conflict)
-        self.summary.setText(
-            f"{len(self.slots)} slots proposed" + (f"; {conflicts} cannot be booked as shown."
-                                                   if conflicts else "."))
+        proposal = f"{len(self.slots)} slots proposed" + (
+            f"; {conflicts} cannot be booked as shown." if conflicts else ".")
+        # What the last Book did stays in view above the new proposal (the day reloads after it).
+        self.summary.setText(f"{self._outcome}\n{proposal}" if self._outcome else proposal)
         can_book = bool(self.slots) and self._clinician_index() >= 0
         self.book_button.setEnabled(can_book)
         self.group_button.setEnabled(can_book)
@@ -221,5 +223,6 @@ class BookListDialog(QDialog):
                "other changes."
         if refused:
             text += " Not booked: " + " ".join(f"{n}: {why}" for n, why in refused.items())
+        self._outcome = text
         self.summary.setText(text)
         self._load_day()  # the new bookings now stand in the way of another run
