@@ -10,10 +10,11 @@ from sqlmodel import Session
 
 from app.domain.clock import Clock
 from app.domain.enums import Role
-from server.errors import forbidden, unauthenticated
+from server.errors import unauthenticated
 from server.models.token import TokenFamily
 from server.models.user import User
 from server.realtime.notify import attach_hub
+from server.security.access_rules import require_role
 from server.security.client_address import client_address
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle
@@ -100,20 +101,18 @@ def authenticate(session: Session, settings: Settings, token: str, now: datetime
     return user
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
-    """A dependency that lets only `roles` through (403 for the others)."""
-    names = ", ".join(role.value for role in roles)
+def with_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that lets only `roles` through (access_rules.require_role: 403 otherwise)."""
 
     def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        if caller.user.role not in roles:
-            raise forbidden(f"This needs the role {names}.")
+        require_role(caller.user, *roles)
         return caller
 
     return check
 
 
 AnyUser = Annotated[Caller, Depends(current_caller)]
-Admin = Annotated[Caller, Depends(require_role(Role.ADMIN))]
+Admin = Annotated[Caller, Depends(with_role(Role.ADMIN))]
 #: Clinicians and clerks: the people who work with patients.
-Staff = Annotated[Caller, Depends(require_role(Role.CLINICIAN, Role.CLERK))]
-Clerk = Annotated[Caller, Depends(require_role(Role.CLERK))]
+Staff = Annotated[Caller, Depends(with_role(Role.CLINICIAN, Role.CLERK))]
+Clerk = Annotated[Caller, Depends(with_role(Role.CLERK))]

@@ -14,10 +14,10 @@ from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.models.sync import Change
 from server.models.task import Task
+from server.security.access_rules import tasks_of, visible_clinicians
 from server.services import audit, changes
 from server.services.appointment_view import public_appointments
 from server.services.caller import Caller
-from server.services.scope import visible_clinicians
 
 
 @contextmanager
@@ -65,7 +65,7 @@ def _states(
                 mode="json"
             )
     if wanted["task"]:
-        mine = or_(col(Task.assignee_id) == user_id, col(Task.created_by_id) == user_id)
+        mine = tasks_of(user_id)
         for task in session.exec(select(Task).where(col(Task.id).in_(wanted["task"]), mine)):
             states[("task", task.id)] = TaskPublic.model_validate(task).model_dump(mode="json")
     return states

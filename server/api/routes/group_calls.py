@@ -14,9 +14,9 @@ from server.api.error_responses import error_responses
 from server.api.routes.patient import open_link
 from server.janus.rooms import GroupRooms
 from server.schemas.patient import JoinRequest
+from server.security.access_rules import require_visible
 from server.services import audit, booking, group_calls
 from server.services.audit import record_patient
-from server.services.scope import require_visible
 
 router = APIRouter(tags=["group calls"])
 

@@ -20,7 +20,6 @@ from sqlmodel import Session
 from starlette.websockets import WebSocketState
 
 from app.domain.clock import Clock
-from app.domain.enums import Role
 from app.domain.realtime_protocol import (
     CLOSE_AUTH_TIMEOUT,
     CLOSE_FORBIDDEN,
@@ -40,6 +39,7 @@ from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
 from server.realtime.signalling import payload_too_large, relay_from_desktop
 from server.realtime.waiting_room import WaitingRoom
+from server.security.access_rules import may_use_realtime
 from server.security.tokens import read_access_token
 from server.services.audience import appointment_audience
 from server.services.changes import head
@@ -71,7 +71,7 @@ def _sign_in(websocket: WebSocket, token: str) -> SignedIn | int:
             user = authenticate(session, settings, token, now)
         except ApiError:
             return CLOSE_UNAUTHENTICATED
-        if user.role not in (Role.CLINICIAN, Role.CLERK):
+        if not may_use_realtime(user):
             return CLOSE_FORBIDDEN
         claims = read_access_token(settings.signing_key(), token, now)
         return SignedIn(user.id, claims.family_id, claims.expires_at, head(session))
