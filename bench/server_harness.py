@@ -240,6 +240,7 @@ def _serve_with_presence_route(argv: list[str]) -> None:
 
     from app.domain.realtime_protocol import PresenceState
     from server.app import create_app
+    from server.app_state import state_of
     from server.main import UVICORN_OPTIONS
     from server.realtime.notify import attach_hub
     from server.services.presence import publish_presence
@@ -257,8 +258,9 @@ def _serve_with_presence_route(argv: list[str]) -> None:
     @app.post("/bench/presence/{appointment_id}")
     def bench_presence(appointment_id: uuid.UUID) -> dict[str, float]:
         """Publish 'entered'; answer the monotonic time of the commit that publishes it."""
-        with Session(app.state.engine) as session:
-            attach_hub(session, app.state.hub)
+        state = state_of(app)
+        with Session(state.engine) as session:
+            attach_hub(session, state.hub)
             publish_presence(session, appointment_id, PresenceState.ENTERED, datetime.now(UTC))
             published_at = time.monotonic()
             session.commit()

@@ -4,12 +4,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.domain.clock import Clock
 from app.domain.enums import Role
+from server.app_state import StateDep
 from server.errors import unauthenticated
 from server.models.token import TokenFamily
 from server.models.user import User
@@ -27,40 +28,30 @@ from server.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        attach_hub(session, request.app.state.hub)
-        sender = request.app.state.invite_sender
-        if sender is not None:
-            attach_sender(session, sender.wake)
-        rooms = request.app.state.group_rooms
-        if rooms is not None:
-            attach_rooms(session, rooms)
+def get_session(state: StateDep) -> Iterator[Session]:
+    with Session(state.engine, expire_on_commit=False) as session:
+        attach_hub(session, state.hub)
+        if state.invite_sender is not None:
+            attach_sender(session, state.invite_sender.wake)
+        if state.group_rooms is not None:
+            attach_rooms(session, state.group_rooms)
         yield session
 
 
-def get_settings(request: Request) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
 
 
-def get_clock(request: Request) -> Clock:
-    clock = request.app.state.clock
-    assert isinstance(clock, Clock)
-    return clock
+def get_clock(state: StateDep) -> Clock:
+    return state.clock
 
 
-def get_passwords(request: Request) -> Passwords:
-    passwords = request.app.state.passwords
-    assert isinstance(passwords, Passwords)
-    return passwords
+def get_passwords(state: StateDep) -> Passwords:
+    return state.passwords
 
 
-def get_limiter(request: Request) -> LoginThrottle:
-    limiter = request.app.state.limiter
-    assert isinstance(limiter, LoginThrottle)
-    return limiter
+def get_limiter(state: StateDep) -> LoginThrottle:
+    return state.limiter
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

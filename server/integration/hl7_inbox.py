@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
+from server.app_state import state_of
 from server.integration import hl7_apply, hl7_log, hl7_read
 from server.integration.hl7_ack import acknowledge, reject_unreadable
 from server.integration.hl7_read import Refusal
@@ -113,6 +114,7 @@ class Inbox:
 
 def inbox_of(app: FastAPI, interface_id: UUID) -> Inbox:
     """How `app` applies HL7 messages (its MLLP listener's, and an admin's replay)."""
-    sender = app.state.invite_sender
+    state = state_of(app)
+    sender = state.invite_sender
     wake = sender.wake if sender is not None else None
-    return Inbox(app.state.engine, app.state.hub, app.state.settings, interface_id, wake)
+    return Inbox(state.engine, state.hub, state.settings, interface_id, wake)

@@ -13,6 +13,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.types import Message
 
 from app.domain.realtime_protocol import PresenceState
+from server.app_state import state_of
 from server.realtime.notify import attach_hub
 from server.services.presence import publish_presence
 
@@ -57,6 +58,6 @@ def presence(
 ) -> None:
     """What the patient's waiting-room page will do: publish presence and commit."""
     with Session(engine) as session:
-        attach_hub(session, app.state.hub)
+        attach_hub(session, state_of(app).hub)
         publish_presence(session, appointment_id, state, at)
         session.commit()

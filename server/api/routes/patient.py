@@ -26,6 +26,7 @@ from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.api.error_responses import error_responses
+from server.app_state import state_of
 from server.errors import ApiError
 from server.models.appointment import Appointment
 from server.models.invite import PatientLink
@@ -75,7 +76,7 @@ def early_seconds(start: datetime, now: datetime) -> int:
 
 
 def _limiter(app: Any) -> SlidingWindow:
-    limiter = app.state.join_limiter
+    limiter = state_of(app).join_limiter
     assert isinstance(limiter, SlidingWindow)
     return limiter
 
@@ -146,9 +147,9 @@ def open_link(
 def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
     """The link's state, and its appointment's id and start (a worker thread)."""
     app = websocket.app
-    settings: Settings = app.state.settings
-    clock: Clock = app.state.clock
-    with Session(app.state.engine) as session:
+    settings: Settings = state_of(app).settings
+    clock: Clock = state_of(app).clock
+    with Session(state_of(app).engine) as session:
         resolved = resolve(session, token, clock.now(), settings.link_grace_minutes)
         found = resolved.appointment
         session.rollback()
@@ -177,8 +178,8 @@ class _PatientSocket:
         self.websocket = websocket
         self.connection = connection
         self.appointment_id = appointment_id
-        self.settings: Settings = websocket.app.state.settings
-        self.room: WaitingRoom = websocket.app.state.waiting_room
+        self.settings: Settings = state_of(websocket.app).settings
+        self.room: WaitingRoom = state_of(websocket.app).waiting_room
         self.timed_out = False
         #: The server closed the socket because it is stopping (uvicorn's 1012), not the page.
         self.server_stopping = False
@@ -249,8 +250,8 @@ class _PatientSocket:
             app = self.websocket.app
             refused = await asyncio.to_thread(
                 relay_from_patient,
-                app.state.engine,
-                app.state.hub,
+                state_of(app).engine,
+                state_of(app).hub,
                 self.appointment_id,
                 message,
             )
@@ -262,7 +263,7 @@ class _PatientSocket:
 async def patient_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     app = websocket.app
-    clock: Clock = app.state.clock
+    clock: Clock = state_of(app).clock
     address = client_address(websocket)
     token = await _receive_token(websocket)
     if token is None:
@@ -277,8 +278,8 @@ async def patient_socket(websocket: WebSocket) -> None:
             return
         await websocket.close(_CLOSE_CODES[state], state.value)
         return
-    hub: Hub = app.state.hub
-    room: WaitingRoom = app.state.waiting_room
+    hub: Hub = state_of(app).hub
+    room: WaitingRoom = state_of(app).waiting_room
     connection = hub.connect_patient(appointment_id)
     socket = _PatientSocket(websocket, connection, appointment_id)
     await room.enter(appointment_id)

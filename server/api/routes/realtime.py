@@ -35,6 +35,7 @@ from app.domain.realtime_protocol import (
     client_message,
 )
 from server.api.deps import authenticate
+from server.app_state import state_of
 from server.errors import ApiError
 from server.realtime.hub import Connection, Hub
 from server.realtime.signalling import payload_too_large, relay_from_desktop
@@ -63,10 +64,10 @@ class SignedIn:
 def _sign_in(websocket: WebSocket, token: str) -> SignedIn | int:
     """Who the token belongs to, or the close code; runs in a worker thread (database)."""
     app = websocket.app
-    settings: Settings = app.state.settings
-    clock: Clock = app.state.clock
+    settings: Settings = state_of(app).settings
+    clock: Clock = state_of(app).clock
     now = clock.now()
-    with Session(app.state.engine) as session:
+    with Session(state_of(app).engine) as session:
         try:
             user = authenticate(session, settings, token, now)
         except ApiError:
@@ -133,7 +134,7 @@ async def _renew(websocket: WebSocket, connection: Connection, token: str) -> No
     if isinstance(signed, int) or signed.user_id != connection.user_id:
         connection.close(CLOSE_UNAUTHENTICATED, "the new access token is not valid for this user")
         return
-    hub: Hub = websocket.app.state.hub
+    hub: Hub = state_of(websocket.app).hub
     hub.renew(connection, signed.family_id, signed.expires_at)
 
 
@@ -143,7 +144,7 @@ async def _signal(websocket: WebSocket, connection: Connection, message: SignalM
         return
     app = websocket.app
     refused = await asyncio.to_thread(
-        relay_from_desktop, app.state.engine, app.state.hub, connection, message
+        relay_from_desktop, state_of(app).engine, state_of(app).hub, connection, message
     )
     if refused is not None:
         connection.offer(refused.model_dump_json())
@@ -180,9 +181,9 @@ async def _serve(websocket: WebSocket, connection: Connection) -> None:
 
 def _waiting_now(websocket: WebSocket, user_id: UUID) -> list[PresenceEvent]:
     """The patients in this process's waiting room whose appointments the user may see."""
-    room: WaitingRoom = websocket.app.state.waiting_room
+    room: WaitingRoom = state_of(websocket.app).waiting_room
     events = []
-    with Session(websocket.app.state.engine) as session:
+    with Session(state_of(websocket.app).engine) as session:
         for appointment_id, since in room.everyone().items():
             audience = appointment_audience(session, appointment_id)
             if audience is not None and user_id in audience:
@@ -203,7 +204,7 @@ async def realtime(websocket: WebSocket) -> None:
     if isinstance(signed, int):
         await websocket.close(signed, "not allowed")
         return
-    hub: Hub = websocket.app.state.hub
+    hub: Hub = state_of(websocket.app).hub
     connection = hub.connect(signed.user_id, signed.family_id, signed.expires_at)
     try:
         await websocket.send_text(HelloEvent(cursor=signed.cursor).model_dump_json())
