@@ -242,8 +242,8 @@ def _serve_with_presence_route(argv: list[str]) -> None:
     from server.app import create_app
     from server.app_state import state_of
     from server.main import UVICORN_OPTIONS
-    from server.realtime.notify import attach_hub
     from server.services.presence import publish_presence
+    from server.session_effects import ServerSession
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -259,8 +259,7 @@ def _serve_with_presence_route(argv: list[str]) -> None:
     def bench_presence(appointment_id: uuid.UUID) -> dict[str, float]:
         """Publish 'entered'; answer the monotonic time of the commit that publishes it."""
         state = state_of(app)
-        with Session(state.engine) as session:
-            attach_hub(session, state.hub)
+        with ServerSession(state.engine, hub=state.hub) as session:
             publish_presence(session, appointment_id, PresenceState.ENTERED, datetime.now(UTC))
             published_at = time.monotonic()
             session.commit()

@@ -14,27 +14,28 @@ from server.app_state import StateDep
 from server.errors import unauthenticated
 from server.models.token import TokenFamily
 from server.models.user import User
-from server.realtime.notify import attach_hub
 from server.security.access_rules import require_role
 from server.security.client_address import client_address
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle
 from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
-from server.services.invites import attach_sender
-from server.services.room_closing import attach_rooms
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
-    with Session(state.engine, expire_on_commit=False) as session:
-        attach_hub(session, state.hub)
-        if state.invite_sender is not None:
-            attach_sender(session, state.invite_sender.wake)
-        if state.group_rooms is not None:
-            attach_rooms(session, state.group_rooms)
+    """A request's session: its commits tell the hub, wake the invite worker, close rooms."""
+    sender = state.invite_sender
+    with ServerSession(
+        state.engine,
+        expire_on_commit=False,
+        hub=state.hub,
+        wake_invites=sender.wake if sender is not None else None,
+        rooms=state.group_rooms,
+    ) as session:
         yield session
 
 

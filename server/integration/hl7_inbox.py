@@ -24,9 +24,8 @@ from server.integration.hl7_ack import acknowledge, reject_unreadable
 from server.integration.hl7_read import Refusal
 from server.models.user import User
 from server.realtime.hub import Hub
-from server.realtime.notify import attach_hub
 from server.services.caller import Caller
-from server.services.invites import attach_sender
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 log = logging.getLogger("clinicdesk.server.hl7")
@@ -81,10 +80,9 @@ class Inbox:
 
     def _apply(self, message: hl7.Message, head: hl7_read.Header, text: str, address: str,
                now: datetime) -> str:
-        with Session(self.engine, expire_on_commit=False) as session:
-            attach_hub(session, self.hub)
-            if self.wake is not None:
-                attach_sender(session, self.wake)
+        with ServerSession(
+            self.engine, expire_on_commit=False, hub=self.hub, wake_invites=self.wake
+        ) as session:
             previous = hl7_log.applied_ack(session, head.sender, head.control_id)
             if previous is not None:
                 session.commit()
