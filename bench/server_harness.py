@@ -240,9 +240,10 @@ def _serve_with_presence_route(argv: list[str]) -> None:
 
     from app.domain.realtime_protocol import PresenceState
     from server.app import create_app
+    from server.app_state import state_of
     from server.main import UVICORN_OPTIONS
-    from server.realtime.notify import attach_hub
     from server.services.presence import publish_presence
+    from server.session_effects import ServerSession
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -257,8 +258,8 @@ def _serve_with_presence_route(argv: list[str]) -> None:
     @app.post("/bench/presence/{appointment_id}")
     def bench_presence(appointment_id: uuid.UUID) -> dict[str, float]:
         """Publish 'entered'; answer the monotonic time of the commit that publishes it."""
-        with Session(app.state.engine) as session:
-            attach_hub(session, app.state.hub)
+        state = state_of(app)
+        with ServerSession(state.engine, hub=state.hub) as session:
             publish_presence(session, appointment_id, PresenceState.ENTERED, datetime.now(UTC))
             published_at = time.monotonic()
             session.commit()

@@ -35,6 +35,7 @@ from server.api.routes import (
     tasks,
     users,
 )
+from server.app_state import AppState, state_of
 from server.body_limit import BodyLimit
 from server.database import create_db_engine
 from server.errors import install_error_handlers
@@ -80,21 +81,22 @@ async def _expire_tokens(hub: Hub, clock: Clock, stop: asyncio.Event) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Give the hub this loop and its timers; on PostgreSQL, listen for other processes."""
-    hub: Hub = app.state.hub
+    state = state_of(app)
+    hub = state.hub
     hub.attach(asyncio.get_running_loop())
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(_expire_tokens(hub, app.state.clock, stop))]
-    sender: InviteSender | None = app.state.invite_sender
+    tasks = [asyncio.create_task(_expire_tokens(hub, state.clock, stop))]
+    sender = state.invite_sender
     sending = asyncio.create_task(sender.run(stop)) if sender is not None else None
-    if app.state.engine.dialect.name == "postgresql":
+    if state.engine.dialect.name == "postgresql":
         listening = asyncio.Event()
-        tasks.append(asyncio.create_task(listen(app.state.engine, hub, stop, listening)))
+        tasks.append(asyncio.create_task(listen(state.engine, hub, stop, listening)))
         # Serve once events can be heard: a desktop must not miss one committed meanwhile.
         try:
             await asyncio.wait_for(listening.wait(), LISTEN_READY_SECONDS)
         except TimeoutError:
             log.warning("serving before the realtime listener reached the database")
-    listener = await _start_mllp(app)
+    listener = await _start_mllp(app, state)
     try:
         yield
     finally:
@@ -107,34 +109,31 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             sending.cancel()
             with suppress(asyncio.CancelledError):
                 await sending
-        await app.state.waiting_room.close()
+        await state.waiting_room.close()
         await asyncio.gather(*tasks)
 
 
-async def _start_mllp(app: FastAPI) -> MllpListener | None:
+async def _start_mllp(app: FastAPI, state: AppState) -> MllpListener | None:
     """The HL7 MLLP listener when settings.mllp_port is set (serve --mllp-port)."""
-    settings: Settings = app.state.settings
+    settings, clock = state.settings, state.clock
     if settings.mllp_port is None:
         return None
-    clock: Clock = app.state.clock
-    interface_id = await asyncio.to_thread(interface_account.ensure, app.state.engine, clock.now())
+    interface_id = await asyncio.to_thread(interface_account.ensure, state.engine, clock.now())
     inbox = inbox_of(app, interface_id)
     listener = MllpListener(inbox, clock, settings.mllp_host, settings.mllp_port)
     await listener.start()
-    app.state.mllp = listener
+    state.mllp = listener
     return listener
 
 
-def _waiting_room(app: FastAPI, settings: Settings) -> WaitingRoom:
+def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock) -> WaitingRoom:
     """Presence of this process's waiting-room pages, announced in a worker thread."""
 
     async def publish(appointment_id: UUID, state: PresenceState, at: datetime) -> None:
-        await asyncio.to_thread(
-            publish_committed, app.state.engine, app.state.hub, appointment_id, state, at
-        )
+        await asyncio.to_thread(publish_committed, engine, hub, appointment_id, state, at)
 
-    visits = StoredVisits(app.state.engine, timedelta(seconds=settings.patient_resume_seconds))
-    return WaitingRoom(publish, app.state.clock.now, settings.patient_leave_grace_seconds, visits)
+    visits = StoredVisits(engine, timedelta(seconds=settings.patient_resume_seconds))
+    return WaitingRoom(publish, clock.now, settings.patient_leave_grace_seconds, visits)
 
 
 def create_app(
@@ -154,32 +153,37 @@ def create_app(
         # Every operation's 413 and 422 carry the one error body (error_responses.py adds more).
         responses=error_responses(413, 422),
     )
-    app.state.settings = settings
-    app.state.engine = engine if engine is not None else create_db_engine(settings.database_url)
-    app.state.hub = Hub()
+    engine = engine if engine is not None else create_db_engine(settings.database_url)
+    hub = Hub()
     install_session_events()
-    app.state.clock = clock or Clock()
-    app.state.passwords = Passwords(
-        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
-    )
-    app.state.limiter = LoginThrottle(
-        settings.login_free_failures,
-        settings.login_delay_seconds,
-        settings.login_max_delay_seconds,
-        settings.login_failures_per_address,
-        settings.login_failure_window_seconds,
-    )
-    app.state.join_limiter = SlidingWindow(
-        settings.join_failures_per_address, settings.join_failure_window_seconds
-    )
-    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
-    app.state.waiting_room = _waiting_room(app, settings)
-    app.state.group_rooms = group_rooms(settings)
-    # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
-    app.state.invite_sender = (
-        InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
-        if settings.smtp_host or settings.mail_pickup_dir
-        else None
+    clock = clock or Clock()
+    app.state.clinic = AppState(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        hub=hub,
+        passwords=Passwords(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
+        limiter=LoginThrottle(
+            settings.login_free_failures,
+            settings.login_delay_seconds,
+            settings.login_max_delay_seconds,
+            settings.login_failures_per_address,
+            settings.login_failure_window_seconds,
+        ),
+        join_limiter=SlidingWindow(
+            settings.join_failures_per_address, settings.join_failure_window_seconds
+        ),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        waiting_room=_waiting_room(settings, engine, hub, clock),
+        group_rooms=group_rooms(settings),
+        # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
+        invite_sender=(
+            InviteSender(engine, hub, settings, clock)
+            if settings.smtp_host or settings.mail_pickup_dir
+            else None
+        ),
     )
     install_invite_events()
     install_room_events()

@@ -21,7 +21,6 @@ from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
-from sqlmodel import Session
 
 from app.demo.parent_watch import exit_now, watch_parent
 from app.domain.clock import Clock
@@ -31,7 +30,7 @@ from server.database import create_db_engine
 from server.main import UVICORN_OPTIONS
 from server.schema import upgrade
 from server.security.passwords import Passwords
-from server.services.invites import attach_sender
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 log = logging.getLogger("clinicdesk.server")
@@ -109,9 +108,8 @@ def run(folder: Path, fd: int, parent_pid: int, fresh: bool) -> int:
     passwords = Passwords(
         settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
     )
-    with Session(engine) as session:
-        # Invites of the day's bookings are queued here and sent once the worker runs.
-        attach_sender(session, lambda: None)
+    # Invites of the day's bookings are queued here and sent once the worker runs.
+    with ServerSession(engine, wake_invites=lambda: None) as session:
         start = demo_clinic.prepare(session, passwords, Clock().now(), url)
         session.commit()
     log.info("demo server at %s (data in %s)", url, folder)

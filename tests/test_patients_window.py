@@ -15,7 +15,7 @@ from app.domain.clock import FixedClock
 from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
 from app.domain.enums import AppointmentKind, AppointmentStatus
 from app.domain.records import Appointment, StaffMember
-from app.domain.sync_protocol import ChangeOut, PullResponse
+from app.domain.sync_protocol import PatientChange, PullResponse
 from app.services.message_bridge import MessageBridge
 from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
@@ -198,7 +198,8 @@ def test_the_search_follows_patients_the_sync_brings_and_changes(store: LocalSto
     def page(seq: int, name: str) -> PullResponse:
         data = {"id": str(grace), "name": name, "mrn": "RGH7", "date_of_birth": "1906-12-09",
                 "email": "", "phone": "", "version": seq, "updated_at": NOW.isoformat()}
-        change = ChangeOut(seq=seq, type="patient", id=grace, deleted=False, data=data)
+        change = PatientChange.model_validate(
+            {"seq": seq, "type": "patient", "id": grace, "deleted": False, "data": data})
         return PullResponse(protocol=1, cursor=seq, has_more=False, server_time=NOW,
                             scope="s", changes=[change], head=seq)
 

@@ -5,12 +5,13 @@ See docs/sync.md for the contract. PROTOCOL_VERSION travels with every push and 
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from app.domain.errors import FieldError
+from app.domain.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
 
 #: The protocol this code speaks; a server refuses pushes and pulls of any other.
 PROTOCOL_VERSION = 1
@@ -91,14 +92,56 @@ class PushResponse(BaseModel):
     results: list[MutationResult]
 
 
-class ChangeOut(BaseModel):
+class EntityType(StrEnum):
+    """The kinds of record a pull carries (and the change log and the desktop's outbox name)."""
+
+    APPOINTMENT = "appointment"
+    PATIENT = "patient"
+    TASK = "task"
+    PATIENT_LIST = "patient_list"
+
+
+class _Change(BaseModel):
     """The state of one record after `seq`; `data` is its XPublic schema, absent for tombstones."""
 
     seq: int
-    type: Literal["appointment", "patient", "task", "patient_list"]
     id: UUID
     deleted: bool
-    data: dict[str, Any] | None = None
+
+
+class AppointmentChange(_Change):
+    type: Literal[EntityType.APPOINTMENT]
+    data: AppointmentPublic | None = None
+
+
+class PatientChange(_Change):
+    type: Literal[EntityType.PATIENT]
+    data: PatientPublic | None = None
+
+
+class TaskChange(_Change):
+    type: Literal[EntityType.TASK]
+    data: TaskPublic | None = None
+
+
+class PatientListChange(_Change):
+    type: Literal[EntityType.PATIENT_LIST]
+    data: PatientListPublic | None = None
+
+
+#: One change of a pull page, parsed by its `type` into the record's XPublic schema.
+ChangeOut = Annotated[
+    AppointmentChange | PatientChange | TaskChange | PatientListChange, Field(discriminator="type")
+]
+#: A record's public state, as a pull carries it.
+PublicRecord = AppointmentPublic | PatientPublic | TaskPublic | PatientListPublic
+#: Each entity type's XPublic schema (to read a stored server copy back).
+PUBLIC_SCHEMAS: dict[EntityType, type[PublicRecord]] = {
+    EntityType.APPOINTMENT: AppointmentPublic,
+    EntityType.PATIENT: PatientPublic,
+    EntityType.TASK: TaskPublic,
+    EntityType.PATIENT_LIST: PatientListPublic,
+}
 
 
 class PullResponse(BaseModel):

@@ -4,10 +4,9 @@ A record with changes of this desktop still queued, or whose last change was rej
 the user's data: only its server copy is refreshed. Every other record becomes the server's.
 """
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,14 @@ from sqlmodel import Session, col, delete, select
 
 from app import fault_points
 from app.domain.enums import Role, SyncState
-from app.domain.sync_protocol import ChangeOut, PullResponse
+from app.domain.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
+from app.domain.sync_protocol import (
+    PUBLIC_SCHEMAS,
+    ChangeOut,
+    EntityType,
+    PublicRecord,
+    PullResponse,
+)
 from app.store import sync_meta
 from app.store.tables import (
     AppointmentRow,
@@ -90,44 +96,46 @@ def _known(session: Session, model: Any, ids: set[UUID]) -> set[UUID]:
     return set(session.exec(select(model.id).where(col(model.id).in_(ids))).all())
 
 
-def _aware(value: str) -> datetime:
-    return datetime.fromisoformat(value).astimezone(UTC)
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
-def write_patients(session: Session, datas: list[dict[str, Any]]) -> None:
+def write_patients(session: Session, patients: list[PatientPublic]) -> None:
     _upsert(session, PatientRow, [
         {
-            "id": UUID(data["id"]),
-            "name": data["name"],
-            "date_of_birth": date.fromisoformat(data["date_of_birth"])
-            if data.get("date_of_birth") else None,
-            "mrn": data.get("mrn", ""),
-            "email": data.get("email", ""),
-            "phone": data.get("phone", ""),
+            "id": p.id,
+            "name": p.name,
+            "date_of_birth": p.date_of_birth,
+            "mrn": p.mrn,
+            "email": p.email,
+            "phone": p.phone,
         }
-        for data in datas
+        for p in patients
     ], ["id"])
 
 
-def write_appointments(session: Session, datas: list[dict[str, Any]], applied: Applied) -> None:
-    """Make the local rows the server's `datas`, adding placeholders for unknown references."""
-    if not datas:
+def write_appointments(
+    session: Session, appointments: list[AppointmentPublic], applied: Applied
+) -> None:
+    """Make the local rows the server's `appointments`, adding placeholders for unknown
+    references."""
+    if not appointments:
         return
-    patients = {UUID(d["patient_id"]) for d in datas}
+    patients = {a.patient_id for a in appointments}
     missing = patients - _known(session, PatientRow, patients)
     if missing:
         session.execute(insert(_table(PatientRow)).on_conflict_do_nothing(), [
             {"id": i, "name": PLACEHOLDER_PATIENT, "mrn": "", "email": "", "phone": ""}
             for i in missing
         ])
-    staff = {UUID(d["clinician_id"]) for d in datas}
+    staff = {a.clinician_id for a in appointments}
     missing = staff - _known(session, StaffRow, staff)
     if missing:
         applied.unknown_directory = True
         session.execute(insert(_table(StaffRow)).on_conflict_do_nothing(), [
             {"id": i, "name": PLACEHOLDER_STAFF, "role": Role.CLINICIAN.value} for i in missing
         ])
-    locations = {UUID(d["location_id"]) for d in datas if d.get("location_id")}
+    locations = {a.location_id for a in appointments if a.location_id is not None}
     missing = locations - _known(session, LocationRow, locations)
     if missing:
         applied.unknown_directory = True
@@ -136,65 +144,63 @@ def write_appointments(session: Session, datas: list[dict[str, Any]], applied: A
         ])
     _upsert(session, AppointmentRow, [
         {
-            "id": UUID(d["id"]),
-            "patient_id": UUID(d["patient_id"]),
-            "clinician_id": UUID(d["clinician_id"]),
-            "location_id": UUID(d["location_id"]) if d.get("location_id") else None,
-            "start": _aware(d["start"]),
-            "duration_minutes": d["duration_minutes"],
-            "kind": d["kind"],
-            "status": d["status"],
-            "notes": d.get("notes", ""),
-            "cancel_reason": d.get("cancel_reason", ""),
-            "version": d["version"],
-            "updated_at": _aware(d["updated_at"]),
-            "invite_status": d.get("invite_status") or "",
-            "invite_error": d.get("invite_error") or "",
+            "id": a.id,
+            "patient_id": a.patient_id,
+            "clinician_id": a.clinician_id,
+            "location_id": a.location_id,
+            "start": _utc(a.start),
+            "duration_minutes": a.duration_minutes,
+            "kind": a.kind.value,
+            "status": a.status.value,
+            "notes": a.notes,
+            "cancel_reason": a.cancel_reason,
+            "version": a.version,
+            "updated_at": _utc(a.updated_at),
+            "invite_status": a.invite_status,
+            "invite_error": a.invite_error,
         }
-        for d in datas
+        for a in appointments
     ], ["id"])
-    ids = [UUID(d["id"]) for d in datas]
+    ids = [a.id for a in appointments]
     session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id).in_(ids)))
     participants = [
-        {"appointment_id": UUID(d["id"]), "position": position, "name": p["name"],
-         "email": p["email"]}
-        for d in datas
-        for position, p in enumerate(d.get("participants") or [])
+        {"appointment_id": a.id, "position": position, "name": p.name, "email": p.email}
+        for a in appointments
+        for position, p in enumerate(a.participants)
     ]
     if participants:
         session.execute(insert(_table(ParticipantRow)), participants)
 
 
-def write_tasks(session: Session, datas: list[dict[str, Any]]) -> None:
+def write_tasks(session: Session, tasks: list[TaskPublic]) -> None:
     _upsert(session, TaskRow, [
         {
-            "id": UUID(d["id"]),
-            "appointment_id": UUID(d["appointment_id"]) if d.get("appointment_id") else None,
-            "assignee_id": UUID(d["assignee_id"]),
-            "created_by_id": UUID(d["created_by_id"]) if d.get("created_by_id") else None,
-            "due_date": date.fromisoformat(d["due_date"]) if d.get("due_date") else None,
-            "text": d["text"],
-            "done": bool(d.get("done")),
-            "version": d["version"],
-            "updated_at": _aware(d["updated_at"]),
+            "id": t.id,
+            "appointment_id": t.appointment_id,
+            "assignee_id": t.assignee_id,
+            "created_by_id": t.created_by_id,
+            "due_date": t.due_date,
+            "text": t.text,
+            "done": t.done,
+            "version": t.version,
+            "updated_at": _utc(t.updated_at),
         }
-        for d in datas
+        for t in tasks
     ], ["id"])
 
 
-def write_patient_lists(session: Session, datas: list[dict[str, Any]]) -> None:
+def write_patient_lists(session: Session, lists: list[PatientListPublic]) -> None:
     _upsert(session, PatientListRow, [
-        {"id": UUID(d["id"]), "name": d["name"], "version": d["version"],
-         "updated_at": _aware(d["updated_at"])}
-        for d in datas
+        {"id": p.id, "name": p.name, "version": p.version, "updated_at": _utc(p.updated_at)}
+        for p in lists
     ], ["id"])
-    ids = [UUID(d["id"]) for d in datas]
+    ids = [p.id for p in lists]
     session.execute(
         delete(PatientListMemberRow).where(col(PatientListMemberRow.list_id).in_(ids)))
     members = [
-        {"list_id": UUID(d["id"]), "position": position, "patient_id": UUID(patient_id)}
-        for d in datas
-        for position, patient_id in enumerate(d.get("patient_ids") or [])
+        {"list_id": p.id, "position": position, "patient_id": patient_id}
+        for p in lists
+        for position, patient_id in enumerate(p.patient_ids)
     ]
     if members:
         session.execute(insert(_table(PatientListMemberRow)), members)
@@ -204,20 +210,20 @@ def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID
     """Delete local records (appointments; patients only when no appointment names them)."""
     if not ids:
         return set()
-    if entity_type == "appointment":
+    if entity_type == EntityType.APPOINTMENT:
         session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id).in_(ids)))
         session.execute(delete(AppointmentRow).where(col(AppointmentRow.id).in_(ids)))
         return ids
-    if entity_type == "patient":
+    if entity_type == EntityType.PATIENT:
         used = set(session.exec(
             select(AppointmentRow.patient_id).where(col(AppointmentRow.patient_id).in_(ids))
         ).all())
         session.execute(delete(PatientRow).where(col(PatientRow.id).in_(ids - used)))
         return ids - used
-    if entity_type == "task":
+    if entity_type == EntityType.TASK:
         session.execute(delete(TaskRow).where(col(TaskRow.id).in_(ids)))
         return ids
-    if entity_type == "patient_list":
+    if entity_type == EntityType.PATIENT_LIST:
         session.execute(
             delete(PatientListMemberRow).where(col(PatientListMemberRow.list_id).in_(ids)))
         session.execute(delete(PatientListRow).where(col(PatientListRow.id).in_(ids)))
@@ -225,53 +231,51 @@ def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID
     return set()
 
 
-def _write(session: Session, entity_type: str, datas: list[dict[str, Any]],
-           applied: Applied) -> None:
-    if entity_type == "patient":
-        write_patients(session, datas)
-    elif entity_type == "appointment":
-        write_appointments(session, datas, applied)
-    elif entity_type == "task":
-        write_tasks(session, datas)
-    elif entity_type == "patient_list":
-        write_patient_lists(session, datas)
+def _write(session: Session, records: list[PublicRecord], applied: Applied) -> None:
+    """Make the local rows of `records` the server's (patients first: appointments name them)."""
+    write_patients(session, [r for r in records if isinstance(r, PatientPublic)])
+    write_appointments(session, [r for r in records if isinstance(r, AppointmentPublic)], applied)
+    write_tasks(session, [r for r in records if isinstance(r, TaskPublic)])
+    write_patient_lists(session, [r for r in records if isinstance(r, PatientListPublic)])
+
+
+#: Patients first: appointments name them.
+_ORDER = {EntityType.PATIENT: 0, EntityType.APPOINTMENT: 1, EntityType.TASK: 2,
+          EntityType.PATIENT_LIST: 3}
 
 
 def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -> Applied:
     applied = Applied()
-    keys = [(change.type, change.id) for change in changes]
+    keys = [(change.type.value, change.id) for change in changes]
     held = _held_here(session, keys)
-    # Patients first: appointments name them.
-    order = {"patient": 0, "appointment": 1, "task": 2, "patient_list": 3}
-    for entity_type in sorted({c.type for c in changes}, key=order.__getitem__):
+    for entity_type in sorted({c.type for c in changes}, key=_ORDER.__getitem__):
         batch = [c for c in changes if c.type == entity_type]
         records = []
-        writes: list[dict[str, Any]] = []
+        writes: list[PublicRecord] = []
         gone: set[UUID] = set()
         for change in batch:
-            mine = (entity_type, change.id) in held
+            mine = (entity_type.value, change.id) in held
+            data = None if change.deleted else change.data
             record: dict[str, Any] = {
-                "entity_type": entity_type,
+                "entity_type": entity_type.value,
                 "entity_id": change.id,
-                "server_data": None if change.deleted else json.dumps(change.data),
+                "server_data": None if data is None else data.model_dump_json(),
                 "generation": generation,
             }
             if not mine:
-                record["server_version"] = (
-                    None if change.deleted or change.data is None else change.data["version"]
-                )
+                record["server_version"] = None if data is None else data.version
                 record["state"] = SyncState.SYNCED.value
                 record["message"] = ""
-                if change.deleted or change.data is None:
+                if data is None:
                     gone.add(change.id)
                 else:
-                    writes.append(change.data)
+                    writes.append(data)
             records.append(record)
-        _write(session, entity_type, writes, applied)
-        for data in writes:
-            applied.add(applied.changed, entity_type, UUID(data["id"]))
+        _write(session, writes, applied)
+        for written in writes:
+            applied.add(applied.changed, entity_type.value, written.id)
         for entity_id in remove_local(session, entity_type, gone):
-            applied.add(applied.removed, entity_type, entity_id)
+            applied.add(applied.removed, entity_type.value, entity_id)
         # Held records keep their state and base version: only the server copy moves on.
         for keys_of in ({"entity_type", "entity_id", "server_data", "generation"},
                         {"entity_type", "entity_id", "server_data", "generation",
@@ -297,10 +301,10 @@ def adopt_server_copy(session: Session, entity_type: str, entity_id: UUID) -> bo
     record = session.get(SyncRecordRow, (entity_type, entity_id))
     if record is None or record.state != SyncState.SYNCED.value or record.server_data is None:
         return False
-    data = json.loads(record.server_data)
-    if record.server_version is not None and data["version"] < record.server_version:
+    server_copy = PUBLIC_SCHEMAS[EntityType(entity_type)].model_validate_json(record.server_data)
+    if record.server_version is not None and server_copy.version < record.server_version:
         return False
-    _write(session, entity_type, [data], Applied())
+    _write(session, [server_copy], Applied())
     return True
 
 
@@ -317,8 +321,8 @@ def sweep_generation(session: Session, generation: int) -> Applied:
         if (record.entity_type, record.entity_id) not in held:
             by_type.setdefault(record.entity_type, set()).add(record.entity_id)
             session.delete(record)
-    for entity_type in ("appointment", "patient", "task", "patient_list"):
+    for entity_type in EntityType:
         for entity_id in remove_local(session, entity_type, by_type.get(entity_type, set())):
-            applied.add(applied.removed, entity_type, entity_id)
+            applied.add(applied.removed, entity_type.value, entity_id)
     session.flush()
     return applied

@@ -4,62 +4,55 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from app.domain.clock import Clock
 from app.domain.enums import Role
-from server.errors import forbidden, unauthenticated
+from server.app_state import StateDep
+from server.errors import unauthenticated
 from server.models.token import TokenFamily
 from server.models.user import User
-from server.realtime.notify import attach_hub
+from server.security.access_rules import require_role
 from server.security.client_address import client_address
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle
 from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
-from server.services.invites import attach_sender
-from server.services.room_closing import attach_rooms
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        attach_hub(session, request.app.state.hub)
-        sender = request.app.state.invite_sender
-        if sender is not None:
-            attach_sender(session, sender.wake)
-        rooms = request.app.state.group_rooms
-        if rooms is not None:
-            attach_rooms(session, rooms)
+def get_session(state: StateDep) -> Iterator[Session]:
+    """A request's session: its commits tell the hub, wake the invite worker, close rooms."""
+    sender = state.invite_sender
+    with ServerSession(
+        state.engine,
+        expire_on_commit=False,
+        hub=state.hub,
+        wake_invites=sender.wake if sender is not None else None,
+        rooms=state.group_rooms,
+    ) as session:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
-    settings = request.app.state.settings
-    assert isinstance(settings, Settings)
-    return settings
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
 
 
-def get_clock(request: Request) -> Clock:
-    clock = request.app.state.clock
-    assert isinstance(clock, Clock)
-    return clock
+def get_clock(state: StateDep) -> Clock:
+    return state.clock
 
 
-def get_passwords(request: Request) -> Passwords:
-    passwords = request.app.state.passwords
-    assert isinstance(passwords, Passwords)
-    return passwords
+def get_passwords(state: StateDep) -> Passwords:
+    return state.passwords
 
 
-def get_limiter(request: Request) -> LoginThrottle:
-    limiter = request.app.state.limiter
-    assert isinstance(limiter, LoginThrottle)
-    return limiter
+def get_limiter(state: StateDep) -> LoginThrottle:
+    return state.limiter
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -100,20 +93,18 @@ def authenticate(session: Session, settings: Settings, token: str, now: datetime
     return user
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
-    """A dependency that lets only `roles` through (403 for the others)."""
-    names = ", ".join(role.value for role in roles)
+def with_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that lets only `roles` through (access_rules.require_role: 403 otherwise)."""
 
     def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
-        if caller.user.role not in roles:
-            raise forbidden(f"This needs the role {names}.")
+        require_role(caller.user, *roles)
         return caller
 
     return check
 
 
 AnyUser = Annotated[Caller, Depends(current_caller)]
-Admin = Annotated[Caller, Depends(require_role(Role.ADMIN))]
+Admin = Annotated[Caller, Depends(with_role(Role.ADMIN))]
 #: Clinicians and clerks: the people who work with patients.
-Staff = Annotated[Caller, Depends(require_role(Role.CLINICIAN, Role.CLERK))]
-Clerk = Annotated[Caller, Depends(require_role(Role.CLERK))]
+Staff = Annotated[Caller, Depends(with_role(Role.CLINICIAN, Role.CLERK))]
+Clerk = Annotated[Caller, Depends(with_role(Role.CLERK))]

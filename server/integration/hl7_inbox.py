@@ -18,14 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
+from server.app_state import state_of
 from server.integration import hl7_apply, hl7_log, hl7_read
 from server.integration.hl7_ack import acknowledge, reject_unreadable
 from server.integration.hl7_read import Refusal
 from server.models.user import User
 from server.realtime.hub import Hub
-from server.realtime.notify import attach_hub
 from server.services.caller import Caller
-from server.services.invites import attach_sender
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 log = logging.getLogger("clinicdesk.server.hl7")
@@ -72,10 +72,9 @@ class Inbox:
             return [acknowledge(reading.message, "AR", down.message, down).encode()]
 
     def _commit_together(self, raws: list[bytes], address: str, now: datetime) -> list[bytes]:
-        with Session(self.engine, expire_on_commit=False) as session:
-            attach_hub(session, self.hub)
-            if self.wake is not None:
-                attach_sender(session, self.wake)
+        with ServerSession(
+            self.engine, expire_on_commit=False, hub=self.hub, wake_invites=self.wake
+        ) as session:
             user = session.get(User, self.interface_id)
             assert user is not None
             caller = Caller(user=user, address=address[:64], now=now, system=True)
@@ -147,6 +146,7 @@ def _read(raw: bytes) -> _Reading:
 
 def inbox_of(app: FastAPI, interface_id: UUID) -> Inbox:
     """How `app` applies HL7 messages (its MLLP listener's, and an admin's replay)."""
-    sender = app.state.invite_sender
+    state = state_of(app)
+    sender = state.invite_sender
     wake = sender.wake if sender is not None else None
-    return Inbox(app.state.engine, app.state.hub, app.state.settings, interface_id, wake)
+    return Inbox(state.engine, state.hub, state.settings, interface_id, wake)

@@ -2,7 +2,8 @@
 
 PostgreSQL: pg_notify inside the writing transaction (delivered only if it commits) and one
 LISTEN connection per process that forwards to its hub, so several processes on one database
-tell all their desktops. SQLite (one process per file): the session dispatches after commit.
+tell all their desktops. SQLite (one process per file): a ServerSession made with the hub
+(server/session_effects.py) dispatches after commit.
 A payload above PostgreSQL's NOTIFY limit travels in numbered parts within one transaction.
 """
 
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from app.domain.realtime_protocol import ChangesEvent
 from server.realtime.delivery import Delivery, Item, from_wire, to_wire
 from server.realtime.hub import Hub
+from server.session_effects import effects_of
 
 log = logging.getLogger("clinicdesk.server.realtime")
 
@@ -29,14 +31,6 @@ _PART_SIZE = 7000
 _PART_MARK = "~"
 #: Parts of unfinished payloads kept at most (a listener that missed the rest forgets them).
 _MAX_PENDING = 64
-_CURSOR_KEY = "changes_cursor"
-_OUTBOX_KEY = "realtime_outbox"
-_HUB_KEY = "hub"
-
-
-def attach_hub(session: Session, hub: Hub) -> None:
-    """Let this session dispatch its committed items to `hub` (SQLite)."""
-    session.info[_HUB_KEY] = hub
 
 
 def _is_postgres(session: Session) -> bool:
@@ -61,8 +55,8 @@ def send(session: Session, item: Item) -> None:
     """Hand `item` to every process's hub once this session's transaction commits."""
     if _is_postgres(session):
         _notify(session, item)
-    else:
-        session.info.setdefault(_OUTBOX_KEY, []).append(item)
+    elif (effects := effects_of(session)) is not None:
+        effects.outbox.append(item)
 
 
 def send_now(engine: Engine, hub: Hub, item: Item) -> None:
@@ -80,24 +74,29 @@ def changes_written(session: Session, cursor: int) -> None:
     if _is_postgres(session):
         _notify(session, Delivery(ChangesEvent(cursor=cursor).model_dump_json()))
         return
-    session.info[_CURSOR_KEY] = max(cursor, int(session.info.get(_CURSOR_KEY, 0)))
+    effects = effects_of(session)
+    if effects is not None:
+        effects.cursor = max(cursor, effects.cursor or 0)
 
 
 def _after_commit(session: OrmSession) -> None:
-    cursor = session.info.pop(_CURSOR_KEY, None)
-    items: list[Item] = session.info.pop(_OUTBOX_KEY, [])
-    hub = session.info.get(_HUB_KEY)
-    if not isinstance(hub, Hub):
+    effects = effects_of(session)
+    if effects is None:
+        return
+    cursor, items = effects.cursor, effects.outbox
+    effects.cursor, effects.outbox = None, []
+    if effects.hub is None:
         return
     if cursor is not None:
-        hub.dispatch(Delivery(ChangesEvent(cursor=int(cursor)).model_dump_json()))
+        effects.hub.dispatch(Delivery(ChangesEvent(cursor=cursor).model_dump_json()))
     for item in items:
-        hub.dispatch(item)
+        effects.hub.dispatch(item)
 
 
 def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(_CURSOR_KEY, None)
-    session.info.pop(_OUTBOX_KEY, None)
+    effects = effects_of(session)
+    if effects is not None:
+        effects.cursor, effects.outbox = None, []
 
 
 def install_session_events() -> None:

@@ -10,6 +10,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from starlette.requests import HTTPConnection
 
+from server.app_state import state_of
+
 Network = IPv4Network | IPv6Network
 
 
@@ -57,5 +59,5 @@ def resolve(peer: str, forwarded_for: list[str], trusted: Sequence[Network]) -> 
 def client_address(connection: HTTPConnection) -> str:
     """The address the limits and the audit log use for this request or WebSocket."""
     peer = connection.client.host if connection.client else ""
-    trusted: list[Network] = connection.app.state.trusted_proxies
+    trusted = state_of(connection.app).trusted_proxies
     return resolve(peer, connection.headers.getlist("x-forwarded-for"), trusted)

@@ -1,7 +1,8 @@
 """Who may see an appointment: the desktops its realtime events (presence, signals) go to.
 
-The mirror of scope.visible_clinicians: the clinician, the clinicians it delegated to, and the
-clerks assigned to it. One query per event, however many desktops are connected.
+The mirror of server/security/access_rules.visible_clinicians: the clinician, the clinicians it
+delegated to, and the clerks assigned to it. One query per event, however many desktops are
+connected.
 """
 
 from uuid import UUID

@@ -31,17 +31,12 @@ from server.models.appointment import (
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.user import User
+from server.security.access_rules import require_bookable
 from server.services import audit, changes, invites, patient_links, room_closing, versions
 from server.services.caller import Caller
-from server.services.scope import require_bookable
 
 #: What a cancellation changes, for the field-level merge.
 _CANCEL_FIELDS = ("status", "cancel_reason")
-
-
-def _require_bookable(session: Session, caller: Caller, clinician_id: UUID) -> None:
-    if not caller.system:
-        require_bookable(session, caller.user, clinician_id)
 
 
 def _tells_patient(caller: Caller, row: Appointment) -> bool:
@@ -226,7 +221,7 @@ def create(
 ) -> Appointment:
     """Book an appointment for a clinician the caller may book for."""
     now = caller.now
-    _require_bookable(session, caller, body.clinician_id)
+    require_bookable(session, caller, body.clinician_id)
     if appointment_id is not None and session.get(Appointment, appointment_id) is not None:
         raise ApiError(409, "exists", "An appointment with this id exists already.")
     clinician = _clinician(session, body.clinician_id)
@@ -299,9 +294,9 @@ def _check_version(
 def update(session: Session, caller: Caller, row: Appointment, body: AppointmentUpdate) -> None:
     """Change a booked appointment; the new time is checked against the (new) clinician."""
     now = caller.now
-    _require_bookable(session, caller, row.clinician_id)
+    require_bookable(session, caller, row.clinician_id)
     if body.clinician_id is not None:
-        _require_bookable(session, caller, body.clinician_id)
+        require_bookable(session, caller, body.clinician_id)
     changed = body.model_fields_set - {"base_version"}
     _check_version(session, row, body.base_version, changed)
     if row.status != AppointmentStatus.SCHEDULED:
@@ -355,7 +350,7 @@ def cancel(
     session: Session, caller: Caller, row: Appointment, reason: str, base_version: int
 ) -> None:
     now = caller.now
-    _require_bookable(session, caller, row.clinician_id)
+    require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, _CANCEL_FIELDS)
     if row.status != AppointmentStatus.SCHEDULED:
         raise ApiError(409, "not_cancellable", f"A {row.status} appointment cannot be cancelled.")
@@ -380,7 +375,7 @@ def set_status(
 ) -> None:
     """Mark a no-show (or undo it) or the call taken; the moves of app/domain/transitions.py."""
     now = caller.now
-    _require_bookable(session, caller, row.clinician_id)
+    require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, ("status",))
     if status is AppointmentStatus.CANCELLED:
         raise ApiError(409, "not_allowed", "Cancel an appointment with its reason.")

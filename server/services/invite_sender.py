@@ -26,9 +26,9 @@ from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.user import User
 from server.realtime.hub import Hub
-from server.realtime.notify import attach_hub
 from server.services import invites, mail_pickup, patient_links
 from server.services.invite_mail import InviteFacts, build
+from server.session_effects import ServerSession
 from server.settings import Settings
 
 log = logging.getLogger("clinicdesk.server.invites")
@@ -134,9 +134,7 @@ class InviteSender:
         return None
 
     def _session(self) -> Session:
-        session = Session(self._engine, expire_on_commit=False)
-        attach_hub(session, self._hub)
-        return session
+        return ServerSession(self._engine, expire_on_commit=False, hub=self._hub)
 
     def _claim(self) -> Job | None:
         """Lease the next due invite and build its message (a worker thread)."""

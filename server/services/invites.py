@@ -4,10 +4,10 @@ Booking, rescheduling and cancelling queue one invite per recipient in the same 
 the change (the patient, and each participant of a group appointment). The invite worker
 (invite_sender.py) sends them; each outcome updates the appointment's `invite_status` and
 `invite_error` and appends a change so desktops pull it. Invites are on when the request's
-session was given the worker (attach_sender): with no SMTP server set up nothing is queued.
+session was made with the worker's wake (ServerSession(wake_invites=...), server/
+session_effects.py): with no SMTP server set up nothing is queued.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -20,6 +20,7 @@ from server.models.appointment import Appointment, AppointmentParticipant
 from server.models.invite import PATIENT, Invite
 from server.models.patient import Patient
 from server.services import changes
+from server.session_effects import effects_of
 
 QUEUED, SENT, FAILED, SUPERSEDED = "queued", "sent", "failed", "superseded"
 #: Purposes of an invite, which decide its wording and its calendar method.
@@ -29,17 +30,11 @@ RESCHEDULE_FIELDS = frozenset(
     {"start", "duration_minutes", "clinician_id", "location_id", "kind", "participants"}
 )
 
-_WAKE_KEY = "invite_wake"
-_QUEUED_KEY = "invite_queued"
-
-
-def attach_sender(session: Session, wake: Callable[[], None]) -> None:
-    """Turn invites on for this session; `wake` (thread-safe) runs after a commit that queued."""
-    session.info[_WAKE_KEY] = wake
-
 
 def enabled(session: Session) -> bool:
-    return _WAKE_KEY in session.info
+    """Invites are on for this session: it was made with the invite worker's wake."""
+    effects = effects_of(session)
+    return effects is not None and effects.wake_invites is not None
 
 
 def recipients(session: Session, appointment: Appointment) -> list[tuple[int, str, str]]:
@@ -90,7 +85,9 @@ def queue(session: Session, appointment: Appointment, purpose: str, now: datetim
         )
     if people:
         appointment.invite_status, appointment.invite_error = QUEUED, ""
-        session.info[_QUEUED_KEY] = True
+        effects = effects_of(session)
+        assert effects is not None  # enabled() above
+        effects.invites_queued = True
     else:
         appointment.invite_status = FAILED
         appointment.invite_error = "No email address: add the patient's email, then resend."
@@ -126,14 +123,17 @@ def refresh_status(session: Session, appointment_id: UUID, batch: UUID, now: dat
 
 
 def _after_commit(session: OrmSession) -> None:
-    if session.info.pop(_QUEUED_KEY, None):
-        wake = session.info.get(_WAKE_KEY)
-        if callable(wake):
-            wake()
+    effects = effects_of(session)
+    if effects is not None and effects.invites_queued:
+        effects.invites_queued = False
+        if effects.wake_invites is not None:
+            effects.wake_invites()
 
 
 def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(_QUEUED_KEY, None)
+    effects = effects_of(session)
+    if effects is not None:
+        effects.invites_queued = False
 
 
 def install_session_events() -> None:

@@ -16,8 +16,8 @@ from server.errors import not_found
 from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.hub import Hub
-from server.realtime.notify import attach_hub
 from server.services.audience import appointment_audience
+from server.session_effects import ServerSession
 
 
 def publish_presence(
@@ -35,7 +35,6 @@ def publish_committed(
     engine: Engine, hub: Hub, appointment_id: UUID, state: PresenceState, at: datetime
 ) -> None:
     """Publish and commit in a session of its own (the waiting-room page; a worker thread)."""
-    with Session(engine) as session:
-        attach_hub(session, hub)
+    with ServerSession(engine, hub=hub) as session:
         publish_presence(session, appointment_id, state, at)
         session.commit()

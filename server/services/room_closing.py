@@ -17,22 +17,17 @@ from app.domain.enums import AppointmentKind
 from server.janus.client import JanusError, JanusUnreachable
 from server.janus.rooms import GroupRooms
 from server.models.appointment import Appointment
+from server.session_effects import effects_of
 
 log = logging.getLogger("clinicdesk.server.group_calls")
 
-_ROOMS_KEY = "group_rooms"
-_CLOSING_KEY = "group_rooms_closing"
-
-
-def attach_rooms(session: Session, rooms: GroupRooms) -> None:
-    """Rooms closed by this session's commits live on `rooms` (no call: group calls are off)."""
-    session.info[_ROOMS_KEY] = rooms
-
 
 def close_after_commit(session: Session, appointment: Appointment) -> None:
-    """The appointment's rooms close once the transaction commits (group appointments only)."""
-    if appointment.kind == AppointmentKind.GROUP and _ROOMS_KEY in session.info:
-        session.info.setdefault(_CLOSING_KEY, set()).add(appointment.id)
+    """The appointment's rooms close once the transaction commits (group appointments only;
+    nothing when the session was made without the rooms: group calls are off)."""
+    effects = effects_of(session)
+    if appointment.kind == AppointmentKind.GROUP and effects and effects.rooms is not None:
+        effects.closing_rooms.add(appointment.id)
 
 
 def _close(rooms: GroupRooms, appointment_ids: set[UUID]) -> None:
@@ -45,14 +40,18 @@ def _close(rooms: GroupRooms, appointment_ids: set[UUID]) -> None:
 
 
 def _after_commit(session: OrmSession) -> None:
-    closing: set[UUID] | None = session.info.pop(_CLOSING_KEY, None)
-    rooms = session.info.get(_ROOMS_KEY)
-    if closing and isinstance(rooms, GroupRooms):
-        threading.Thread(target=_close, args=(rooms, closing), name="close-rooms").start()
+    effects = effects_of(session)
+    if effects is None or not effects.closing_rooms:
+        return
+    closing, effects.closing_rooms = effects.closing_rooms, set()
+    if effects.rooms is not None:
+        threading.Thread(target=_close, args=(effects.rooms, closing), name="close-rooms").start()
 
 
 def _after_rollback(session: OrmSession) -> None:
-    session.info.pop(_CLOSING_KEY, None)
+    effects = effects_of(session)
+    if effects is not None:
+        effects.closing_rooms = set()
 
 
 def install_session_events() -> None:

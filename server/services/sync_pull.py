@@ -3,22 +3,28 @@
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from uuid import UUID
 
+from pydantic import TypeAdapter
 from sqlmodel import Session, and_, col, or_, select
 
 from app.domain.schemas import PatientPublic, TaskPublic
-from app.domain.sync_protocol import PROTOCOL_VERSION, ChangeOut, PullResponse
+from app.domain.sync_protocol import (
+    PROTOCOL_VERSION,
+    ChangeOut,
+    EntityType,
+    PublicRecord,
+    PullResponse,
+)
 from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.models.patient_list import PatientList
 from server.models.sync import Change
 from server.models.task import Task
+from server.security.access_rules import tasks_of, visible_clinicians
 from server.services import audit, changes, patient_lists
 from server.services.appointment_view import public_appointments
 from server.services.caller import Caller
-from server.services.scope import visible_clinicians
 
 
 @contextmanager
@@ -44,39 +50,46 @@ def _fingerprint(user_id: UUID, clinicians: set[UUID]) -> str:
 
 def _states(
     session: Session, rows: list[Change], user_id: UUID, clinicians: set[UUID]
-) -> dict[tuple[str, UUID], dict[str, Any]]:
+) -> dict[tuple[EntityType, UUID], PublicRecord]:
     """The current public state of each record the user may still see, a few queries per type."""
-    wanted: dict[str, list[UUID]] = {"appointment": [], "patient": [], "task": [],
-                                     "patient_list": []}
+    wanted: dict[EntityType, list[UUID]] = {kind: [] for kind in EntityType}
     for row in rows:
         if not row.deleted:
-            wanted[row.entity_type].append(row.entity_id)
-    states: dict[tuple[str, UUID], dict[str, Any]] = {}
-    if wanted["appointment"]:
+            wanted[EntityType(row.entity_type)].append(row.entity_id)
+    states: dict[tuple[EntityType, UUID], PublicRecord] = {}
+    if wanted[EntityType.APPOINTMENT]:
         appointments = session.exec(
             select(Appointment).where(
-                col(Appointment.id).in_(wanted["appointment"]),
+                col(Appointment.id).in_(wanted[EntityType.APPOINTMENT]),
                 col(Appointment.clinician_id).in_(clinicians),
             )
         ).all()
         for appointment in public_appointments(session, appointments):
-            states[("appointment", appointment.id)] = appointment.model_dump(mode="json")
-    if wanted["patient"]:
-        for patient in session.exec(select(Patient).where(col(Patient.id).in_(wanted["patient"]))):
-            states[("patient", patient.id)] = PatientPublic.model_validate(patient).model_dump(
-                mode="json"
-            )
-    if wanted["patient_list"]:
-        lists = session.exec(
-            select(PatientList).where(col(PatientList.id).in_(wanted["patient_list"])))
-        for listed in lists:
-            states[("patient_list", listed.id)] = patient_lists.public(
-                session, listed).model_dump(mode="json")
-    if wanted["task"]:
-        mine = or_(col(Task.assignee_id) == user_id, col(Task.created_by_id) == user_id)
-        for task in session.exec(select(Task).where(col(Task.id).in_(wanted["task"]), mine)):
-            states[("task", task.id)] = TaskPublic.model_validate(task).model_dump(mode="json")
+            states[(EntityType.APPOINTMENT, appointment.id)] = appointment
+    if wanted[EntityType.PATIENT]:
+        patients = select(Patient).where(col(Patient.id).in_(wanted[EntityType.PATIENT]))
+        for patient in session.exec(patients):
+            states[(EntityType.PATIENT, patient.id)] = PatientPublic.model_validate(patient)
+    if wanted[EntityType.PATIENT_LIST]:
+        lists = select(PatientList).where(col(PatientList.id).in_(wanted[EntityType.PATIENT_LIST]))
+        for listed in session.exec(lists):
+            states[(EntityType.PATIENT_LIST, listed.id)] = patient_lists.public(session, listed)
+    if wanted[EntityType.TASK]:
+        mine = tasks_of(user_id)
+        tasks = select(Task).where(col(Task.id).in_(wanted[EntityType.TASK]), mine)
+        for task in session.exec(tasks):
+            states[(EntityType.TASK, task.id)] = TaskPublic.model_validate(task)
     return states
+
+
+#: Parses one change by its type (and refuses a state of another type).
+_CHANGE: TypeAdapter[ChangeOut] = TypeAdapter(ChangeOut)
+
+
+def _change(seq: int, kind: EntityType, entity_id: UUID, data: PublicRecord | None) -> ChangeOut:
+    """The change of one record: its public state, or a tombstone (`data` None)."""
+    fields = {"seq": seq, "type": kind, "id": entity_id, "deleted": data is None, "data": data}
+    return _CHANGE.validate_python(fields)
 
 
 def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullResponse:
@@ -85,10 +98,13 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         clinicians = visible_clinicians(snap, caller.user)
         scope = _fingerprint(user_id, clinicians)
         visible = or_(
-            and_(col(Change.entity_type) == "appointment", col(Change.scope_id).in_(clinicians)),
-            col(Change.entity_type) == "patient",
-            col(Change.entity_type) == "patient_list",
-            and_(col(Change.entity_type) == "task", col(Change.scope_id) == user_id),
+            and_(
+                col(Change.entity_type) == EntityType.APPOINTMENT.value,
+                col(Change.scope_id).in_(clinicians),
+            ),
+            col(Change.entity_type) == EntityType.PATIENT.value,
+            col(Change.entity_type) == EntityType.PATIENT_LIST.value,
+            and_(col(Change.entity_type) == EntityType.TASK.value, col(Change.scope_id) == user_id),
         )
         rows = list(
             snap.exec(
@@ -112,16 +128,9 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         out: list[ChangeOut] = []
         for change in latest.values():
             assert change.seq is not None
-            data = states.get((change.entity_type, change.entity_id))
-            out.append(
-                ChangeOut(
-                    seq=change.seq,
-                    type=change.entity_type,  # type: ignore[arg-type]
-                    id=change.entity_id,
-                    deleted=data is None,
-                    data=data,
-                )
-            )
+            kind = EntityType(change.entity_type)
+            data = states.get((kind, change.entity_id))
+            out.append(_change(change.seq, kind, change.entity_id, data))
     assert next_cursor is not None
     kinds = sorted({c.type for c in out})
     audit.record(

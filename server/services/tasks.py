@@ -8,13 +8,13 @@ from sqlmodel import Session
 from app.domain.enums import Role
 from app.domain.errors import FieldError
 from app.domain.schemas import TaskCreate
-from server.errors import ApiError, forbidden, invalid, not_found
+from server.errors import ApiError, invalid, not_found
 from server.models.appointment import Appointment
 from server.models.task import Task
 from server.models.user import User
+from server.security.access_rules import require_task_party, require_visible
 from server.services import audit, changes, versions
 from server.services.caller import Caller
-from server.services.scope import visible_clinicians
 
 _REQUIRED = frozenset({"assignee_id", "text", "done"})
 
@@ -31,8 +31,8 @@ def _check_appointment(session: Session, caller: Caller, appointment_id: UUID | 
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise invalid([FieldError("appointment_id", "This appointment does not exist.")])
-    if appointment.clinician_id not in visible_clinicians(session, caller.user):
-        raise forbidden("You may not see this appointment.")
+    refusal = "You may not see this appointment."
+    require_visible(session, caller.user, appointment.clinician_id, refusal)
 
 
 def get_own(session: Session, caller: Caller, task_id: UUID) -> Task:
@@ -40,8 +40,7 @@ def get_own(session: Session, caller: Caller, task_id: UUID) -> Task:
     row = session.get(Task, task_id)
     if row is None:
         raise not_found("Task")
-    if caller.user.id not in (row.assignee_id, row.created_by_id):
-        raise forbidden("This task is neither yours nor created by you.")
+    require_task_party(caller.user, row)
     return row
 
 

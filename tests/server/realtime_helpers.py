@@ -8,13 +8,13 @@ from uuid import UUID
 import anyio
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlmodel import Session
 from starlette.testclient import WebSocketTestSession
 from starlette.types import Message
 
 from app.domain.realtime_protocol import PresenceState
-from server.realtime.notify import attach_hub
+from server.app_state import state_of
 from server.services.presence import publish_presence
+from server.session_effects import ServerSession
 
 #: Long enough for a slow machine; a test waits this long only when it is failing.
 DEADLINE = 10.0
@@ -56,7 +56,6 @@ def presence(
     app: FastAPI, engine: Engine, appointment_id: UUID, state: PresenceState, at: datetime
 ) -> None:
     """What the patient's waiting-room page will do: publish presence and commit."""
-    with Session(engine) as session:
-        attach_hub(session, app.state.hub)
+    with ServerSession(engine, hub=state_of(app).hub) as session:
         publish_presence(session, appointment_id, state, at)
         session.commit()

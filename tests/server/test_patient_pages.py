@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from app.domain.clock import FixedClock
 from server.app import create_app
+from server.app_state import state_of
 from server.settings import Settings
 from tests.polling import wait_until
 from tests.server.axe_check import check_page
@@ -135,7 +136,7 @@ def test_the_patient_walks_from_the_email_to_the_waiting_room_and_out(
     served: Clinic2, browser: Browser, screenshot_dir: Path | None, clock: FixedClock
 ) -> None:
     appointment, link = served.book()
-    room = served.app.state.waiting_room
+    room = state_of(served.app).waiting_room
     with desktop(served.base, served.clinic.tokens["ng"]) as desk:
         page = _new_page(browser)
         page.goto(link)

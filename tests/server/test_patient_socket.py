@@ -12,6 +12,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from app.domain.clock import FixedClock
+from app.domain.realtime_protocol import MAX_CLIENT_FRAME
 from server.app import create_app
 from server.settings import Settings
 from tests.server.api_helpers import Api
@@ -184,6 +185,21 @@ def test_messages_and_signals_go_between_the_clinician_and_the_page(
         assert (refused["code"], refused["refused"]) == ("forbidden", "signal")
         page.send_text(json.dumps({"type": "signal", "kind": "hangup"}))
         assert receive(desk)["kind"] == "hangup"  # the offer was never relayed
+
+
+def test_a_page_message_past_the_frame_limit_is_refused_and_the_page_stays(
+    quick_app: FastAPI, clinic: Clinic
+) -> None:
+    with TestClient(quick_app) as client:
+        token = _link(Api(client, clinic))
+        with client.websocket_connect("/patient/socket") as page:
+            _enter(page, token)
+            page.send_text(json.dumps({"type": "ping", "pad": "x" * MAX_CLIENT_FRAME}))
+            refused = _next(page, "error")
+            assert refused["code"] == "too_large"
+            assert str(MAX_CLIENT_FRAME) in refused["message"]
+            page.send_text(json.dumps({"type": "ping"}))
+            assert _next(page, "pong") == {"type": "pong"}
 
 
 def test_cancelling_tells_the_open_page_and_closes_the_link(

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.domain.realtime_protocol import MAX_CLIENT_FRAME, MAX_SIGNAL_PAYLOAD
-from server.realtime.hub import Hub
+from server.app_state import state_of
 from tests.server.conftest import Clinic
 from tests.server.realtime_helpers import ping, receive, sign_in
 
@@ -25,7 +25,7 @@ def _signal(appointment: Any, kind: str = "offer", **payload: Any) -> str:
 def test_a_signal_reaches_the_other_desktops_and_the_patient_hook(
     app: FastAPI, clinic: Clinic
 ) -> None:
-    hub: Hub = app.state.hub
+    hub = state_of(app).hub
     with TestClient(app) as client, ExitStack() as stack:
         names = ["ng", "ng_other_desktop", "clerk", "lee"]
         sockets = {n: stack.enter_context(client.websocket_connect("/realtime")) for n in names}

@@ -16,12 +16,11 @@ from app.domain.schemas import (
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
 from server.api.error_responses import error_responses
-from server.errors import forbidden
 from server.models.appointment import Appointment
+from server.security.access_rules import require_visible, visible_clinicians
 from server.services import booking
 from server.services.appointment_view import public_appointment, public_appointments
 from server.services.audit import record_reads
-from server.services.scope import require_visible, visible_clinicians
 
 router = APIRouter(prefix="/appointments", tags=["appointments"], responses=error_responses(403))
 
@@ -36,11 +35,11 @@ def list_appointments(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     offset: Annotated[int, Query(ge=0, le=MAX_INT64)] = 0,
 ) -> list[AppointmentPublic]:
-    visible = visible_clinicians(session, caller.user)
     if clinician_id is not None:
-        if clinician_id not in visible:
-            raise forbidden("You may not see this clinician's schedule.")
+        require_visible(session, caller.user, clinician_id)
         visible = {clinician_id}
+    else:
+        visible = visible_clinicians(session, caller.user)
     query = select(Appointment).where(col(Appointment.clinician_id).in_(visible))
     if start_from is not None:
         query = query.where(col(Appointment.start) >= start_from)

@@ -9,10 +9,11 @@ from app.domain.enums import Role
 from app.domain.errors import FieldError
 from server.api.deps import Admin, AnyUser, SessionDep
 from server.api.error_responses import error_responses
-from server.errors import ApiError, forbidden, invalid, not_found
+from server.errors import ApiError, invalid, not_found
 from server.models.access import Assignment
 from server.models.user import User
 from server.schemas.access import AssignmentCreate, AssignmentPublic
+from server.security.access_rules import assignments_seen_by
 from server.services.audit import record
 
 router = APIRouter(prefix="/assignments", tags=["assignments"], responses=error_responses(403))
@@ -21,10 +22,9 @@ router = APIRouter(prefix="/assignments", tags=["assignments"], responses=error_
 @router.get("", summary="List assignments (a clerk sees their own)")
 def list_assignments(session: SessionDep, caller: AnyUser) -> list[AssignmentPublic]:
     query = select(Assignment)
-    if caller.user.role == Role.CLERK:
-        query = query.where(Assignment.clerk_id == caller.user.id)
-    elif caller.user.role != Role.ADMIN:
-        raise forbidden("This needs the role admin or clerk.")
+    seen = assignments_seen_by(caller.user)
+    if seen is not None:
+        query = query.where(seen)
     return [
         AssignmentPublic.model_validate(row, from_attributes=True) for row in session.exec(query)
     ]

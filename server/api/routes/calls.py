@@ -7,9 +7,9 @@ from fastapi import APIRouter
 
 from server.api.deps import SessionDep, SettingsDep, Staff
 from server.api.error_responses import error_responses
+from server.security.access_rules import require_visible
 from server.services import booking
 from server.services.call_ice import CallIce, call_valid_until, ice_servers_for_call
-from server.services.scope import require_visible
 from server.settings import IceServerSetting
 
 router = APIRouter(prefix="/calls", tags=["calls"], responses=error_responses(403))

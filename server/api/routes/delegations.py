@@ -3,16 +3,17 @@
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
-from sqlmodel import col, or_, select
+from sqlmodel import select
 
 from app.domain.enums import Role
 from app.domain.errors import FieldError
 from server.api.deps import Admin, AnyUser, SessionDep
 from server.api.error_responses import error_responses
-from server.errors import ApiError, forbidden, invalid, not_found
+from server.errors import ApiError, invalid, not_found
 from server.models.access import Delegation
 from server.models.user import User
 from server.schemas.access import DelegationCreate, DelegationPublic
+from server.security.access_rules import delegations_seen_by
 from server.services.audit import record
 
 router = APIRouter(prefix="/delegations", tags=["delegations"], responses=error_responses(403))
@@ -21,11 +22,9 @@ router = APIRouter(prefix="/delegations", tags=["delegations"], responses=error_
 @router.get("", summary="List delegations (a clinician sees those they are part of)")
 def list_delegations(session: SessionDep, caller: AnyUser) -> list[DelegationPublic]:
     query = select(Delegation)
-    if caller.user.role == Role.CLINICIAN:
-        me = caller.user.id
-        query = query.where(or_(col(Delegation.owner_id) == me, col(Delegation.delegate_id) == me))
-    elif caller.user.role != Role.ADMIN:
-        raise forbidden("This needs the role admin or clinician.")
+    seen = delegations_seen_by(caller.user)
+    if seen is not None:
+        query = query.where(seen)
     return [
         DelegationPublic.model_validate(row, from_attributes=True) for row in session.exec(query)
     ]

@@ -12,11 +12,12 @@ from app.domain.group_call_protocol import GroupJoin
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep, Staff
 from server.api.error_responses import error_responses
 from server.api.routes.patient import open_link
+from server.app_state import state_of
 from server.janus.rooms import GroupRooms
 from server.schemas.patient import JoinRequest
+from server.security.access_rules import require_visible
 from server.services import audit, booking, group_calls
 from server.services.audit import record_patient
-from server.services.scope import require_visible
 
 router = APIRouter(tags=["group calls"])
 
@@ -26,9 +27,7 @@ _ERRORS = error_responses(409, 410, 502, 503)
 
 
 def _rooms(request: Request) -> GroupRooms | None:
-    rooms = request.app.state.group_rooms
-    assert rooms is None or isinstance(rooms, GroupRooms)
-    return rooms
+    return state_of(request.app).group_rooms
 
 
 @router.post(

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
 from server.api.error_responses import error_responses
+from server.app_state import state_of
 from server.errors import not_found
 from server.integration import hl7_read, interface_account
 from server.integration.hl7_inbox import inbox_of
@@ -66,7 +67,7 @@ def replay_hl7_message(
     raw = row.raw
     record(session, caller, "hl7.replay", "hl7_message", str(message_id))
     session.commit()
-    interface_id = interface_account.ensure(request.app.state.engine, caller.now)
+    interface_id = interface_account.ensure(state_of(request.app).engine, caller.now)
     inbox = inbox_of(request.app, interface_id)
     ack = inbox.handle(raw.encode(), caller.address, caller.now).decode()
     return Hl7ReplayOut(ack_code=hl7_read.value(hl7_read.parse(ack), "MSA.F1"), ack=ack)

@@ -17,10 +17,10 @@ from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.patient_protocol import WaitingMessage
 from server.schemas.patient import PatientLinkOut, PatientLinkRequest, WaitingMessageIn
+from server.security.access_rules import require_visible
 from server.services import audit, booking, changes, invites, patient_links
 from server.services.appointment_view import public_appointment
 from server.services.invite_sender import join_url
-from server.services.scope import require_visible
 
 router = APIRouter(
     prefix="/appointments/{appointment_id}",

@@ -11,25 +11,21 @@ import asyncio
 import json
 import logging
 import math
-from contextlib import suppress
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Request, WebSocket
 from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.websockets import WebSocketState
 
-from app.domain.clock import Clock
-from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.api.error_responses import error_responses
+from server.app_state import AppState, state_of
 from server.errors import ApiError
 from server.models.appointment import Appointment
 from server.models.invite import PatientLink
-from server.realtime.hub import Connection, Hub
+from server.realtime.hub import Connection
 from server.realtime.patient_protocol import (
     CLOSE_CANCELLED,
     CLOSE_LINK_EXPIRED,
@@ -45,7 +41,7 @@ from server.realtime.patient_protocol import (
     patient_message,
 )
 from server.realtime.signalling import relay_from_patient
-from server.realtime.waiting_room import WaitingRoom
+from server.realtime.socket_session import SocketSession, error_event, receive_first
 from server.schemas.patient import JoinRequest, PatientAppointment
 from server.security.client_address import client_address
 from server.security.rate_limit import SlidingWindow
@@ -57,9 +53,6 @@ from server.settings import Settings
 log = logging.getLogger("clinicdesk.server.patient")
 router = APIRouter(tags=["patient"])
 
-AUTH_TIMEOUT_SECONDS = 10
-#: The code uvicorn closes every socket with when the server shuts down ("service restart").
-CLOSE_SERVER_STOPPING = 1012
 _PONG = json.dumps({"type": "pong"})
 _PING = json.dumps({"type": "ping"})
 _CLOSE_CODES = {
@@ -72,12 +65,6 @@ _CLOSE_CODES = {
 def early_seconds(start: datetime, now: datetime) -> int:
     """Whole seconds until a waiting patient turns the row green (app.domain.status's rule)."""
     return max(0, math.ceil((start - WAITING_WINDOW - now).total_seconds()))
-
-
-def _limiter(app: Any) -> SlidingWindow:
-    limiter = app.state.join_limiter
-    assert isinstance(limiter, SlidingWindow)
-    return limiter
 
 
 def _key(address: str) -> str:
@@ -127,7 +114,7 @@ def open_link(
     counts against its address (a right one never does: a guesser cannot lock out the patient)."""
     resolved = resolve(session, token, now, settings.link_grace_minutes)
     if resolved.state == LinkState.UNKNOWN:
-        wait = _guessing(_limiter(request.app), address, now.timestamp())
+        wait = _guessing(state_of(request.app).join_limiter, address, now.timestamp())
         if wait is not None:
             raise ApiError(
                 429,
@@ -143,13 +130,10 @@ def open_link(
     return resolved.appointment, resolved.link
 
 
-def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
+def _resolve(state: AppState, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
     """The link's state, and its appointment's id and start (a worker thread)."""
-    app = websocket.app
-    settings: Settings = app.state.settings
-    clock: Clock = app.state.clock
-    with Session(app.state.engine) as session:
-        resolved = resolve(session, token, clock.now(), settings.link_grace_minutes)
+    with Session(state.engine) as session:
+        resolved = resolve(session, token, state.clock.now(), state.settings.link_grace_minutes)
         found = resolved.appointment
         session.rollback()
         if found is None:
@@ -157,102 +141,50 @@ def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, 
         return resolved.state, found.id, found.start
 
 
-async def _receive_token(websocket: WebSocket) -> str | None:
+def _parse_token(raw: str) -> str | None:
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_SECONDS)
         message = patient_message.validate_json(raw)
-    except (TimeoutError, ValidationError):
+    except ValidationError:
         return None
     return message.token if isinstance(message, PatientAuth) else None
 
 
-def _error(code: str, message: str, refused: str | None = None) -> str:
-    return ErrorEvent(code=code, message=message, refused=refused).model_dump_json()
+class _PatientMessages:
+    """What one open waiting-room page says: heartbeats and signalling, and its ping."""
 
-
-class _PatientSocket:
-    """One open waiting-room page: heartbeat, relayed messages, signalling from the page."""
-
-    def __init__(self, websocket: WebSocket, connection: Connection, appointment_id: UUID):
-        self.websocket = websocket
+    def __init__(self, state: AppState, connection: Connection, appointment_id: UUID):
+        self.state = state
         self.connection = connection
         self.appointment_id = appointment_id
-        self.settings: Settings = websocket.app.state.settings
-        self.room: WaitingRoom = websocket.app.state.waiting_room
-        self.timed_out = False
-        #: The server closed the socket because it is stopping (uvicorn's 1012), not the page.
-        self.server_stopping = False
 
-    async def serve(self) -> None:
-        tasks = {
-            asyncio.ensure_future(self._send_events()),
-            asyncio.ensure_future(self._receive_messages()),
-            asyncio.ensure_future(self._ping()),
-            asyncio.ensure_future(self.connection.closing.wait()),
-        }
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            try:
-                task.result()
-            except WebSocketDisconnect as exc:
-                self.server_stopping = exc.code == CLOSE_SERVER_STOPPING
-            except RuntimeError:
-                pass
+    def remember(self, message: str) -> None:
+        """Staff messages to the patient are kept for a page that reloads."""
+        if message.startswith('{"type":"message"'):
+            self.state.waiting_room.remember(self.appointment_id, message)
 
-    async def _send_events(self) -> None:
+    async def ping(self) -> None:
         while True:
-            message = await self.connection.queue.get()
-            if message.startswith('{"type":"message"'):
-                self.room.remember(self.appointment_id, message)
-            await self.websocket.send_text(message)
-
-    async def _ping(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.patient_heartbeat_seconds)
+            await asyncio.sleep(self.state.settings.patient_heartbeat_seconds)
             self.connection.offer(_PING)
 
-    async def _receive_messages(self) -> None:
-        timeout = self.settings.patient_heartbeat_timeout_seconds
-        while True:
-            try:
-                raw = await asyncio.wait_for(self.websocket.receive_text(), timeout)
-            except TimeoutError:
-                self.timed_out = True
-                self.connection.close(CLOSE_TIMEOUT, "no heartbeat")
-                return
-            try:
-                await self._handle(raw)
-            except Exception:  # one bad message must not end the connection
-                log.exception("patient message failed")
-                self.connection.offer(_error("internal", "Something went wrong on the server."))
-
-    async def _handle(self, raw: str) -> None:
-        if len(raw.encode()) > MAX_CLIENT_FRAME:
-            self.connection.offer(_error("too_large", "The message is too large."))
-            return
+    async def handle(self, raw: str) -> None:
+        room = self.state.waiting_room
         try:
             message = patient_message.validate_json(raw)
         except ValidationError:
-            self.connection.offer(_error("invalid", "The message is not valid."))
+            self.connection.offer(error_event("invalid", "The message is not valid."))
             return
         if isinstance(message, PatientPing):
             self.connection.offer(_PONG)
-            await self.room.heard(self.appointment_id)
+            await room.heard(self.appointment_id)
         elif isinstance(message, PatientPong):
-            await self.room.heard(self.appointment_id)
+            await room.heard(self.appointment_id)
         elif isinstance(message, PatientSignal) and message.kind not in PAGE_SIGNAL_KINDS:
             refusal = f"A patient's page may not send {message.kind.value}."
-            self.connection.offer(_error("forbidden", refusal, "signal"))
+            self.connection.offer(error_event("forbidden", refusal, "signal"))
         elif isinstance(message, PatientSignal):
-            app = self.websocket.app
             refused = await asyncio.to_thread(
-                relay_from_patient,
-                app.state.engine,
-                app.state.hub,
-                self.appointment_id,
-                message,
+                relay_from_patient, self.state.engine, self.state.hub, self.appointment_id, message
             )
             if refused is not None:
                 self.connection.offer(refused.model_dump_json())
@@ -260,47 +192,51 @@ class _PatientSocket:
 
 @router.websocket("/patient/socket")
 async def patient_socket(websocket: WebSocket) -> None:
+    state = state_of(websocket.app)
     await websocket.accept()
-    app = websocket.app
-    clock: Clock = app.state.clock
     address = client_address(websocket)
-    token = await _receive_token(websocket)
+    raw = await receive_first(websocket)
+    token = _parse_token(raw) if raw is not None else None
     if token is None:
         await websocket.close(CLOSE_TIMEOUT, "send {type: auth, token} first")
         return
-    state, appointment_id, start = await asyncio.to_thread(_resolve, websocket, token)
-    if state != LinkState.VALID or appointment_id is None or start is None:
-        if state == LinkState.UNKNOWN and _guessing(
-            _limiter(app), address, clock.now().timestamp()
+    link, appointment_id, start = await asyncio.to_thread(_resolve, state, token)
+    if link != LinkState.VALID or appointment_id is None or start is None:
+        if link == LinkState.UNKNOWN and _guessing(
+            state.join_limiter, address, state.clock.now().timestamp()
         ):
             await websocket.close(CLOSE_RATE_LIMITED, "too many attempts")
             return
-        await websocket.close(_CLOSE_CODES[state], state.value)
+        await websocket.close(_CLOSE_CODES[link], link.value)
         return
-    hub: Hub = app.state.hub
-    room: WaitingRoom = app.state.waiting_room
-    connection = hub.connect_patient(appointment_id)
-    socket = _PatientSocket(websocket, connection, appointment_id)
-    await room.enter(appointment_id)
-    try:
-        now = clock.now()
+    room, settings = state.waiting_room, state.settings
+    connection = state.hub.connect_patient(appointment_id)
+    page = _PatientMessages(state, connection, appointment_id)
+    socket = SocketSession(
+        websocket,
+        state.hub,
+        connection,
+        page.handle,
+        log,
+        idle_timeout=settings.patient_heartbeat_timeout_seconds,
+        idle_close=(CLOSE_TIMEOUT, "no heartbeat"),
+        before_send=page.remember,
+    )
+
+    async def greeting() -> list[str]:
+        now = state.clock.now()
         hello = PatientHello(
             waited_seconds=waiting_seconds(room.since(appointment_id), now) or 0,
-            heartbeat_seconds=socket.settings.patient_heartbeat_seconds,
+            heartbeat_seconds=settings.patient_heartbeat_seconds,
             early_seconds=early_seconds(start, now),
             now=now,
         )
-        await websocket.send_text(hello.model_dump_json())
-        for message in room.messages(appointment_id):
-            await websocket.send_text(message)
-        await socket.serve()
-    except WebSocketDisconnect:
-        pass
+        return [hello.model_dump_json(), *room.messages(appointment_id)]
+
+    await room.enter(appointment_id)
+    try:
+        await socket.run(greeting, also=[page.ping])
     finally:
-        hub.disconnect(connection)
         await room.leave(
             appointment_id, at_once=socket.timed_out, server_stopping=socket.server_stopping
         )
-        if connection.close_code and websocket.client_state is WebSocketState.CONNECTED:
-            with suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(connection.close_code, connection.close_reason)

@@ -11,6 +11,7 @@ from server.api.error_responses import error_responses
 from server.errors import ApiError, not_found
 from server.models.user import User
 from server.schemas.accounts import StaffPublic, UserCreate, UserPublic, UserUpdate
+from server.security.access_rules import STAFF_ROLES, refuse_self_lockout
 from server.services.accounts import find_user, revoke_user_sessions
 from server.services.audit import record
 
@@ -30,7 +31,7 @@ def read_me(caller: AnyUser) -> UserPublic:
 def list_staff(session: SessionDep, _caller: Staff) -> list[StaffPublic]:
     query = (
         select(User)
-        .where(col(User.is_active).is_(True), col(User.role).in_([Role.CLINICIAN, Role.CLERK]))
+        .where(col(User.is_active).is_(True), col(User.role).in_(STAFF_ROLES))
         .order_by(col(User.full_name))
     )
     return [StaffPublic.model_validate(row, from_attributes=True) for row in session.exec(query)]
@@ -91,10 +92,7 @@ def update_user(
     row = session.get(User, user_id)
     if row is None:
         raise not_found("User")
-    if row.id == caller.user.id and (
-        body.is_active is False or body.role not in (None, Role.ADMIN)
-    ):
-        raise ApiError(409, "self_lockout", "You cannot disable or demote your own account.")
+    refuse_self_lockout(caller, row, body.role, body.is_active)
     changed = body.model_dump(exclude_unset=True, exclude_none=True)
     if body.full_name is not None:
         row.full_name = body.full_name.strip()
