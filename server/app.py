@@ -128,9 +128,11 @@ async def _start_mllp(app: FastAPI) -> MllpListener | None:
 def _waiting_room(app: FastAPI, settings: Settings) -> WaitingRoom:
     """Presence of this process's waiting-room pages, announced in a worker thread."""
 
-    async def publish(appointment_id: UUID, state: PresenceState, at: datetime) -> None:
+    async def publish(
+        appointment_id: UUID, state: PresenceState, at: datetime, people: int
+    ) -> None:
         await asyncio.to_thread(
-            publish_committed, app.state.engine, app.state.hub, appointment_id, state, at
+            publish_committed, app.state.engine, app.state.hub, appointment_id, state, at, people
         )
 
     visits = StoredVisits(app.state.engine, timedelta(seconds=settings.patient_resume_seconds))

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -143,8 +144,19 @@ def open_link(
     return resolved.appointment, resolved.link
 
 
-def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
-    """The link's state, and its appointment's id and start (a worker thread)."""
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """What a socket's link opened: its state, and its appointment and recipient when known."""
+
+    state: LinkState
+    appointment_id: UUID | None = None
+    start: datetime | None = None
+    #: Whose link: 0 the patient, n a group's n-th participant.
+    recipient: int = 0
+
+
+def _resolve(websocket: WebSocket, token: str) -> _Opened:
+    """The link's state, its appointment's id and start, and its recipient (a worker thread)."""
     app = websocket.app
     settings: Settings = app.state.settings
     clock: Clock = app.state.clock
@@ -152,9 +164,9 @@ def _resolve(websocket: WebSocket, token: str) -> tuple[LinkState, UUID | None, 
         resolved = resolve(session, token, clock.now(), settings.link_grace_minutes)
         found = resolved.appointment
         session.rollback()
-        if found is None:
-            return resolved.state, None, None
-        return resolved.state, found.id, found.start
+        if found is None or resolved.link is None:
+            return _Opened(resolved.state)
+        return _Opened(resolved.state, found.id, found.start, resolved.link.recipient)
 
 
 async def _receive_token(websocket: WebSocket) -> str | None:
@@ -268,7 +280,8 @@ async def patient_socket(websocket: WebSocket) -> None:
     if token is None:
         await websocket.close(CLOSE_TIMEOUT, "send {type: auth, token} first")
         return
-    state, appointment_id, start = await asyncio.to_thread(_resolve, websocket, token)
+    opened = await asyncio.to_thread(_resolve, websocket, token)
+    state, appointment_id, start = opened.state, opened.appointment_id, opened.start
     if state != LinkState.VALID or appointment_id is None or start is None:
         if state == LinkState.UNKNOWN and _guessing(
             _limiter(app), address, clock.now().timestamp()
@@ -281,7 +294,7 @@ async def patient_socket(websocket: WebSocket) -> None:
     room: WaitingRoom = app.state.waiting_room
     connection = hub.connect_patient(appointment_id)
     socket = _PatientSocket(websocket, connection, appointment_id)
-    await room.enter(appointment_id)
+    await room.enter(appointment_id, opened.recipient)
     try:
         now = clock.now()
         hello = PatientHello(
@@ -299,7 +312,10 @@ async def patient_socket(websocket: WebSocket) -> None:
     finally:
         hub.disconnect(connection)
         await room.leave(
-            appointment_id, at_once=socket.timed_out, server_stopping=socket.server_stopping
+            appointment_id,
+            opened.recipient,
+            at_once=socket.timed_out,
+            server_stopping=socket.server_stopping,
         )
         if connection.close_code and websocket.client_state is WebSocketState.CONNECTED:
             with suppress(RuntimeError, WebSocketDisconnect):

@@ -187,7 +187,8 @@ def _waiting_now(websocket: WebSocket, user_id: UUID) -> list[PresenceEvent]:
             audience = appointment_audience(session, appointment_id)
             if audience is not None and user_id in audience:
                 events.append(PresenceEvent(appointment_id=appointment_id,
-                                            state=PresenceState.ENTERED, at=since))
+                                            state=PresenceState.ENTERED, at=since,
+                                            people=max(1, room.people(appointment_id))))
         session.rollback()
     return events
 
