@@ -243,7 +243,8 @@
       render();
     }).catch(function (error) {
       if (left) { return; }
-      if (error.refused === "link_expired" || error.refused === "call_over") { desk.showEnded(); return; }
+      if (error.refused === "link_expired" || error.refused === "call_over" ||
+          error.refused === "call_ended") { desk.showEnded(); return; }
       var text = error.refused ? error.message
         : "We could not join the group call (" + error.message + "). Reload the page to try again.";
       ended("problem", text);
@@ -298,6 +299,7 @@
       var person = people[id] || { id: id, display: entry.display || "Participant", video: false };
       person.display = person.me ? person.display : (entry.display || person.display);
       person.muted = !!entry.muted;
+      if (person.me && person.muted !== muted) { mutedByRoom(person.muted); }
       person.talking = !person.muted && !!entry.talking;
       if (person.talking && !person.me && !speaker) { speaker = id; }
       people[id] = person;
@@ -313,9 +315,24 @@
     });
   }
 
+  /* The clinician removed someone: us (the call ends here, said in words) or another. */
+  function kicked(body) {
+    var who = body.kicked !== undefined ? body.kicked : body.reason === "kicked" ? body.leaving : undefined;
+    if (who === undefined) { return false; }
+    if (who === "ok" || String(who) === join.id) {
+      ended("removed", "The clinician has removed you from this group call. Please contact the clinic if you think this is a mistake.");
+      return true;
+    }
+    delete people[String(who)];
+    dropTile(String(who));
+    render();
+    return true;
+  }
+
   function audioEvent(message_) {
     var body = data(message_);
     var kind = body.audiobridge;
+    if (kicked(body)) { return; }
     if (kind === "talking" || kind === "stopped-talking") {
       var who = people[String(body.id)];
       if (who) {
@@ -337,6 +354,7 @@
   function videoEvent(message_) {
     var body = data(message_);
     if (body.videoroom === "destroyed") { ended("ended", null); return; }
+    if (kicked(body)) { return; }
     if (body.publishers) { publishers(body.publishers); }
     ["unpublished", "leaving"].forEach(function (key) {
       if (body[key] !== undefined && people[String(body[key])]) {
@@ -476,6 +494,17 @@
     announce(muted ? "Your microphone is off." : "Your microphone is on.");
   }
 
+  /* The clinician muted (or unmuted) us in the room: the track and the button follow. */
+  function mutedByRoom(value) {
+    muted = value;
+    var stream = localStream();
+    if (stream) { stream.getAudioTracks().forEach(function (track) { track.enabled = !muted; }); }
+    if (!ui) { return; }
+    ui.mute.setAttribute("data-active", String(muted));
+    ui.mute.textContent = muted ? "Unmute" : "Mute";
+    announce(muted ? "The clinician muted your microphone." : "Your microphone is on.");
+  }
+
   function toggleCamera() {
     cameraOff = !cameraOff;
     var stream = localStream();
@@ -507,11 +536,19 @@
   }
 
   /* The room closed ("ended"), the connection went ("lost") or joining failed ("problem"). */
+  var HEADINGS = {
+    removed: "You were removed from the call",
+    lost: "The connection was lost",
+    problem: "The group call is not available"
+  };
+
   function ended(how, text) {
     leave();
     if (how === "ended") { desk.showEnded(); return; }
     setState("problem", text);
     var notice = $("group-problem");
+    notice.setAttribute("data-reason", how);
+    notice.querySelector("h2").textContent = HEADINGS[how];
     notice.querySelector("p").textContent = text;
     notice.hidden = false;
     announce(text);

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -83,6 +84,9 @@ class Room:
     clinician: Participant
     pages: dict[str, Page]
     base: str
+    appointment: UUID
+    #: The clinician's Authorization header.
+    staff: dict[str, str]
 
 
 @pytest_asyncio.fixture
@@ -99,7 +103,7 @@ async def room(base: str, clinic: Clinic, engine: Engine) -> AsyncIterator[Room]
     try:
         async with patient_browser() as browser:
             pages = {name: await join_from_link(browser, url) for name, url in links.items()}
-            yield Room(clinician, pages, base)
+            yield Room(clinician, pages, base, appointment, clinic.auth("ng"))
     finally:
         await clinician.close()
 
@@ -156,10 +160,27 @@ async def test_browsers_join_and_media_flows_every_way(
     await wait_until(lambda: (who := me.who("guest-2")) is not None and who.muted, "muted")
     await second.get_by_role("button", name="Unmute").wait_for()
 
-    # Leaving: the others' lists drop the guest, the page says the consultation ended.
-    await second.get_by_role("button", name="Leave the call").click()
-    await shown(second, "ended")
+    # Removed by the clinician: out of everyone's list, the page says so, a reload stays out.
+    async with httpx.AsyncClient(base_url=room.base, trust_env=False) as http:
+        removed = await http.post(
+            f"/appointments/{room.appointment}/group-call/participants/guest-2/remove",
+            headers=room.staff,
+        )
+    assert removed.status_code == 200, removed.text
+    await second.wait_for_selector('#group-problem[data-reason="removed"]')
+    assert "removed you" in await second.inner_text("#group-problem")
     await wait_until(lambda: me.who("guest-2") is None, "guest 2 gone from the clinician's list")
     await page_eventually(
         first, "document.querySelectorAll('#group-people li').length === 2", "guest 2 gone"
     )
+    await page_eventually(
+        first, "document.querySelectorAll('#group-tiles figure[data-feed]').length === 1", "tile"
+    )
+    await second.reload()
+    await second.wait_for_selector('#group-problem[data-reason="problem"]')
+    assert "removed you" in await second.inner_text("#group-problem")
+
+    # Leaving: the clinician's list drops the guest, the page says the consultation ended.
+    await first.get_by_role("button", name="Leave the call").click()
+    await shown(first, "ended")
+    await wait_until(lambda: me.who("guest-1") is None, "guest 1 gone from the clinician's list")
