@@ -385,7 +385,7 @@
     video.muted = true;  // the sound comes from the mix
     figure.appendChild(video);
     figure.appendChild(element("figcaption", {}, people[feed].display));
-    $("group-tiles").appendChild(figure);
+    $("group-tiles").insertBefore(figure, $("group-self-box"));
     attach("janus.plugin.videoroom", function () {}).then(function (handle) {
       tile.handle = handle;
       if (tiles[feed] !== tile) { detach(handle); throw new Error("dropped"); }
@@ -431,15 +431,24 @@
     var wanted = wantedTiles();
     Object.keys(tiles).forEach(function (feed) { if (wanted.indexOf(feed) < 0) { dropTile(feed); } });
     wanted.forEach(function (feed) { if (!tiles[feed]) { subscribe(feed); } });
-    // The speaker's tile first and framed; the others in the list's order.
+    // The speaker's tile first and framed; the others in the list's order; oneself last.
     var box = $("group-tiles");
+    var shown = Array.prototype.map.call(box.querySelectorAll("figure[data-feed]"), function (figure) {
+      return figure.getAttribute("data-feed");
+    });
     wanted.forEach(function (feed) {
       var tile = tiles[feed];
       tile.figure.setAttribute("data-speaking", String(!!people[feed].talking));
       tile.figure.querySelector("figcaption").textContent = people[feed].display;
-      box.appendChild(tile.figure);
     });
-    box.appendChild($("group-self-box"));  // oneself last
+    // Moving a playing <video> pauses it: the tiles move only when the order changed.
+    if (shown.join("\n") !== wanted.join("\n")) {
+      wanted.forEach(function (feed) { box.insertBefore(tiles[feed].figure, $("group-self-box")); });
+      wanted.forEach(function (feed) {
+        var video = tiles[feed].video;
+        if (video.srcObject && video.paused) { video.play().catch(function () {}); }
+      });
+    }
     $("group-no-tiles").hidden = wanted.length > 0;
     renderList();
   }

@@ -146,6 +146,13 @@ async def test_browsers_join_and_media_flows_every_way(
         )
         sent = (await stats(page))["parts"]["publisher"]
         assert sent["framesSent"] > 0
+        # Every tile plays its picture (a <video> moved in the page would stand paused).
+        await page_eventually(
+            page,
+            "Array.from(document.querySelectorAll('#group-tiles figure[data-feed] video'))"
+            ".every(v => !v.paused && v.videoWidth > 0)",
+            what="every tile playing",
+        )
     names = await first.locator("#group-people .person-name").all_inner_texts()
     assert "Guest 1 (you)" in names and "Guest 2" in names and len(names) == 3
     captions = await first.locator("#group-tiles figure[data-feed] figcaption").all_inner_texts()

@@ -60,7 +60,10 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
 def service(loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[GroupCallService]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     options = quick_options(ice=IcePolicy(interfaces=(VETH_ADDRESS,)))
-    calls = CallService(CallConfig(options=options, profile=CaptureProfile(320, 240, 15)), settings)
+    # No camera or microphone on a test machine: the test pattern and tone stand in.
+    profile = CaptureProfile(320, 240, 15)
+    config = CallConfig(options=options, profile=profile, allow_test_sources=True)
+    calls = CallService(config, settings)
     group = GroupCallService(calls)
     yield group
     if group.in_call:
