@@ -129,8 +129,12 @@ async def _start_mllp(app: FastAPI, state: AppState) -> MllpListener | None:
 def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock) -> WaitingRoom:
     """Presence of this process's waiting-room pages, announced in a worker thread."""
 
-    async def publish(appointment_id: UUID, state: PresenceState, at: datetime) -> None:
-        await asyncio.to_thread(publish_committed, engine, hub, appointment_id, state, at)
+    async def publish(
+        appointment_id: UUID, state: PresenceState, at: datetime, people: int
+    ) -> None:
+        await asyncio.to_thread(
+            publish_committed, engine, hub, appointment_id, state, at, people
+        )
 
     visits = StoredVisits(engine, timedelta(seconds=settings.patient_resume_seconds))
     return WaitingRoom(publish, clock.now, settings.patient_leave_grace_seconds, visits)

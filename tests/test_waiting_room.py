@@ -7,14 +7,15 @@ from datetime import timedelta
 from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FixedClock
-from app.domain.enums import DisplayState
+from app.domain.enums import AppointmentKind, DisplayState
 from app.domain.events import PatientArrived, PatientLeft, waiting_room_event
 from app.domain.realtime_protocol import PresenceEvent, PresenceState
+from app.domain.records import Participant
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.schedule_columns import Column, Role
 from app.views.schedule_model import ScheduleModel
 from tests.conftest import NOW
-from tests.test_schedule_model import DAY_END, DAY_START, day_of_appointments
+from tests.test_schedule_model import DAY_END, DAY_START, appointment, day_of_appointments
 
 
 def test_a_presence_message_becomes_one_domain_event() -> None:
@@ -64,3 +65,48 @@ def test_the_model_asks_the_waiting_room_and_counts_on_its_tick(
     room.apply(PatientLeft(rows[1].id))
     assert model.index(1, Column.STATUS).data(Role.STATE) == DisplayState.SCHEDULED
     assert waiting.data() == ""
+
+
+def test_a_group_row_counts_its_people_and_turns_green_with_the_first(
+    qtbot: QtBot, clock: FixedClock
+) -> None:
+    """A group of the patient and seven participants: "1 of 8 waiting" once the first is in the
+    green window, the count follows arrivals and leavings, repainting only that row."""
+    room = WaitingRoomService()
+    guests = tuple(Participant(f"Guest {n}", f"g{n}@example.org") for n in range(1, 8))
+    group = appointment(3, "Gia Moss", kind=AppointmentKind.GROUP, participants=guests)
+    model = ScheduleModel(clock, room)
+    model.set_range(DAY_START, DAY_END, [*day_of_appointments(), group], show_date=False)
+    row = model.row_of(group.id)
+    assert row is not None
+    status = model.index(row, Column.STATUS)
+    assert status.data(Role.STATE) == DisplayState.SCHEDULED
+
+    with qtbot.waitSignal(model.dataChanged) as painted:
+        room.apply(PatientArrived(group.id, NOW, people=1))
+    assert painted.args[0].row() == painted.args[1].row() == row
+    assert status.data(Role.STATE) == DisplayState.WAITING
+    assert status.data() == "1 of 8 waiting"
+
+    # Two more come: the same arrival time (the first's), a new count.
+    with qtbot.waitSignal(model.dataChanged):
+        room.apply(PatientArrived(group.id, NOW, people=3))
+    assert status.data() == "3 of 8 waiting"
+    assert model.index(row, Column.WAITING).data() == "00:00"
+    room.apply(PatientArrived(group.id, NOW, people=2))
+    assert status.data() == "2 of 8 waiting"
+    room.apply(PatientLeft(group.id))
+    assert status.data(Role.STATE) == DisplayState.SCHEDULED
+    assert status.data() == DisplayState.SCHEDULED.label
+
+
+def test_a_group_early_says_how_many_are_early(clock: FixedClock) -> None:
+    room = WaitingRoomService()
+    guests = (Participant("Guest 1", "g1@example.org"), Participant("Guest 2", "g2@example.org"))
+    group = appointment(60, "Gia Moss", kind=AppointmentKind.GROUP, participants=guests)
+    model = ScheduleModel(clock, room)
+    model.set_range(DAY_START, DAY_END, [group], show_date=False)
+    room.apply(PatientArrived(group.id, NOW, people=2))
+    status = model.index(0, Column.STATUS)
+    assert status.data(Role.STATE) == DisplayState.SCHEDULED
+    assert status.data().startswith("2 of 3 waiting early (since ")

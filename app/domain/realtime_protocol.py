@@ -87,6 +87,9 @@ class PresenceEvent(BaseModel):
     appointment_id: UUID
     state: PresenceState
     at: datetime
+    #: How many of the appointment's people (the patient, a group's participants: one link
+    #: each) are in the waiting room; "entered" again when it changes, 0 with "left".
+    people: int = 1
 
 
 class SignalEvent(BaseModel):

@@ -188,6 +188,15 @@ class ApiClient:
         body = await self._json("POST", f"/appointments/{appointment_id}/group-call")
         return GroupJoin.model_validate(body)
 
+    async def group_control(
+        self, appointment_id: UUID, control: str, body: dict[str, Any] | None = None
+    ) -> str:
+        """A clinician's control of the group call ("participants/guest-3/mute", "lock",
+        "end"...); the server's word for what it did."""
+        path = f"/appointments/{appointment_id}/group-call/{control}"
+        answer = await self._json("POST", path, json=body)
+        return str(answer["status"])
+
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")
 

@@ -380,9 +380,21 @@ class ScheduleModel(QAbstractTableModel):
 
     def _status_text(self, appointment: Appointment, state: DisplayState) -> str:
         early = self.early_since(appointment)
+        people = self._group_waiting(appointment)
         if early is not None:
-            return f"In the waiting room early (since {time_text(early)})"
+            return f"{people or 'In the waiting room'} early (since {time_text(early)})"
+        if people and state is DisplayState.WAITING:
+            return people
         return "Not invited" if _not_invited(appointment, state) else state.label
+
+    def _group_waiting(self, appointment: Appointment) -> str:
+        """ "3 of 8 waiting" for a group appointment whose people are arriving, else empty."""
+        if appointment.kind is not AppointmentKind.GROUP:
+            return ""
+        people = self._waiting_room.people(appointment.id)
+        if not people:
+            return ""
+        return f"{people} of {len(appointment.participants) + 1} waiting"
 
     def early_since(self, appointment: Appointment) -> datetime | None:
         """When its patient came into the waiting room, if before the green window."""

@@ -31,6 +31,10 @@ class _Plugin:
     room_exists: int
 
 
+#: "No such participant" of VideoRoom and of AudioBridge.
+VIDEO_NO_SUCH_FEED = 428
+AUDIO_NO_SUCH_USER = 492
+
 VIDEO = _Plugin("janus.plugin.videoroom", 426, 427)
 AUDIO = _Plugin("janus.plugin.audiobridge", 485, 486)
 TEXT = _Plugin("janus.plugin.textroom", 417, 418)
@@ -111,6 +115,42 @@ class GroupRooms:
                 raise
             # Another request created it meanwhile: add the token to its list.
             session.request(handle, allow | {"allowed": [token]})
+
+    def mute(self, appointment_id: UUID, participant: str, muted: bool) -> None:
+        """Mutes (or unmutes) `participant` in the appointment's mix; everyone's list shows it."""
+        body = self._secured(appointment_id) | {
+            "request": "mute" if muted else "unmute",
+            "id": participant,
+        }
+        with self._client.session() as session:
+            handle = session.attach(AUDIO.name)
+            session.request(handle, body)
+
+    def remove(self, appointment_id: UUID, participant: str, token: str) -> None:
+        """Sends `participant` out of the rooms and takes their token off the `allowed` lists,
+        so it opens none of them again; rooms that are gone, or where they are not, are fine."""
+        secured = self._secured(appointment_id)
+        # Gone already (their page left when the first plugin kicked them) is fine.
+        kicks = {VIDEO: VIDEO_NO_SUCH_FEED, AUDIO: AUDIO_NO_SUCH_USER}
+        with self._client.session() as session:
+            for plugin in PLUGINS:
+                handle = session.attach(plugin.name)
+                allowed = {"request": "allowed", "action": "remove", "allowed": [token]}
+                requests = [secured | allowed]
+                if plugin in kicks:
+                    requests.append(secured | {"request": "kick", "id": participant})
+                for body in requests:
+                    try:
+                        session.request(handle, body)
+                    except JanusError as error:
+                        if error.code not in (plugin.no_such_room, kicks.get(plugin)):
+                            raise
+
+    def _secured(self, appointment_id: UUID) -> dict[str, Any]:
+        return {
+            "room": self.name(appointment_id),
+            "secret": room_secret(self._secret, appointment_id),
+        }
 
     def destroy(self, appointment_id: UUID) -> None:
         """Closes the appointment's rooms (everyone in them is sent away); missing ones are fine."""

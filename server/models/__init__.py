@@ -3,6 +3,7 @@
 from server.models.access import Assignment, Delegation
 from server.models.appointment import Appointment, AppointmentExternalId, AppointmentParticipant
 from server.models.audit import AuditEvent
+from server.models.group_call import GroupCallMember, GroupCallRoom
 from server.models.hl7_message import Hl7Message
 from server.models.invite import Invite, PatientLink
 from server.models.location import Location
@@ -25,6 +26,8 @@ __all__ = [
     "ClientMutation",
     "Delegation",
     "FieldChange",
+    "GroupCallMember",
+    "GroupCallRoom",
     "Hl7Message",
     "Invite",
     "Location",

@@ -3,7 +3,9 @@
  * Plain JavaScript, no build step, no external resources. The link's token is the URL's
  * fragment (/join#TOKEN): the browser never sends it, this script posts it to /patient/join and
  * to the socket. The call itself is a later module: it sets window.clinicDesk.onSignal and uses
- * window.clinicDesk.sendSignal(kind, payload) and window.clinicDesk.localStream().
+ * window.clinicDesk.sendSignal(kind, payload) and window.clinicDesk.localStream(). A group
+ * appointment's participants go from the device check into the group call (group-call.js sets
+ * window.clinicDesk.joinGroup); their page keeps the socket, so the clinic sees them arrive.
  */
 (function () {
   "use strict";
@@ -56,6 +58,7 @@
     stopWaitedClock();
     if (earlyTimer) { window.clearTimeout(earlyTimer); earlyTimer = null; }
     if (socket) { try { socket.close(1000, "done"); } catch (e) { /* already closed */ } }
+    if (window.clinicDesk.leaveGroup) { window.clinicDesk.leaveGroup(); }
     stopDevices();
     // The heading says the server's first sentence already: show what follows it.
     var rest = text ? text.replace(/^[^.]*\.\s*/, "") : "";
@@ -111,8 +114,9 @@
     if (mark) {
       // A reload of a tab that was in the waiting room goes straight back there.
       audioOnly = mark === "audio";
-      quietlyOpenDevices();
-      enterWaitingRoom();
+      var opened = quietlyOpenDevices();
+      // A group call publishes the devices as it joins: it waits for them; a 1:1 call later.
+      if (isGroup()) { opened.then(enterWaitingRoom); } else { enterWaitingRoom(); }
       return;
     }
     show("welcome");
@@ -160,15 +164,16 @@
     return { audio: audio, video: camera };
   }
 
+  /* Resolves once the devices are open, or could not be (the call goes ahead without them). */
   function quietlyOpenDevices() {
-    if (!mediaSupported()) { return; }
-    navigator.mediaDevices.getUserMedia(wanted(!audioOnly)).then(function (media) { stream = media; })
+    if (!mediaSupported()) { return Promise.resolve(); }
+    return navigator.mediaDevices.getUserMedia(wanted(!audioOnly)).then(function (media) { stream = media; })
       .catch(function () {
-        if (!chosen.camera && !chosen.microphone) { return; }
+        if (!chosen.camera && !chosen.microphone) { return undefined; }
         // A picked device went away while the tab reloaded: the browser's defaults then.
         chosen.camera = chosen.microphone = "";
         rememberChoices();
-        quietlyOpenDevices();
+        return quietlyOpenDevices();
       });
   }
 
@@ -198,7 +203,7 @@
         ["Open the link in a current version of Chrome, Edge, Firefox or Safari.",
          "On a phone, open it in the phone's own browser rather than inside another app."]);
       $("audio-only").hidden = true;
-      $("enter-waiting").textContent = "Join the waiting room without camera and microphone";
+      $("enter-waiting").textContent = enterLabel(" without camera and microphone");
       return;
     }
     stopDevices();
@@ -230,7 +235,7 @@
     else { setState("camera-state", audioOnly ? "pending" : "bad", audioOnly ? "Camera: not used (audio only)" : "Camera: not available"); }
     startMeter(media);
     listDevices();
-    $("enter-waiting").textContent = audioOnly ? "Join the waiting room (audio only)" : "Join the waiting room";
+    $("enter-waiting").textContent = enterLabel(audioOnly ? " (audio only)" : "");
   }
 
   /* ---- The choice of camera, microphone and speakers --------------------------------------- */
@@ -327,7 +332,7 @@
     $("audio-only").hidden = !canTalk;
     $("enter-waiting").hidden = !!canTalk;
     if (what !== "camera") {
-      $("enter-waiting").textContent = "Join the waiting room anyway";
+      $("enter-waiting").textContent = enterLabel(" anyway");
     }
   }
 
@@ -409,9 +414,24 @@
 
   /* ---- 3. The waiting room ---------------------------------------------------------------- */
 
+  function isGroup() {
+    return !!(details && details.kind === "group" && window.clinicDesk.joinGroup);
+  }
+
+  /* What the device check's way on says: a group's participants go straight into the call. */
+  function enterLabel(rest) {
+    return (isGroup() ? "Join the group call" : "Join the waiting room") + rest;
+  }
+
   function enterWaitingRoom() {
     if (meterFrame) { window.cancelAnimationFrame(meterFrame); meterFrame = 0; }
     remember(audioOnly ? "audio" : "video");
+    if (isGroup()) {
+      show("group-call");
+      connect();
+      window.clinicDesk.joinGroup();
+      return;
+    }
     show("waiting");
     connect();
   }
@@ -491,6 +511,7 @@
         reconnectDelay = 1000;
         setEarly(message.early_seconds || 0, message.now);
         startWaitedClock(message.waited_seconds);
+        if (isGroup()) { break; }  // in the group call, not waiting
         announce(message.early_seconds > 0
           ? "You are in the waiting room. The clinic will call you " + format.moment(details.start, message.now) + "."
           : "You are in the waiting room.");
@@ -598,6 +619,8 @@
     clinician: function () { return (details && details.clinician) || "Your clinician"; },
     audioOnly: function () { return audioOnly; },
     showEnded: function () { finish("ended"); },
+    /* The link's token, for the group call's credential (POST /patient/group-call). */
+    token: function () { return token; },
     /* True for a hangup that means "no call was made" (the patient keeps waiting). */
     callNotMade: function (reason) { return RELAY_FAILURES.hasOwnProperty(reason); }
   };

@@ -6,6 +6,10 @@ reload closes and reconnects, and must not look like leaving). A second tab or a
 announces "entered" twice. Several server processes each count their own pages (see
 docs/invites.md). The arrival itself is kept in the database (Visits): a page that reconnects
 after a server restart, or to another process, goes on from its first arrival.
+
+A group appointment's people (the patient and each participant, one link each) are counted
+too: a second person arriving, or one of several leaving (after the same grace), is announced
+as "entered" again with the new count, so the schedule can say "3 of 8 waiting".
 """
 
 import asyncio
@@ -20,8 +24,9 @@ from app.domain.realtime_protocol import PresenceState
 
 log = logging.getLogger("clinicdesk.server.realtime")
 
-#: Announces presence (publish and commit; the caller runs it off the loop if it blocks).
-Publisher = Callable[[UUID, PresenceState, datetime], Awaitable[None]]
+#: Announces presence and how many people of the appointment are there (publish and commit;
+#: the caller runs it off the loop if it blocks).
+Publisher = Callable[[UUID, PresenceState, datetime, int], Awaitable[None]]
 
 #: How often a waiting patient's visit is marked as still heard in the database.
 HEARD_EVERY = timedelta(minutes=1)
@@ -44,6 +49,15 @@ class _Room:
     leaving: asyncio.Task[None] | None = None
     messages: list[str] = field(default_factory=list)
     heard_at: datetime | None = None
+    #: Open pages per person (the link's recipient: 0 the patient, n the n-th participant).
+    people: dict[int, int] = field(default_factory=dict)
+    #: People whose last page closed, counted until the grace is over (a reload).
+    going: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    #: The count last announced.
+    counted: int = 0
+
+    def present(self) -> int:
+        return sum(1 for person, pages in self.people.items() if pages > 0 or person in self.going)
 
 
 class WaitingRoom:
@@ -74,6 +88,11 @@ class WaitingRoom:
         room = self._rooms.get(appointment_id)
         return 0 if room is None else room.pages
 
+    def people(self, appointment_id: UUID) -> int:
+        """How many people of the appointment have a page open (or closed within the grace)."""
+        room = self._rooms.get(appointment_id)
+        return 0 if room is None else room.present()
+
     def since(self, appointment_id: UUID) -> datetime | None:
         room = self._rooms.get(appointment_id)
         return None if room is None else room.since
@@ -92,23 +111,30 @@ class WaitingRoom:
         if room is not None:
             room.messages = [*room.messages, message][-self.KEEP_MESSAGES :]
 
-    async def enter(self, appointment_id: UUID) -> None:
-        """A page connected: "entered" if nobody of the appointment was there."""
+    async def enter(self, appointment_id: UUID, person: int = 0) -> None:
+        """A page of `person` connected: "entered" if nobody of the appointment was there, or
+        again with the new count when `person` is one more of a group's people."""
         async with self._doors:
             room = self._rooms.setdefault(appointment_id, _Room())
             room.pages += 1
+            room.people[person] = room.people.get(person, 0) + 1
+            going = room.going.pop(person, None)
+            if going is not None:
+                going.cancel()
             if room.leaving is not None:
                 room.leaving.cancel()
                 room.leaving = None
             if room.since is not None:
-                return
-            now = self._now()
-            try:
-                room.since = await self._visits.arrive(appointment_id, now)
-            except Exception:
-                log.exception("could not read the waiting-room visit")
-                room.since = now
-            room.heard_at = now
+                if room.present() == room.counted:
+                    return  # another tab, or a reload within the grace
+            else:
+                now = self._now()
+                try:
+                    room.since = await self._visits.arrive(appointment_id, now)
+                except Exception:
+                    log.exception("could not read the waiting-room visit")
+                    room.since = now
+                room.heard_at = now
         await self._announce(appointment_id, PresenceState.ENTERED, room.since)
 
     async def heard(self, appointment_id: UUID) -> None:
@@ -129,9 +155,15 @@ class WaitingRoom:
             log.exception("could not mark the waiting-room visit")
 
     async def leave(
-        self, appointment_id: UUID, *, at_once: bool, server_stopping: bool = False
+        self,
+        appointment_id: UUID,
+        person: int = 0,
+        *,
+        at_once: bool,
+        server_stopping: bool = False,
     ) -> None:
-        """A page disconnected: "left" when it was the last, after the grace unless `at_once`.
+        """A page of `person` disconnected: "left" when it was the last, after the grace unless
+        `at_once`; one person of several gone is the new count, after the same grace.
 
         When this server process is stopping the patient has not left: the room is forgotten
         here without "left", and the visit stays stored for the page's reconnection.
@@ -140,6 +172,11 @@ class WaitingRoom:
         if room is None:
             return
         room.pages -= 1
+        room.people[person] = room.people.get(person, 1) - 1
+        if room.people[person] <= 0:
+            del room.people[person]
+            if room.pages > 0 and room.since is not None and not server_stopping:
+                await self._person_gone(appointment_id, room, person, at_once)
         if room.pages > 0 or room.since is None:
             return
         if server_stopping:
@@ -152,6 +189,25 @@ class WaitingRoom:
             await self._gone(appointment_id)
         elif room.leaving is None:
             room.leaving = asyncio.ensure_future(self._leave_later(appointment_id))
+
+    async def _person_gone(
+        self, appointment_id: UUID, room: _Room, person: int, at_once: bool
+    ) -> None:
+        """One of several people closed their last page: the new count, after the grace."""
+        if at_once or self._grace <= 0:
+            if room.present() != room.counted:
+                await self._announce(appointment_id, PresenceState.ENTERED, room.since)
+            return
+        room.going[person] = asyncio.ensure_future(self._person_later(appointment_id, person))
+
+    async def _person_later(self, appointment_id: UUID, person: int) -> None:
+        await asyncio.sleep(self._grace)
+        room = self._rooms.get(appointment_id)
+        if room is None or room.going.get(person) is not asyncio.current_task():
+            return
+        del room.going[person]
+        if room.since is not None and room.pages > 0 and room.present() != room.counted:
+            await self._announce(appointment_id, PresenceState.ENTERED, room.since)
 
     async def _leave_later(self, appointment_id: UUID) -> None:
         await asyncio.sleep(self._grace)
@@ -172,11 +228,18 @@ class WaitingRoom:
                 log.exception("could not end the waiting-room visit")
         await self._announce(appointment_id, PresenceState.LEFT, self._now())
 
-    async def _announce(self, appointment_id: UUID, state: PresenceState, at: datetime) -> None:
+    async def _announce(
+        self, appointment_id: UUID, state: PresenceState, at: datetime | None
+    ) -> None:
+        assert at is not None
         # One at a time, in the order decided: "left" never overtakes its "entered".
         async with self._lock:
+            room = self._rooms.get(appointment_id)
+            people = 0 if room is None or state is PresenceState.LEFT else room.present()
+            if room is not None:
+                room.counted = people
             try:
-                await self._publish(appointment_id, state, at)
+                await self._publish(appointment_id, state, at, people)
             except Exception:
                 log.exception("could not announce presence")
 
@@ -185,3 +248,5 @@ class WaitingRoom:
         for room in self._rooms.values():
             if room.leaving is not None:
                 room.leaving.cancel()
+            for going in room.going.values():
+                going.cancel()

@@ -21,20 +21,27 @@ from server.session_effects import ServerSession
 
 
 def publish_presence(
-    session: Session, appointment_id: UUID, state: PresenceState, at: datetime
+    session: Session, appointment_id: UUID, state: PresenceState, at: datetime, people: int = 1
 ) -> None:
-    """Announce the patient's presence once the session commits (the caller commits)."""
+    """Announce the patient's presence once the session commits (the caller commits); `people`
+    of the appointment are there (a group's participants count one each)."""
     audience = appointment_audience(session, appointment_id)
     if audience is None:
         raise not_found("Appointment")
-    event = PresenceEvent(appointment_id=appointment_id, state=state, at=at)
+    people = 0 if state is PresenceState.LEFT else people
+    event = PresenceEvent(appointment_id=appointment_id, state=state, at=at, people=people)
     notify.send(session, Delivery(event.model_dump_json(), users=audience))
 
 
 def publish_committed(
-    engine: Engine, hub: Hub, appointment_id: UUID, state: PresenceState, at: datetime
+    engine: Engine,
+    hub: Hub,
+    appointment_id: UUID,
+    state: PresenceState,
+    at: datetime,
+    people: int = 1,
 ) -> None:
     """Publish and commit in a session of its own (the waiting-room page; a worker thread)."""
     with ServerSession(engine, hub=hub) as session:
-        publish_presence(session, appointment_id, state, at)
+        publish_presence(session, appointment_id, state, at, people)
         session.commit()

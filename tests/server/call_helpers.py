@@ -231,8 +231,8 @@ async def shown(page: Page, step: str, timeout: float = 15_000) -> None:
     await page.wait_for_selector(f'body[data-showing="{step}"]', timeout=timeout)
 
 
-async def to_waiting_room(browser: Browser, link: str, init_script: str | None = None) -> Page:
-    """A new tab that opens the link, passes the device check and waits in the waiting room."""
+async def device_checked(browser: Browser, link: str, init_script: str | None = None) -> Page:
+    """A new tab that opens the link and shows the device check with the camera working."""
     context = await browser.new_context(viewport=DESKTOP, locale="en-GB")
     page = await context.new_page()
     if init_script:
@@ -242,6 +242,12 @@ async def to_waiting_room(browser: Browser, link: str, init_script: str | None =
     await page.get_by_role("button", name="Continue").click()
     await shown(page, "device-check")
     await page.wait_for_selector('#camera-state[data-state="ok"]')
+    return page
+
+
+async def to_waiting_room(browser: Browser, link: str, init_script: str | None = None) -> Page:
+    """A new tab that opens the link, passes the device check and waits in the waiting room."""
+    page = await device_checked(browser, link, init_script)
     await page.get_by_role("button", name="Join the waiting room").click()
     await shown(page, "waiting")
     await page.wait_for_selector('#connection[data-state="online"]')

@@ -90,6 +90,7 @@ def test_two_tabs_are_one_patient_and_closing_both_is_leaving(
             "appointment_id": str(clinic.ids["ng_appointment"]),
             "state": "entered",
             "at": "2026-11-26T08:00:00Z",
+            "people": 1,
         }
         # A second tab with the same link (or a reload) is the same patient, waiting since the
         # first tab came (the status rule's count, as the desktop shows it).
@@ -102,6 +103,54 @@ def test_two_tabs_are_one_patient_and_closing_both_is_leaving(
         assert receive(desk)["type"] == "changes"
         second.close()
         assert _presence(desk) == "left"
+
+
+def _people(desk: WebSocketTestSession) -> tuple[str, int]:
+    event = receive(desk)
+    assert event["type"] == "presence", event
+    return str(event["state"]), int(event["people"])
+
+
+def test_a_groups_people_are_counted_one_each_as_they_come_and_go(
+    quick_app: FastAPI, clinic: Clinic
+) -> None:
+    with TestClient(quick_app) as client, ExitStack() as stack:
+        api = Api(client, clinic)
+        people = [{"name": f"Guest {n}", "email": f"guest{n}@example.org"} for n in (1, 2)]
+        booked = api.book(
+            "clerk", "ng", location_id=str(api.id("location")), kind="group", participants=people
+        )
+        path = f"/appointments/{booked['id']}/patient-link"
+        tokens = [
+            token_of(api.call("clerk", "POST", path, {"recipient": n}, expect=201)["url"])
+            for n in (0, 1, 2)
+        ]
+        desk = stack.enter_context(client.websocket_connect("/realtime"))
+        sign_in(desk, clinic.tokens["ng"])
+        first = stack.enter_context(client.websocket_connect("/patient/socket"))
+        _enter(first, tokens[1])
+        assert _people(desk) == ("entered", 1)
+        second = stack.enter_context(client.websocket_connect("/patient/socket"))
+        _enter(second, tokens[2])
+        assert _people(desk) == ("entered", 2)
+        # A second tab of someone already there is no one more.
+        again = stack.enter_context(client.websocket_connect("/patient/socket"))
+        _enter(again, tokens[2])
+        patient = stack.enter_context(client.websocket_connect("/patient/socket"))
+        _enter(patient, tokens[0])
+        assert _people(desk) == ("entered", 3)
+        # A desktop signing in now hears the count as it is.
+        late = stack.enter_context(client.websocket_connect("/realtime"))
+        sign_in(late, clinic.tokens["ng"])
+        assert _people(late) == ("entered", 3)
+
+        first.close()
+        assert _people(desk) == ("entered", 2)
+        again.close()  # guest 2 still has a tab open
+        patient.close()
+        assert _people(desk) == ("entered", 1)
+        second.close()
+        assert _people(desk) == ("left", 0)
 
 
 def test_a_silent_page_is_gone_after_the_heartbeat_timeout(

@@ -326,6 +326,22 @@ ROWS = [
         NOBODY,
     ),
 ]
+# The clinician's controls of a group call: the same scope; a video appointment is 409.
+_CONTROLS = {
+    "/appointments/{appointment_id}/group-call/participants/{participant}/mute": (
+        "participants/guest-1/mute", {"muted": True}),
+    "/appointments/{appointment_id}/group-call/participants/{participant}/remove": (
+        "participants/guest-1/remove", None),
+    "/appointments/{appointment_id}/group-call/lock": ("lock", {"locked": True}),
+    "/appointments/{appointment_id}/group-call/end": ("end", None),
+}
+for _route, (_path, _body) in _CONTROLS.items():
+    ROWS += [
+        Row("POST", _route, f"group call control {_path}",
+            _fixed("/appointments/{ng_appointment}/group-call/" + _path, _body), STAFF, 409),
+        Row("POST", _route, f"group call control {_path} of an unrelated booking",
+            _fixed("/appointments/{lee_appointment}/group-call/" + _path, _body), NOBODY),
+    ]
 
 
 def test_the_table_covers_every_route(client: TestClient) -> None:

@@ -32,6 +32,7 @@ def test_presence_goes_to_the_desktops_that_see_the_appointment(
                 "appointment_id": str(clinic.ids["okafor_appointment"]),
                 "state": "entered",
                 "at": "2026-11-26T08:00:00Z",
+                "people": 1,
             }
         # The next events they may see arrive first: the one above never reached them.
         presence(app, engine, clinic.ids["ng_appointment"], PresenceState.LEFT, NOW)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -18,6 +19,12 @@ from tests.sync.desk import Desk
 from tests.sync.live_server import LiveClinic
 from tests.sync.qt_loop import QtLoop, qt_loop
 from tests.sync.test_desktop_sync import close_window, open_window, rows, show_day_of
+
+
+async def _guest_refusal(url: str, token: str) -> str:
+    async with httpx.AsyncClient(base_url=url, trust_env=False) as http:
+        answer = await http.post("/patient/group-call", json={"token": token})
+    return str(answer.json().get("code"))
 
 
 @pytest.fixture
@@ -58,6 +65,20 @@ def test_a_server_without_janus_says_so_and_nothing_changes(
         assert not group.service.in_call and not window.idle_lock._held
         # Nothing changed: the appointment is still scheduled.
         assert rows(window)[booked.id].status is AppointmentStatus.SCHEDULED
+
+        # The room controls go through the server: a lock holds without Janus (a participant
+        # who was never in is refused), ending needs Janus and says why it cannot.
+        link = qloop.run(clerk.api.patient_link(booked.id, 2))
+        token = link.split("#", 1)[1]
+        group._control(booked.id, "lock", {"locked": True})
+        qloop.wait_until(lambda: not group._controls)
+        assert qloop.run(_guest_refusal(live.url, token)) == "room_locked"
+        group._control(booked.id, "end")
+        qloop.wait_until(lambda: "not set up" in call_window.notice.text()
+                         and "not set up" in window.window.banner.label.text())
+        call_window.show_notice("")
+        group._control(booked.id, "participants/guest-5/remove")
+        qloop.wait_until(lambda: "Nobody of that name" in call_window.notice.text())
         call_window.close()
     finally:
         qloop.run(clerk.close())

@@ -1,8 +1,11 @@
 """Joining a group appointment's call from the schedule: the credential from the server, the
-group call window, the appointment marked taken once joined, the idle lock held off meanwhile."""
+group call window, the appointment marked taken once joined, the idle lock held off meanwhile;
+and the clinician's room controls (mute, remove, lock, end for all) done through the server."""
 
 import asyncio
 import logging
+from typing import Any
+from uuid import UUID
 
 from PySide6.QtCore import Qt, Signal
 
@@ -17,6 +20,16 @@ from app.ui.common.window_controller import WindowController
 from app.ui.group_call.group_call_window import GroupCallWindow
 
 log = logging.getLogger("clinicdesk.media.group")
+
+#: What the status line says after a control (the server's word for it).
+_DONE = {
+    "muted": "Muted in the call.",
+    "unmuted": "Unmuted in the call.",
+    "removed": "Removed from the call: their link no longer opens it.",
+    "locked": "The call is locked: nobody new can join.",
+    "open": "The call is open again.",
+    "ended": "The call has ended for everyone.",
+}
 
 #: A group call goes on after the clinician joined (taken) until the appointment ends.
 _JOINABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.TAKEN)
@@ -40,6 +53,7 @@ class GroupCallController(WindowController):
         self._bridge = bridge
         self.call_window: GroupCallWindow | None = None
         self._task: asyncio.Future[None] | None = None
+        self._controls: set[asyncio.Future[None]] = set()
         service.ended.connect(self._ended)
 
     def start(self, appointment: Appointment) -> GroupCallWindow | None:
@@ -54,6 +68,16 @@ class GroupCallController(WindowController):
         window = GroupCallWindow(self.service, appointment.patient.name, self.host())
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.destroyed.connect(self._window_closed)
+        controls = window.room_controls
+        appointment_id = appointment.id
+        controls.muteRequested.connect(
+            lambda who, muted: self._control(
+                appointment_id, f"participants/{who}/mute", {"muted": muted}))
+        controls.removeRequested.connect(
+            lambda who: self._control(appointment_id, f"participants/{who}/remove"))
+        controls.lockRequested.connect(
+            lambda locked: self._control(appointment_id, "lock", {"locked": locked}))
+        controls.endRequested.connect(lambda: self._control(appointment_id, "end"))
         window.show()
         self.call_window = window
         self.inCallChanged.emit(True)
@@ -79,6 +103,32 @@ class GroupCallController(WindowController):
         if appointment.status is AppointmentStatus.SCHEDULED:
             # Taken on every desktop within a second, through the outbox.
             self.schedule.set_status(appointment.id, AppointmentStatus.TAKEN)
+
+    def _control(
+        self, appointment_id: UUID, control: str, body: dict[str, Any] | None = None
+    ) -> None:
+        task = asyncio.ensure_future(self._do(appointment_id, control, body))
+        self._controls.add(task)
+        task.add_done_callback(self._controls.discard)
+
+    async def _do(
+        self, appointment_id: UUID, control: str, body: dict[str, Any] | None
+    ) -> None:
+        try:
+            done = await self.sync.api.group_control(appointment_id, control, body)
+        except KnownError as error:
+            # Janus down or the server refusing: said in the window; the call goes on.
+            self._bridge.warning.emit(str(error))
+            if self.call_window is not None:
+                self.call_window.show_notice(str(error))
+                if control == "lock":
+                    self.call_window.room_controls.set_locked(not (body or {}).get("locked"))
+            return
+        except Exception as error:  # an unexpected failure goes to the crash handler
+            report_unexpected(error)
+            return
+        log.info("group call control %s: %s", control.split("/")[-1], done)
+        self._bridge.note.emit(_DONE.get(done, f"The call is {done}."))
 
     def _ended(self, _message: str) -> None:
         self.inCallChanged.emit(False)

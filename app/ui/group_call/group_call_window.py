@@ -1,5 +1,6 @@
 """The group call window: up to 9 tiles a page (PgUp / PgDn), the active speaker first and
-lit up, the participant list beside them, and the controls (mute, camera, leave)."""
+lit up, the participant list beside them with the room controls (mute or remove the selected
+participant, lock, end for all), and the call's own controls (mute, camera, leave)."""
 
 import asyncio
 import logging
@@ -22,6 +23,7 @@ from app.services.group_call_service import GroupCallService
 from app.ui.call.video_widget import VideoWidget
 from app.ui.group_call.gallery_order import PAGE_SIZE, gallery, next_speaker, page_count, page_of
 from app.ui.group_call.participant_list import ParticipantList
+from app.ui.group_call.room_controls import RoomControls
 from app.ui.group_call.tile import Tile
 
 log = logging.getLogger("clinicdesk.ui")
@@ -56,6 +58,7 @@ class GroupCallWindow(QWidget):
             grid.addWidget(tile, index // _COLUMNS, index % _COLUMNS)
             tile.hide()
         self.participant_list = ParticipantList(self)
+        self.room_controls = RoomControls(self)
         self.self_view = VideoWidget("You", self)
         self.self_view.setFixedSize(220, 124)
         self.page_label = QLabel(self)
@@ -71,6 +74,7 @@ class GroupCallWindow(QWidget):
         side = QVBoxLayout()
         side.addWidget(QLabel("Participants", self))
         side.addWidget(self.participant_list, 1)
+        side.addWidget(self.room_controls)
         side.addWidget(self.self_view)
         body = QHBoxLayout()
         body.addLayout(grid, 1)
@@ -93,6 +97,7 @@ class GroupCallWindow(QWidget):
         self.mute_button.toggled.connect(self._mute_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
         self.leave_button.clicked.connect(self._leave)
+        self.participant_list.chosenChanged.connect(self.room_controls.select)
         service.participantsChanged.connect(self.show_participants)
         service.tileImage.connect(self._tile_image)
         service.selfFrame.connect(self.self_view.show_image)
@@ -120,6 +125,7 @@ class GroupCallWindow(QWidget):
         self.show_notice(message)
         for button in (self.mute_button, self.camera_button, self.leave_button):
             button.setEnabled(False)
+        self.room_controls.finish()
         for tile in self.tiles:
             tile.hide()
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -130,15 +131,26 @@ def open_link(
     return resolved.appointment, resolved.link
 
 
-def _resolve(state: AppState, token: str) -> tuple[LinkState, UUID | None, datetime | None]:
-    """The link's state, and its appointment's id and start (a worker thread)."""
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """What a socket's link opened: its state, and its appointment and recipient when known."""
+
+    link: LinkState
+    appointment_id: UUID | None = None
+    start: datetime | None = None
+    #: Whose link: 0 the patient, n a group's n-th participant.
+    recipient: int = 0
+
+
+def _resolve(state: AppState, token: str) -> _Opened:
+    """The link's state, its appointment's id and start, and its recipient (a worker thread)."""
     with Session(state.engine) as session:
         resolved = resolve(session, token, state.clock.now(), state.settings.link_grace_minutes)
         found = resolved.appointment
         session.rollback()
-        if found is None:
-            return resolved.state, None, None
-        return resolved.state, found.id, found.start
+        if found is None or resolved.link is None:
+            return _Opened(resolved.state)
+        return _Opened(resolved.state, found.id, found.start, resolved.link.recipient)
 
 
 def _parse_token(raw: str) -> str | None:
@@ -200,7 +212,8 @@ async def patient_socket(websocket: WebSocket) -> None:
     if token is None:
         await websocket.close(CLOSE_TIMEOUT, "send {type: auth, token} first")
         return
-    link, appointment_id, start = await asyncio.to_thread(_resolve, state, token)
+    opened = await asyncio.to_thread(_resolve, state, token)
+    link, appointment_id, start = opened.link, opened.appointment_id, opened.start
     if link != LinkState.VALID or appointment_id is None or start is None:
         if link == LinkState.UNKNOWN and _guessing(
             state.join_limiter, address, state.clock.now().timestamp()
@@ -233,10 +246,13 @@ async def patient_socket(websocket: WebSocket) -> None:
         )
         return [hello.model_dump_json(), *room.messages(appointment_id)]
 
-    await room.enter(appointment_id)
+    await room.enter(appointment_id, opened.recipient)
     try:
         await socket.run(greeting, also=[page.ping])
     finally:
         await room.leave(
-            appointment_id, at_once=socket.timed_out, server_stopping=socket.server_stopping
+            appointment_id,
+            opened.recipient,
+            at_once=socket.timed_out,
+            server_stopping=socket.server_stopping,
         )

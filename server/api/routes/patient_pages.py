@@ -19,6 +19,8 @@ _FILES = {
     "waiting-room.js": "text/javascript; charset=utf-8",
     "call.css": "text/css; charset=utf-8",
     "call.js": "text/javascript; charset=utf-8",
+    "group-call.css": "text/css; charset=utf-8",
+    "group-call.js": "text/javascript; charset=utf-8",
     "format.js": "text/javascript; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }

@@ -126,12 +126,14 @@ async def _signal(state: AppState, connection: Connection, message: SignalMessag
 def _waiting_now(state: AppState, user_id: UUID) -> list[PresenceEvent]:
     """The patients in this process's waiting room whose appointments the user may see."""
     events = []
+    room = state.waiting_room
     with Session(state.engine) as session:
-        for appointment_id, since in state.waiting_room.everyone().items():
+        for appointment_id, since in room.everyone().items():
             audience = appointment_audience(session, appointment_id)
             if audience is not None and user_id in audience:
                 events.append(PresenceEvent(appointment_id=appointment_id,
-                                            state=PresenceState.ENTERED, at=since))
+                                            state=PresenceState.ENTERED, at=since,
+                                            people=max(1, room.people(appointment_id))))
         session.rollback()
     return events
 
