@@ -79,6 +79,15 @@ def turn_routes(servers: Sequence[IceServer]) -> list[RelayRoute]:
     return routes
 
 
+class NoRelayPath(Exception):
+    """The call must be relayed and no TURN path works: `refused` when the server turned the
+    credentials down (expired or forged), else none of the paths answered."""
+
+    def __init__(self, refused: bool) -> None:
+        super().__init__("refused" if refused else "unreachable")
+        self.refused = refused
+
+
 class _Refused(Exception):
     """The TURN server answered with an error (bad or expired credentials, quota)."""
 
@@ -114,6 +123,25 @@ def through(policy: IcePolicy, route: RelayRoute | None) -> IcePolicy:
         ) if urls
     )
     return replace(policy, servers=stun_only + ((route.server,) if route is not None else ()))
+
+
+async def relayed_policy(
+    policy: IcePolicy, timeout: float = PROBE_TIMEOUT
+) -> tuple[IcePolicy, RelayRoute | None]:
+    """`policy` for one aiortc peer connection and the TURN route it goes through (if any).
+
+    Without TURN URLs `policy` is used as it is. Raises NoRelayPath when the media must be
+    relayed and no path works; otherwise a failed probe leaves the direct path (logged).
+    """
+    if not turn_routes(policy.servers):
+        return policy, None
+    probe = await probe_relays(policy.servers, timeout)
+    if probe.route is None and policy.relay_only:
+        raise NoRelayPath(refused=bool(probe.refused))
+    if probe.route is None:
+        log.warning("no TURN relay path works (refused %d, unreachable %d): direct only",
+                    len(probe.refused), len(probe.unreachable))
+    return through(policy, probe.route), probe.route
 
 
 async def probe_relays(servers: Sequence[IceServer], timeout: float = PROBE_TIMEOUT) -> RelayProbe:
