@@ -52,7 +52,8 @@ CHAT_LABEL = "chat"
 IceRenewal = Callable[[], Awaitable[IcePolicy]]
 
 
-def _relay_failure(error: NoRelayPath) -> EndReason:
+def relay_failure(error: NoRelayPath) -> EndReason:
+    """The call's end, in words for the clinician, when the relay could not carry it."""
     return EndReason.RELAY_REFUSED if error.refused else EndReason.RELAY_UNREACHABLE
 
 
@@ -123,7 +124,7 @@ class CallSession:
             try:
                 await self._send_offer(restart=False)
             except NoRelayPath as error:
-                await self._end(_relay_failure(error), tell_peer=True)
+                await self._end(relay_failure(error), tell_peer=True)
             except (SignallingError, OSError) as error:
                 log.warning("the offer could not be sent: %s", error)
                 await self._end(EndReason.NOT_CONNECTED, tell_peer=False)
@@ -263,7 +264,7 @@ class CallSession:
         try:
             pc = await self._replace_peer_connection()
         except NoRelayPath as error:
-            await self._end(_relay_failure(error), tell_peer=True)
+            await self._end(relay_failure(error), tell_peer=True)
             return
         offer = RTCSessionDescription(sdp=str(payload["sdp"]), type="offer")
         self.remote_sdps.append(offer.sdp)
@@ -351,19 +352,19 @@ class CallSession:
     async def _reconnect(self) -> None:
         deadline = time.monotonic() + self.options.reconnect_timeout
         #: Why the last attempt could not use the relay (None: it could, or no relay is needed).
-        relay_failure: EndReason | None = None
+        relay_trouble: EndReason | None = None
         try:
             while self.state is not CallState.ENDED:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 if self.role is CallRole.CALLER:
-                    relay_failure = None
+                    relay_trouble = None
                     try:
                         await self._send_offer(restart=True)
                     except NoRelayPath as error:
-                        relay_failure = _relay_failure(error)
-                        log.warning("no relay for a reconnection: %s", relay_failure.name)
+                        relay_trouble = relay_failure(error)
+                        log.warning("no relay for a reconnection: %s", relay_trouble.name)
                         if error.refused and self._renewed:
                             # Credentials minted just now and still refused: coturn and the
                             # server disagree on the secret. Trying again cannot help.
@@ -377,7 +378,7 @@ class CallSession:
                     return
         finally:
             self._reconnecting = None
-        await self._end(relay_failure or EndReason.CONNECTION_LOST, tell_peer=True)
+        await self._end(relay_trouble or EndReason.CONNECTION_LOST, tell_peer=True)
 
     async def _end(self, reason: EndReason, tell_peer: bool) -> None:
         if self.state is CallState.ENDED:

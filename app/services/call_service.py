@@ -91,10 +91,7 @@ class CallConfig:
     ) -> "CallConfig":
         """This config with the call's STUN/TURN servers first (the settings' ones kept); relay
         only when the server or this machine's policy says so."""
-        known = {url for server in ice_servers for url in server.urls}
-        own = [s for s in self.options.ice.servers if not set(s.urls) & known]
-        ice = replace(self.options.ice, servers=(*ice_servers, *own),
-                      relay_only=self.options.ice.relay_only or relay_only)
+        ice = self.options.ice.with_servers(ice_servers, relay_only)
         return replace(self, options=replace(self.options, ice=ice))
 
 
