@@ -29,7 +29,7 @@ PROBE_TIMEOUT = 2.0
 #: path has nearly always answered by then: UDP allocates in fewer steps than TCP, and TCP in
 #: fewer than TLS, all at once from the same loop. (It used to get as long again as the later
 #: one took: under load that doubled a TLS call's probe, ~100 ms, for a path that was dropped.)
-GRACE = 0.05
+GRACE = 0.02
 
 
 class RelayTransport(StrEnum):
