@@ -9,8 +9,10 @@ meets the desktop's relay before the permission is there, aioice waits its 500 m
 retransmission, where Chromium sends a triggered check.)
 
 Prints, for direct and each relay path: start call -> first decoded remote frame at the desktop,
-p50 over N calls (issue: the relay adds <= 100 ms on loopback), then the CPU of this process (the
-desktop's call; the server thread idles) during a call of S seconds at 640x480, and coturn's.
+p50 over N calls (issue: the relay adds <= 100 ms on loopback), and where that time goes (p50 of
+each step from the start: the offer sent (relay probe and gathering), the page's answer in,
+connected (ICE and DTLS), the first frame); then the CPU of this process (the desktop's call;
+the server thread idles) during a call of S seconds at 640x480, and coturn's.
 
     .venv/bin/python bench/relay_call_bench.py [--calls 10] [--seconds 15]
 """
@@ -18,6 +20,7 @@ desktop's call; the server thread idles) during a call of S seconds at 640x480, 
 import argparse
 import asyncio
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -50,17 +53,26 @@ def paths(turn: TurnServer) -> dict[str, IcePolicy]:
     }
 
 
-def report_first_frames(firsts: dict[str, list[float]]) -> None:
-    direct = statistics.median(firsts["direct"])
-    for name, times in firsts.items():
+#: The steps of a call's start, in order: milliseconds from the start to each.
+STEPS = ("offer", "answer", "connected", "first_frame")
+
+
+def report_first_frames(calls: dict[str, list[dict[str, float]]]) -> None:
+    direct = statistics.median(call["first_frame"] for call in calls["direct"])
+    for name, results in calls.items():
+        times = [call["first_frame"] for call in results]
         p50 = statistics.median(times)
         added = "" if name == "direct" else f" (+{p50 - direct:.0f} ms)"
         print(f"{name}: start call -> first remote frame p50 {p50:.0f} ms{added}, "
               f"min {min(times):.0f}, max {max(times):.0f} over {len(times)} calls")
+        steps = ", ".join(f"{step} {statistics.median(call[step] for call in results):.0f}"
+                          for step in STEPS)
+        print(f"    p50 ms from the start: {steps}")
 
 
 async def chromium_patient(args: argparse.Namespace, turn: TurnServer) -> None:
     import httpx
+    from pydantic import SecretStr
     from server_harness import access_tokens, database, seed
 
     from app.media.call_path import call_path
@@ -76,11 +88,12 @@ async def chromium_patient(args: argparse.Namespace, turn: TurnServer) -> None:
     first_day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0)
     with database(False) as url:
         seeded = seed(url, rounds, rounds, 1, first_day)
-        clinician, clerk = access_tokens(url, [seeded.clinician, seeded.clerks[0]])
+        secret = secrets.token_urlsafe(32)
+        clinician, clerk = access_tokens(url, [seeded.clinician, seeded.clerks[0]], secret)
         port = free_port()
         engine = create_db_engine(url)
-        app = create_app(Settings(database_url=url, public_url=f"http://127.0.0.1:{port}"),
-                         engine)
+        app = create_app(Settings(database_url=url, public_url=f"http://127.0.0.1:{port}",
+                                  secret_key=SecretStr(secret)), engine)
         appointments = iter(seeded.appointments)
         with live(app, port) as base:
             async with patient_browser(spki) as browser:
@@ -94,9 +107,16 @@ async def chromium_patient(args: argparse.Namespace, turn: TurnServer) -> None:
                         page = await to_waiting_room(browser, link)
                         await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
                         started = time.monotonic()
+                        connected: list[float] = []
+                        watch = asyncio.ensure_future(desk.session.wait_connected())
+                        watch.add_done_callback(lambda _: connected.append(time.monotonic()))
                         await desk.session.start()
                         await asyncio.wait_for(desk.received.new_video.wait(), 20)
-                        result = {"first_frame": (time.monotonic() - started) * 1000}
+                        signalling = desk.signalling
+                        result = {step: (at - started) * 1000 for step, at in zip(STEPS, (
+                            signalling.offer_sent_at[0], signalling.answer_received_at[0],
+                            connected[0] if connected else time.monotonic(), time.monotonic(),
+                        ), strict=True)}
                         if seconds > 0:
                             await asyncio.sleep(1.0)
                             cpu0, turn0 = time.process_time(), cpu_seconds(turn.pid)
@@ -116,10 +136,9 @@ async def chromium_patient(args: argparse.Namespace, turn: TurnServer) -> None:
                         await page.context.close()
                     return result
 
-                firsts = {name: [(await one_call(ice, 0))["first_frame"]
-                                 for _ in range(args.calls)]
-                          for name, ice in paths(turn).items()}
-                report_first_frames(firsts)
+                calls = {name: [await one_call(ice, 0) for _ in range(args.calls)]
+                         for name, ice in paths(turn).items()}
+                report_first_frames(calls)
                 for ice in paths(turn).values():
                     await one_call(ice, args.seconds)
         engine.dispose()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import create_engine, insert, text
 from sqlmodel import Session
 
@@ -164,11 +165,15 @@ def seed(url: str, appointments: int, patients: int, clerks: int, first_day: dat
     return seeded
 
 
-def access_tokens(url: str, user_ids: list[uuid.UUID]) -> list[str]:
+def access_tokens(
+    url: str, user_ids: list[uuid.UUID], secret_key: str | None = None
+) -> list[str]:
     """A signed-in session per user, made in the database (signing in 1,000 users over HTTP
-    would benchmark argon2); the served process checks them like any other."""
+    would benchmark argon2); the served process checks them like any other. `secret_key`:
+    the signing secret of a server made in this process (a served one keeps its own)."""
     engine = create_db_engine(url)
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=url,
+                        secret_key=None if secret_key is None else SecretStr(secret_key))
     now = datetime.now(UTC).replace(microsecond=0)
     tokens = []
     with Session(engine) as session:

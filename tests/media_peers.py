@@ -12,7 +12,7 @@ from av import AudioFrame, VideoFrame
 
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
-from app.media.call_session import CallRole, CallSession
+from app.media.call_session import CallRole, CallSession, IceRenewal
 from app.media.call_state import CallState, EndReason
 from app.media.ice_config import IcePolicy
 from app.media.signalling import InMemorySignalling
@@ -92,7 +92,7 @@ class Peer:
 
     def __init__(
         self, signalling: InMemorySignalling, role: CallRole, options: CallOptions,
-        size: str = "320x240", tone: int = 440,
+        size: str = "320x240", tone: int = 440, renew_ice: IceRenewal | None = None,
     ) -> None:
         self.camera = MediaPlayer(f"testsrc=size={size}:rate=30", format="lavfi")
         self.microphone = MediaPlayer(f"sine=frequency={tone}", format="lavfi")
@@ -101,7 +101,8 @@ class Peer:
         self.listener = RecordingListener()
         self.signalling = signalling
         self.session = CallSession(
-            signalling, options, self.listener, role=role, audio=self.audio, video=self.video
+            signalling, options, self.listener, role=role, audio=self.audio, video=self.video,
+            renew_ice=renew_ice,
         )
 
     async def close(self) -> None:

@@ -139,8 +139,10 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def turn_server() -> Iterator[TurnServer]:
-    """Start coturn on free loopback ports (skips the test when coturn is not installed)."""
+def turn_server(relay_ip: str = LOOPBACK) -> Iterator[TurnServer]:
+    """Start coturn on free loopback ports (skips the test when coturn is not installed);
+    relayed media leave from `relay_ip` (inside a test's namespace: the veth's address, where
+    Janus listens)."""
     if not Path(TURNSERVER).exists():
         pytest.skip("coturn is not installed (apt-get install coturn)")
     folder = Path(tempfile.mkdtemp(prefix="clinicdesk-turn-"))
@@ -152,7 +154,7 @@ def turn_server() -> Iterator[TurnServer]:
     log = folder / "turnserver.log"
     config = folder / "turnserver.conf"
     config.write_text("\n".join([
-        f"listening-ip={LOOPBACK}", f"relay-ip={LOOPBACK}",
+        f"listening-ip={LOOPBACK}", f"relay-ip={relay_ip}",
         f"listening-port={port}", f"tls-listening-port={tls_port}",
         # One port each: coturn's "alternative" ports (+1) are not free by construction.
         "alt-listening-port=0", "alt-tls-listening-port=0",

@@ -3,7 +3,16 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+
+class GroupIceServer(BaseModel):
+    """One RTCIceServer for the legs to Janus: the TURN entry's credentials are minted for this
+    participant (coturn's shared-secret scheme, docs/calls.md); never the secret."""
+
+    urls: list[str]
+    username: str = ""
+    credential: str = ""
 
 
 class GroupJoin(BaseModel):
@@ -22,3 +31,7 @@ class GroupJoin(BaseModel):
     display: str
     role: Literal["staff", "guest"]
     expires_at: datetime
+    #: The STUN/TURN servers of the legs to Janus, as a 1:1 call gets them (empty: none).
+    ice_servers: list[GroupIceServer] = Field(default_factory=list)
+    #: "relay": the legs' media only through the TURN relay (the server's ice_relay_only).
+    ice_transport_policy: Literal["all", "relay"] = "all"

@@ -24,6 +24,7 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
+from app.domain.errors import KnownError
 from app.domain.realtime_protocol import SignalKind
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
@@ -36,7 +37,7 @@ from app.media.ice_config import (
     offer_ice,
     rtc_configuration,
 )
-from app.media.relay_probe import RelayRoute, probe_relays, through, turn_routes
+from app.media.relay_probe import NoRelayPath, RelayRoute, relayed_policy
 from app.media.signalling import IncomingSignal, Signalling, SignallingError
 from app.media.stats import QualityMeter
 from app.media.tracks import ForwardingTrack
@@ -46,12 +47,14 @@ log = logging.getLogger("clinicdesk.media")
 CHAT_LABEL = "chat"
 
 
-class _NoRelay(Exception):
-    """The call must be relayed and no TURN path works; `reason` says why."""
+#: Asks the server again for the call's STUN/TURN servers: TURN credentials minted now, for a
+#: reconnection (the call's first ones may have expired, and coturn refuses expired ones).
+IceRenewal = Callable[[], Awaitable[IcePolicy]]
 
-    def __init__(self, reason: EndReason) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
+
+def relay_failure(error: NoRelayPath) -> EndReason:
+    """The call's end, in words for the clinician, when the relay could not carry it."""
+    return EndReason.RELAY_REFUSED if error.refused else EndReason.RELAY_UNREACHABLE
 
 
 class CallRole(StrEnum):
@@ -71,6 +74,7 @@ class CallSession:
         role: CallRole = CallRole.CALLER,
         audio: MediaStreamTrack | None = None,
         video: MediaStreamTrack | None = None,
+        renew_ice: IceRenewal | None = None,
     ) -> None:
         self.signalling = signalling
         self.options = options or CallOptions()
@@ -96,6 +100,11 @@ class CallSession:
         self._reconnecting: asyncio.Task[None] | None = None
         #: The TURN route the current peer connection uses (None: no relay).
         self.relay: RelayRoute | None = None
+        self._renew_ice = renew_ice
+        #: How many times the call's ICE servers were renewed (fresh TURN credentials).
+        self.renewals = 0
+        #: The current peer connection's credentials came from a renewal (not the first ones).
+        self._renewed = False
         self._addresses = host_addresses(self.options.ice)
         if self._addresses == []:
             log.warning("none of the call network interfaces %s has an address: only a TURN "
@@ -114,8 +123,8 @@ class CallSession:
         if self.role is CallRole.CALLER:
             try:
                 await self._send_offer(restart=False)
-            except _NoRelay as error:
-                await self._end(error.reason, tell_peer=True)
+            except NoRelayPath as error:
+                await self._end(relay_failure(error), tell_peer=True)
             except (SignallingError, OSError) as error:
                 log.warning("the offer could not be sent: %s", error)
                 await self._end(EndReason.NOT_CONNECTED, tell_peer=False)
@@ -147,25 +156,36 @@ class CallSession:
 
     # -- peer connections ----------------------------------------------------------------------
 
-    async def _ice_for_next_connection(self) -> IcePolicy:
+    async def _ice_for_next_connection(self, renew: bool = False) -> IcePolicy:
         """The ICE policy of the next peer connection: through the first TURN path that works.
 
-        Probed again for every connection: a reconnection may follow a change of network.
-        Raises _NoRelay when the call must be relayed and no path works.
+        Probed again for every connection: a reconnection may follow a change of network. A
+        reconnection (`renew`) first asks for fresh credentials: the first ones may have expired.
+        Raises NoRelayPath when the call must be relayed and no path works.
         """
-        policy = self.options.ice
+        self._renewed = renew and await self._renew_credentials()
         self.relay = None
-        if not turn_routes(policy.servers):
-            return policy
-        probe = await probe_relays(policy.servers, self.options.relay_probe_timeout)
-        self.relay = probe.route
-        if probe.route is None and policy.relay_only:
-            raise _NoRelay(EndReason.RELAY_REFUSED if probe.refused
-                           else EndReason.RELAY_UNREACHABLE)
-        if probe.route is None:
-            log.warning("no TURN relay path works (refused %d, unreachable %d): direct only",
-                        len(probe.refused), len(probe.unreachable))
-        return through(policy, probe.route)
+        policy, self.relay = await relayed_policy(self.options.ice,
+                                                  self.options.relay_probe_timeout)
+        return policy
+
+    async def _renew_credentials(self) -> bool:
+        """The call's servers with freshly minted TURN credentials; False: kept the old ones."""
+        if self._renew_ice is None:
+            return False
+        try:
+            fresh = await asyncio.wait_for(self._renew_ice(), self.options.attempt_timeout)
+        except (KnownError, OSError, TimeoutError) as error:
+            # Offline or slow: the old credentials may still be good; the probe will tell.
+            log.warning("no fresh TURN credentials for the reconnection (%s)",
+                        type(error).__name__)
+            return False
+        current = self.options.ice
+        relay_only = current.relay_only or fresh.relay_only  # a renewal never loosens the rule
+        self.options = replace(self.options, ice=replace(
+            fresh, interfaces=current.interfaces, relay_only=relay_only))
+        self.renewals += 1
+        return True
 
     def _new_peer_connection(self, ice: IcePolicy) -> RTCPeerConnection:
         pc = RTCPeerConnection(rtc_configuration(ice))
@@ -197,13 +217,13 @@ class CallSession:
             if channel is self._channel and isinstance(message, str):
                 self.listener.chat_received(message)
 
-    async def _replace_peer_connection(self) -> RTCPeerConnection:
+    async def _replace_peer_connection(self, renew: bool = False) -> RTCPeerConnection:
         old, self.pc = self.pc, None
         self._channel = None
         self._early_candidates = []
         if old is not None:
             await old.close()
-        self.pc = self._new_peer_connection(await self._ice_for_next_connection())
+        self.pc = self._new_peer_connection(await self._ice_for_next_connection(renew))
         return self.pc
 
     async def _set_local(self, pc: RTCPeerConnection, description: RTCSessionDescription) -> None:
@@ -213,7 +233,7 @@ class CallSession:
         self.local_sdps.append(pc.localDescription.sdp)
 
     async def _send_offer(self, restart: bool) -> None:
-        pc = await self._replace_peer_connection()
+        pc = await self._replace_peer_connection(renew=restart)
         if self.audio is not None:
             pc.addTransceiver(ForwardingTrack(self.audio), direction="sendrecv")
         else:
@@ -243,8 +263,8 @@ class CallSession:
         self.generation = generation
         try:
             pc = await self._replace_peer_connection()
-        except _NoRelay as error:
-            await self._end(error.reason, tell_peer=True)
+        except NoRelayPath as error:
+            await self._end(relay_failure(error), tell_peer=True)
             return
         offer = RTCSessionDescription(sdp=str(payload["sdp"]), type="offer")
         self.remote_sdps.append(offer.sdp)
@@ -331,16 +351,24 @@ class CallSession:
 
     async def _reconnect(self) -> None:
         deadline = time.monotonic() + self.options.reconnect_timeout
+        #: Why the last attempt could not use the relay (None: it could, or no relay is needed).
+        relay_trouble: EndReason | None = None
         try:
             while self.state is not CallState.ENDED:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 if self.role is CallRole.CALLER:
+                    relay_trouble = None
                     try:
                         await self._send_offer(restart=True)
-                    except _NoRelay as error:
-                        log.warning("no relay for a reconnection: %s", error.reason.name)
+                    except NoRelayPath as error:
+                        relay_trouble = relay_failure(error)
+                        log.warning("no relay for a reconnection: %s", relay_trouble.name)
+                        if error.refused and self._renewed:
+                            # Credentials minted just now and still refused: coturn and the
+                            # server disagree on the secret. Trying again cannot help.
+                            break
                     except (SignallingError, OSError) as error:
                         log.warning("a reconnection offer could not be sent: %s", error)
                 wait = remaining if self.role is CallRole.CALLEE else min(
@@ -350,7 +378,7 @@ class CallSession:
                     return
         finally:
             self._reconnecting = None
-        await self._end(EndReason.CONNECTION_LOST, tell_peer=True)
+        await self._end(relay_trouble or EndReason.CONNECTION_LOST, tell_peer=True)
 
     async def _end(self, reason: EndReason, tell_peer: bool) -> None:
         if self.state is CallState.ENDED:

@@ -16,8 +16,15 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from app.domain.group_call_protocol import GroupJoin
-from app.media.ice_config import IcePolicy, confined_to, host_addresses, rtc_configuration
+from app.media.ice_config import (
+    IcePolicy,
+    IceServer,
+    confined_to,
+    host_addresses,
+    rtc_configuration,
+)
 from app.media.janus_connection import JanusConnection
+from app.media.relay_probe import RelayRoute, relayed_policy
 
 log = logging.getLogger("clinicdesk.media.group")
 
@@ -78,7 +85,15 @@ class GroupSession:
         self.listener = listener or GroupListener()
         self.audio = audio
         self.video = video
-        self.ice = ice or IcePolicy()
+        # The legs to Janus use the servers the join gave (TURN credentials minted for this
+        # participant) before this machine's own, as a 1:1 call does.
+        self.ice = (ice or IcePolicy()).with_servers(
+            [IceServer(tuple(s.urls), s.username or None, s.credential or None)
+             for s in join.ice_servers],
+            relay_only=join.ice_transport_policy == "relay",
+        )
+        #: The TURN route every leg goes through (None: no relay).
+        self.relay: RelayRoute | None = None
         self._addresses = host_addresses(self.ice)
         self.janus = JanusConnection(join.janus_url, join.janus_token)
         self.participants: dict[str, GroupParticipant] = {
@@ -95,7 +110,10 @@ class GroupSession:
     # -- joining -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Joins both rooms and publishes; raises JanusGone / JanusRefused when it cannot."""
+        """Joins both rooms and publishes; raises JanusGone / JanusRefused when it cannot, and
+        NoRelayPath (before joining) when the legs must be relayed and no TURN path works."""
+        # One probe for every leg: aiortc takes a single TURN URL per connection.
+        self.ice, self.relay = await relayed_policy(self.ice)
         await self.janus.open()
         self._audio_handle = await self.janus.attach(AUDIOBRIDGE, self._on_audio_event)
         joined = await self.janus.message(self._audio_handle, self._join_body(muted=False))
@@ -147,6 +165,11 @@ class GroupSession:
         pc = self._publisher = _pc(self.ice)
         pc.addTransceiver(self.video, direction="sendonly")
         await self._negotiate(pc, self._video_handle, {"request": "publish", "audio": False})
+
+    def connections(self) -> list[RTCPeerConnection]:
+        """Every leg's peer connection now: the publisher, the mix, each shown tile."""
+        legs = [pc for pc in (self._publisher, self._mixer) if pc is not None]
+        return legs + [pc for _handle, pc in self._shown.values()]
 
     # -- tiles -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import ipaddress
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import ifaddr
@@ -55,6 +55,13 @@ class IcePolicy:
     def loopback(cls) -> "IcePolicy":
         """Tests and the bench: 127.0.0.1 only, no servers."""
         return cls(interfaces=(LOOPBACK,))
+
+    def with_servers(self, servers: Sequence[IceServer], relay_only: bool = False) -> "IcePolicy":
+        """This policy with a call's servers (from the server: TURN credentials minted for it)
+        first and its own kept after; relay only when either says so."""
+        known = {url for server in servers for url in server.urls}
+        own = [s for s in self.servers if not set(s.urls) & known]
+        return replace(self, servers=(*servers, *own), relay_only=self.relay_only or relay_only)
 
 
 def rtc_configuration(policy: IcePolicy) -> "RTCConfiguration":

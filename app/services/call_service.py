@@ -7,7 +7,7 @@ remembered devices, and offers the controls of the call window. One call at a ti
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -35,6 +35,10 @@ from app.services.call_screen_grab import ScreenGrabber
 from app.services.message_bridge import MessageBridge
 
 log = logging.getLogger("clinicdesk.media")
+
+#: The call's STUN/TURN servers from the server, minted now, and whether it requires the relay
+#: (the API client's `call_ice` for one appointment).
+CallIceSource = Callable[[], Awaitable[tuple[Sequence[IceServer], bool]]]
 
 #: Where the chosen devices are remembered (QSettings).
 DEVICES_GROUP = "devices"
@@ -87,10 +91,7 @@ class CallConfig:
     ) -> "CallConfig":
         """This config with the call's STUN/TURN servers first (the settings' ones kept); relay
         only when the server or this machine's policy says so."""
-        known = {url for server in ice_servers for url in server.urls}
-        own = [s for s in self.options.ice.servers if not set(s.urls) & known]
-        ice = replace(self.options.ice, servers=(*ice_servers, *own),
-                      relay_only=self.options.ice.relay_only or relay_only)
+        ice = self.options.ice.with_servers(ice_servers, relay_only)
         return replace(self, options=replace(self.options, ice=ice))
 
 
@@ -252,9 +253,11 @@ class CallService(QObject):
     async def start_call(
         self, signalling: Signalling, patient_name: str, audio_only: bool = False,
         ice_servers: Sequence[IceServer] = (), relay_only: bool = False,
+        renew_ice: CallIceSource | None = None,
     ) -> None:
         """Open the devices and call the patient over `signalling` (the caller side), through
-        this call's `ice_servers` (from the server: TURN credentials minted for it) first.
+        this call's `ice_servers` (from the server: TURN credentials minted for it) first;
+        `renew_ice` mints them again for each reconnection (the first ones may have expired).
 
         Raises KnownError if a call is already on or no microphone can be opened.
         """
@@ -276,12 +279,20 @@ class CallService(QObject):
         self.session = CallSession(
             signalling, options, _Forward(self), role=CallRole.CALLER,
             audio=media.outgoing_audio, video=media.outgoing_video if self.sends_video else None,
+            renew_ice=None if renew_ice is None else self._renewal(renew_ice),
         )
         await self.session.start()
         self._trim_timer.start()
         self.mutedChanged.emit(media.muted)
         self.cameraChanged.emit(media.camera_enabled and not audio_only)
         self._sending_changed()
+
+    def _renewal(self, source: CallIceSource) -> Callable[[], Awaitable[IcePolicy]]:
+        """The session's renewal: the server's fresh servers with this machine's own kept."""
+        async def renewed() -> IcePolicy:
+            servers, relay_only = await source()
+            return self.config.with_servers(servers, relay_only).options.ice
+        return renewed
 
     @property
     def sends_video(self) -> bool:

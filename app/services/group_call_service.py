@@ -18,10 +18,12 @@ from PySide6.QtGui import QImage
 from app.domain.errors import KnownError
 from app.domain.group_call_protocol import GroupJoin
 from app.media.audio_output import PcmPump
+from app.media.call_session import relay_failure
 from app.media.capture import LocalMedia
 from app.media.frames import FrameSink, PaintableImage
 from app.media.group_session import GroupListener, GroupParticipant, GroupSession
 from app.media.janus_connection import JanusGone, JanusRefused
+from app.media.relay_probe import NoRelayPath
 from app.services.call_audio_output import AudioOutput
 from app.services.call_service import CallService, qimage
 
@@ -102,9 +104,11 @@ class GroupCallService(QObject):
         self.session = session
         try:
             await session.start()
-        except (JanusGone, JanusRefused, OSError) as error:
+        except (JanusGone, JanusRefused, NoRelayPath, OSError) as error:
             log.warning("could not join the group call: %s", error)
             await self._release()
+            if isinstance(error, NoRelayPath):
+                raise KnownError(relay_failure(error).value) from None
             if isinstance(error, JanusRefused):
                 raise KnownError(REFUSED.format(reason=error.reason)) from None
             raise KnownError(UNREACHABLE) from None

@@ -21,7 +21,9 @@
    * the call. */
   var GATHER_TIMEOUT_MS = 1500;
   /* Once one candidate is there, the others that come at once get this long; the answer then
-   * goes (a TURN path a firewall drops never finishes gathering: its wait would delay the call). */
+   * goes (a TURN path a firewall drops never finishes gathering: its wait would delay the call).
+   * Relay only, the first candidate is a relay address on the clinic's TURN server, which every
+   * relay path of the desktop reaches: the answer goes at once, the rest is trickled. */
   var FIRST_CANDIDATE_GRACE_MS = 100;
 
   var desk = window.clinicDesk;
@@ -66,7 +68,7 @@
     current.setRemoteDescription({ type: "offer", sdp: offer.sdp })
       .then(function () { return current.createAnswer(); })
       .then(function (answer) { return current.setLocalDescription(answer); })
-      .then(function () { return gathered(current); })
+      .then(function () { return gathered(current, offer.ice_transport_policy === "relay"); })
       .then(function () {
         if (current !== pc) { return; }  // a newer offer replaced this connection meanwhile
         current.answerSent = true;
@@ -132,9 +134,9 @@
     }
   }
 
-  /* Resolves once ICE gathering completed, FIRST_CANDIDATE_GRACE_MS after the first candidate,
-   * or after GATHER_TIMEOUT_MS (then we trickle the rest). */
-  function gathered(connection) {
+  /* Resolves once ICE gathering completed, FIRST_CANDIDATE_GRACE_MS after the first candidate
+   * (at once when relay only), or after GATHER_TIMEOUT_MS (then we trickle the rest). */
+  function gathered(connection, relayOnly) {
     return new Promise(function (resolve) {
       if (connection.iceGatheringState === "complete") { resolve(); return; }
       var timer = window.setTimeout(done, GATHER_TIMEOUT_MS);
@@ -148,7 +150,9 @@
       }
       function changed() { if (connection.iceGatheringState === "complete") { done(); } }
       function found(event) {
-        if (event.candidate && grace === null) { grace = window.setTimeout(done, FIRST_CANDIDATE_GRACE_MS); }
+        if (event.candidate && grace === null) {
+          grace = window.setTimeout(done, relayOnly ? 0 : FIRST_CANDIDATE_GRACE_MS);
+        }
       }
       connection.addEventListener("icegatheringstatechange", changed);
       connection.addEventListener("icecandidate", found);

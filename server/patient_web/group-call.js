@@ -157,7 +157,12 @@
   /* ---- Peer connections ------------------------------------------------------------------ */
 
   function peer(handle) {
-    var pc = new RTCPeerConnection({ iceServers: [] });
+    // The server's STUN/TURN servers for this participant (their own short-lived TURN
+    // credentials), and "relay" when the clinic's media must never go peer to peer.
+    var pc = new RTCPeerConnection({
+      iceServers: (join && Array.isArray(join.ice_servers)) ? join.ice_servers : [],
+      iceTransportPolicy: (join && join.ice_transport_policy === "relay") ? "relay" : "all"
+    });
     pc.onicecandidate = function (event) {
       if (!pc.described || !janus) { return; }
       var candidate = event.candidate ? event.candidate.toJSON() : { completed: true };

@@ -576,13 +576,17 @@
       useSpeaker($("remote-audio"));
       show("call");
     }
+    // A call under way (not one being set up) that the relay then refused was interrupted.
+    var callState = $("call-state").getAttribute("data-state");
+    var underWay = document.body.getAttribute("data-showing") === "call" &&
+      (callState === "connected" || callState === "reconnecting");
     var hook = window.clinicDesk.onSignal;
     if (typeof hook === "function") {
       try { hook(message); } catch (e) { if (window.console) { window.console.error(e); } }
     }
     if (message.kind === "hangup") {
       var reason = (message.payload || {}).reason;
-      if (RELAY_FAILURES.hasOwnProperty(reason)) { callNotMade(RELAY_FAILURES[reason]); }
+      if (RELAY_FAILURES.hasOwnProperty(reason)) { callNotMade(reason, underWay); }
       else { finish("ended"); }
     }
   }
@@ -597,9 +601,21 @@
       "again or phone you."
   };
 
-  function callNotMade(text) {
+  /* The same failure while reconnecting a call that had started. */
+  var RELAY_INTERRUPTIONS = {
+    relay_refused: "The connection to your clinician was lost and the clinic's call service " +
+      "refused to carry the call again. Please keep this page open: your clinician will call " +
+      "again or phone you.",
+    relay_unreachable: "The connection to your clinician was lost and the clinic's call " +
+      "service could not be reached again. Please keep this page open: your clinician will " +
+      "call again or phone you."
+  };
+
+  function callNotMade(reason, interrupted) {
     var notice = $("call-not-made");
-    notice.querySelector("p").textContent = text;
+    notice.querySelector("h2").textContent = interrupted ? "Your call was interrupted"
+      : "The call did not start";
+    notice.querySelector("p").textContent = (interrupted ? RELAY_INTERRUPTIONS : RELAY_FAILURES)[reason];
     notice.hidden = false;
     if (document.body.getAttribute("data-showing") !== "waiting") {
       show("waiting");

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.group_call_protocol import GroupJoin
+from app.domain.group_call_protocol import GroupIceServer, GroupJoin
 from server.errors import ApiError
 from server.janus.client import JanusClient, JanusError, JanusUnreachable
 from server.janus.credentials import janus_token, join_token
@@ -18,6 +18,7 @@ from server.janus.rooms import GroupRooms
 from server.models.appointment import Appointment
 from server.models.invite import PatientLink
 from server.models.user import User
+from server.services.call_ice import ice_servers_for_call
 from server.services.patient_links import valid_until
 from server.services.patient_view import recipient_name
 from server.settings import Settings
@@ -82,6 +83,8 @@ def _credential(
             502, "sfu_refused", f"The group call service refused the room ({error.code})."
         ) from None
     expires = valid_until(appointment, settings.link_grace_minutes)
+    # Each participant's legs get their own TURN credentials, valid as long as the join.
+    ice = ice_servers_for_call(settings, f"group-{appointment.id}-{who}", expires)
     return GroupJoin(
         janus_url=settings.janus_public_url,
         janus_token=janus_token(settings.janus_token_secret.get_secret_value(), expires),
@@ -91,6 +94,9 @@ def _credential(
         display=display,
         role="staff" if role == "staff" else "guest",
         expires_at=expires,
+        ice_servers=[GroupIceServer.model_validate(server.model_dump())
+                     for server in ice.ice_servers],
+        ice_transport_policy=ice.ice_transport_policy,
     )
 
 

@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from app.domain.realtime_protocol import SignalKind
-from app.media.call_session import CallRole, CallSession
+from app.media.call_session import CallRole, CallSession, IceRenewal
 from app.media.call_state import CallState
 from app.media.ice_config import LOOPBACK, candidate_addresses
 from app.media.signalling import IncomingSignal, Signalling, SignallingError, checked_payload
@@ -152,9 +152,11 @@ class Desk:
 
 @asynccontextmanager
 async def desk_call(
-    base: str, access_token: str, appointment_id: str, camera: bool = True, **options: object
+    base: str, access_token: str, appointment_id: str, camera: bool = True,
+    renew_ice: IceRenewal | None = None, **options: object
 ) -> AsyncIterator[Desk]:
-    """Sign in on the realtime socket and prepare a CallSession (not started) for the call."""
+    """Sign in on the realtime socket and prepare a CallSession (not started) for the call;
+    `renew_ice` gives a reconnection fresh TURN credentials (the desktop asks the server)."""
     url = base.replace("http", "ws", 1) + "/realtime"
     with loopback_checks_only():
         async with connect(url, open_timeout=DEADLINE) as socket:
@@ -162,13 +164,14 @@ async def desk_call(
             hello = json.loads(await asyncio.wait_for(socket.recv(), DEADLINE))
             assert hello["type"] == "hello", hello
             async with _desk(HubSocketSignalling(socket, appointment_id), options,
-                             camera) as desk:
+                             camera, renew_ice) as desk:
                 yield desk
 
 
 @asynccontextmanager
 async def _desk(
-    signalling: HubSocketSignalling, options: dict[str, object], with_camera: bool = True
+    signalling: HubSocketSignalling, options: dict[str, object], with_camera: bool = True,
+    renew_ice: IceRenewal | None = None,
 ) -> AsyncIterator[Desk]:
     """The session with lavfi sources over `signalling` (no video track at all without a
     camera, as the desktop sends none); hung up and stopped afterwards."""
@@ -181,6 +184,7 @@ async def _desk(
     session = CallSession(
         signalling, quick_options(**options), listener,
         role=CallRole.CALLER, audio=audio, video=video if with_camera else None,
+        renew_ice=renew_ice,
     )
     desk = Desk(signalling, session, listener)
     watcher = asyncio.ensure_future(_first_frame(desk))

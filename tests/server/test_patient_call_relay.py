@@ -8,8 +8,10 @@ and expired credentials end the call before it starts, with words for both peopl
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +21,10 @@ from playwright.async_api import Page
 from pydantic import SecretStr
 
 from app.media.call_path import CandidateKind
+from app.media.call_session import IceRenewal
 from app.media.call_state import EndReason
 from app.media.ice_config import IcePolicy, IceServer
-from app.media.relay_probe import RelayTransport
+from app.media.relay_probe import RelayTransport, probe_relays
 from server.services.call_ice import ice_servers_for_call
 from server.settings import Settings
 from tests.polling import eventually
@@ -73,11 +76,11 @@ def browser_args(turn: TurnServer) -> list[str]:
 
 
 def call_servers(settings: Settings, turn: TurnServer, appointment: str, udp: bool,
-                 tcp: bool) -> IcePolicy:
+                 tcp: bool, valid_for: timedelta = timedelta(hours=1)) -> IcePolicy:
     """What the server mints for the call now (the real clock: coturn checks the expiry),
     with the blocked paths pointing where the firewall drops them."""
     minting = settings.model_copy(update={"turn_urls": turn.urls(udp, tcp)})
-    ice = ice_servers_for_call(minting, appointment, datetime.now(UTC) + timedelta(hours=1))
+    ice = ice_servers_for_call(minting, appointment, datetime.now(UTC) + valid_for)
     return IcePolicy(
         servers=tuple(IceServer(tuple(s.urls), s.username or None, s.credential or None)
                       for s in ice.ice_servers),
@@ -87,13 +90,18 @@ def call_servers(settings: Settings, turn: TurnServer, appointment: str, udp: bo
 
 @asynccontextmanager
 async def calling(served: Clinic2, turn: TurnServer, appointment: str, link: str,  # noqa: F811
-                  ice: IcePolicy) -> AsyncIterator[tuple[Desk, Page]]:
-    """The patient waits in Chromium; the desktop, relay only with `ice`, starts the call."""
+                  ice: IcePolicy | Callable[[], IcePolicy], renew_ice: IceRenewal | None = None,
+                  ) -> AsyncIterator[tuple[Desk, Page]]:
+    """The patient waits in Chromium; the desktop, relay only with `ice` (or what `ice` mints
+    as the call starts, as the desktop does), starts the call."""
     async with patient_browser(*browser_args(turn)) as browser, desk_call(
-        served.base, served.clinic.tokens["ng"], appointment, ice=ice
+        served.base, served.clinic.tokens["ng"], appointment,
+        ice=ice() if callable(ice) else ice, renew_ice=renew_ice,
     ) as desk:
         page = await to_waiting_room(browser, link)
         await asyncio.wait_for(desk.signalling.presence_changed.wait(), 10)
+        if callable(ice):  # short-lived credentials count from the start of the call
+            desk.session.options = replace(desk.session.options, ice=ice())
         await desk.session.start()
         yield desk, page
 
@@ -173,3 +181,93 @@ async def test_refused_credentials_tell_both_people(
         assert "The call did not start" in text and "keep this page open" in text
         assert await page.get_attribute("body", "data-showing") == "waiting"
         await screenshots(page, screenshot_dir, f"call-not-made-{credentials}")
+
+
+#: The call's first credentials in the reconnection tests: long enough for Chromium and the
+#: desktop to connect on a loaded machine, short enough to wait out.
+SHORT_LIFETIME = timedelta(seconds=8)
+
+
+def short_lived(settings: Settings, turn: TurnServer, appointment: str,
+                ) -> Callable[[], IcePolicy]:
+    return lambda: call_servers(settings, turn, appointment, True, True, SHORT_LIFETIME)
+
+
+async def expire(desk: Desk) -> IcePolicy:
+    """Until coturn refuses the credentials the call started with (their expiry has passed)."""
+    ice = desk.session.options.ice
+    username = str(ice.servers[0].username)
+    expiry = int(username.split(":")[0])
+    await eventually(lambda: time.time() > expiry + 1, timeout=60, interval=0.2,
+                     what="the call's first credentials to expire")
+    probe = await probe_relays(ice.servers)
+    assert probe.route is None and probe.refused, probe
+    return ice
+
+
+@pytest.mark.asyncio
+async def test_a_reconnection_after_expiry_relays_both_sides_with_fresh_credentials(
+    served: Clinic2, settings: Settings, turn: TurnServer,  # noqa: F811
+) -> None:
+    """The call outlived its credentials; the connection drops: the desktop asks for new ones
+    and the page, offered them, relays again (both sides relay only)."""
+    appointment, link = served.book()
+    minted: list[IcePolicy] = []
+
+    async def renew() -> IcePolicy:
+        minted.append(call_servers(settings, turn, appointment, True, True))
+        return minted[-1]
+
+    async with calling(served, turn, appointment, link, short_lived(settings, turn, appointment),
+                       renew) as (desk, page):
+        await asyncio.wait_for(desk.session.wait_connected(), 20)
+        await page.wait_for_selector('#call-state[data-state="connected"]')
+        first = await expire(desk)
+
+        await desk.session.restart_ice()
+        frames = desk.received.video_frames
+        stats = await page_eventually(
+            page,
+            "window.clinicDesk.callStats().then(function (s) {"
+            "  return s && s.generation >= 2 && s.ice === 'connected' && s.path"
+            "    && s.videoFramesDecoded > 10 ? s : null; })",
+            what="the page connected again and decoding",
+        )
+        await eventually(lambda: desk.received.video_frames > frames + 10,
+                         what="video at the desktop again")
+        assert stats["path"]["local"] == "relay" and stats["relayErrors"] == [], stats
+        assert desk.session.renewals >= 1 and desk.session.relay is not None
+        offers = [p for kind, p in desk.signalling.sent if kind == "offer"]
+        assert offers[0]["ice_servers"][0]["username"] == first.servers[0].username
+        assert offers[-1]["ice_servers"][0]["username"] == minted[-1].servers[0].username
+        assert SECRET not in json.dumps(offers)
+
+
+@pytest.mark.asyncio
+async def test_refused_fresh_credentials_interrupt_the_call_with_words_for_both(
+    served: Clinic2, settings: Settings, turn: TurnServer,  # noqa: F811
+    screenshot_dir: Path | None,
+) -> None:
+    """coturn's secret was changed without the server's: the reconnection's fresh credentials
+    are refused too, and both people are told."""
+    appointment, link = served.book()
+    forger = settings.model_copy(update={"turn_secret": SecretStr("an old secret " * 4)})
+
+    async def renew() -> IcePolicy:
+        return call_servers(forger, turn, appointment, True, True)
+
+    async with calling(served, turn, appointment, link, short_lived(settings, turn, appointment),
+                       renew) as (desk, page):
+        await asyncio.wait_for(desk.session.wait_connected(), 20)
+        await page.wait_for_selector('#call-state[data-state="connected"]')
+        await expire(desk)
+        await desk.session.restart_ice()
+        assert await asyncio.wait_for(desk.session.wait_ended(), 20) is EndReason.RELAY_REFUSED
+        assert "refused this call's credentials" in EndReason.RELAY_REFUSED.value
+
+        await page.wait_for_selector("#call-not-made:visible")
+        text = await page.inner_text("#call-not-made")
+        assert "Your call was interrupted" in text and "keep this page open" in text, text
+        assert "refused" in text
+        assert await page.get_attribute("body", "data-showing") == "waiting"
+        await screenshots(page, screenshot_dir, "call-interrupted-relay-refused")

@@ -5,12 +5,14 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from app.media.call_path import CandidateKind
 from app.media.call_state import CallState
+from app.media.ice_config import IceServer
 from app.media.relay_probe import RelayTransport
 from app.services.call_service import CallConfig
 from app.ui.call.call_controller import CallController
@@ -96,6 +98,25 @@ def test_the_server_requires_the_relay_and_the_call_window_shows_it(
         assert quality.path.local is CandidateKind.RELAY
         assert "path relay UDP" in call_window.quality.toolTip()
         shoot(call_window, screenshot_dir, "call-through-relay.png")
+
+        # A reconnection asks the server again for the call's credentials (they may have
+        # expired by now) and still goes through the relay.
+        asked: list[UUID] = []
+        call_ice = controller.sync.api.call_ice
+
+        async def counting_call_ice(appointment_id: UUID) -> tuple[list[IceServer], bool]:
+            asked.append(appointment_id)
+            return await call_ice(appointment_id)
+
+        controller.sync.api.call_ice = counting_call_ice  # type: ignore[method-assign]
+        qloop.run(session.restart_ice())
+        qloop.wait_until(lambda: session.generation >= 2 and session.renewals >= 1
+                         and session.state is CallState.CONNECTED, timeout=15)
+        assert asked and set(asked) == {booked.id}
+        assert session.relay is not None and session.options.ice.relay_only
+        frames = window.calls.frames_shown
+        qloop.wait_until(lambda: window.calls is not None
+                         and window.calls.frames_shown > frames + 5, timeout=15)
         call_window.hang_up_button.click()
         qloop.wait_until(lambda: patient is not None
                          and patient.session.state is CallState.ENDED, timeout=10)

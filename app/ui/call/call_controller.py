@@ -99,8 +99,10 @@ class CallController(WindowController):
                      type(error).__name__)
             servers, relay_only = [], False
         try:
-            await self.calls.start_call(signalling, appointment.patient.name, audio_only,
-                                        servers, relay_only)
+            await self.calls.start_call(
+                signalling, appointment.patient.name, audio_only, servers, relay_only,
+                # Each reconnection asks for credentials minted then: these may have expired.
+                renew_ice=lambda: self.sync.api.call_ice(appointment.id))
         except KnownError as error:
             self._bridge.warning.emit(str(error))
             await self._finish()
