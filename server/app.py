@@ -30,6 +30,7 @@ from server.api.routes import (
     patient,
     patient_pages,
     patients,
+    phone_calls,
     realtime,
     sync,
     tasks,
@@ -53,6 +54,7 @@ from server.security.secret_file import with_secret
 from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
+from server.services.phone_calls import PhoneCalls
 from server.services.presence import publish_committed
 from server.services.room_closing import install_session_events as install_room_events
 from server.services.waiting_visits import StoredVisits
@@ -107,6 +109,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             sending.cancel()
             with suppress(asyncio.CancelledError):
                 await sending
+        await asyncio.to_thread(app.state.phone_calls.hang_up_all)
         await app.state.waiting_room.close()
         await asyncio.gather(*tasks)
 
@@ -175,6 +178,7 @@ def create_app(
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.waiting_room = _waiting_room(app, settings)
     app.state.group_rooms = group_rooms(settings)
+    app.state.phone_calls = PhoneCalls()
     # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
     app.state.invite_sender = (
         InviteSender(app.state.engine, app.state.hub, settings, app.state.clock)
@@ -205,6 +209,7 @@ def create_app(
         calls,
         hl7_messages,
         group_calls,
+        phone_calls,
     ):
         app.include_router(module.router)
     if settings.api_docs:
