@@ -30,6 +30,7 @@ from server.api.routes import (
     patient,
     patient_pages,
     patients,
+    phone_calls,
     realtime,
     sync,
     tasks,
@@ -54,6 +55,7 @@ from server.security.secret_file import with_secret
 from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
+from server.services.phone_calls import PhoneCalls
 from server.services.presence import publish_committed
 from server.services.room_closing import install_session_events as install_room_events
 from server.services.waiting_visits import StoredVisits
@@ -109,6 +111,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             sending.cancel()
             with suppress(asyncio.CancelledError):
                 await sending
+        await asyncio.to_thread(state.phone_calls.hang_up_all)
         await state.waiting_room.close()
         await asyncio.gather(*tasks)
 
@@ -182,6 +185,7 @@ def create_app(
         trusted_proxies=parse_networks(settings.trusted_proxies),
         waiting_room=_waiting_room(settings, engine, hub, clock),
         group_rooms=group_rooms(settings),
+        phone_calls=PhoneCalls(),
         # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
         invite_sender=(
             InviteSender(engine, hub, settings, clock)
@@ -213,6 +217,7 @@ def create_app(
         calls,
         hl7_messages,
         group_calls,
+        phone_calls,
     ):
         app.include_router(module.router)
     if settings.api_docs:

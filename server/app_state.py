@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the parts import the routes' helpers; the types are all thi
     from server.security.passwords import Passwords
     from server.security.rate_limit import LoginThrottle, SlidingWindow
     from server.services.invite_sender import InviteSender
+    from server.services.phone_calls import PhoneCalls
     from server.settings import Settings
 
 
@@ -45,6 +46,8 @@ class AppState:
     group_rooms: GroupRooms | None
     #: None: invites are off (no SMTP server nor pickup folder set up).
     invite_sender: InviteSender | None
+    #: The phone calls this process is carrying (Janus's SIP plugin; phone_dialling.py).
+    phone_calls: PhoneCalls
     #: The HL7 MLLP listener once started (serve --mllp-port).
     mllp: MllpListener | None = None
 

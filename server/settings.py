@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 from app.domain.enums import AppointmentKind
+from app.domain.phone_numbers import NumberRefused, known_region, to_e164
 from server.security.client_address import parse_networks
 
 #: Names a TOML settings file when the command line does not.
@@ -186,6 +187,24 @@ class Settings(BaseSettings):
     janus_room_key: SecretStr = SecretStr("")
     janus_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
+    #: Phone calls to patients' telephones through Janus's SIP plugin (docs/calls.md, "Phone
+    #: calls"); they need janus_url. The trunk or PBX every INVITE goes to (e.g.
+    #: sip:sbc.hospital.example:5060); empty: dialling out is off.
+    phone_sip_proxy: str = ""
+    #: The host of the numbers dialled (sip:+441632960961@<domain>); empty: the proxy's host.
+    phone_sip_domain: str = ""
+    #: The trunk account Janus registers (e.g. sip:clinic@pbx.hospital.example); empty: no
+    #: REGISTER (a trunk that trusts the SBC's address). Its password and auth user.
+    phone_sip_username: str = ""
+    phone_sip_secret: SecretStr = SecretStr("")
+    phone_sip_authuser: str = ""
+    #: The clinic's own number in E.164: the caller ID patients see, never a clinician's line.
+    phone_caller_id: str = ""
+    #: The region of numbers written without a country code (two letters: GB, IE, US...).
+    phone_default_region: str = "GB"
+    #: A phone that rings this long unanswered ends the attempt as "no answer".
+    phone_ring_seconds: int = Field(default=45, ge=5, le=300)
+
     @model_validator(mode="after")
     def _patient_side_makes_sense(self) -> "Settings":
         url = urlsplit(self.public_url)
@@ -267,6 +286,26 @@ class Settings(BaseSettings):
             value: SecretStr = getattr(self, name)
             if len(value.get_secret_value()) < 16:
                 raise ValueError(f"{name} must be at least 16 characters when janus_url is set")
+        return self
+
+    @model_validator(mode="after")
+    def _phone_complete(self) -> "Settings":
+        if not known_region(self.phone_default_region):
+            raise ValueError(f"phone_default_region {self.phone_default_region!r} is not a region")
+        if not self.phone_sip_proxy:
+            return self
+        if not self.janus_url:
+            raise ValueError("phone_sip_proxy needs janus_url: Janus's SIP plugin dials out")
+        for name in ("phone_sip_proxy", "phone_sip_username"):
+            value = getattr(self, name)
+            if value and not value.startswith(("sip:", "sips:")):
+                raise ValueError(f"{name} must be a sip: URI, e.g. sip:pbx.example.org:5060")
+        try:
+            self.phone_caller_id = to_e164(self.phone_caller_id, self.phone_default_region)
+        except NumberRefused:
+            raise ValueError(
+                "phone_caller_id must be the clinic's own number (E.164, e.g. +441632960000)"
+            ) from None
         return self
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from server.janus.config import JanusConfig, write_config
-from tests.netns import VETH, NetNamespace
+from tests.netns import VETH, VETH_ADDRESS, NetNamespace
 
 HTTP_PORT = 8088
 WS_PORT = 8188
@@ -78,8 +78,11 @@ class JanusServer:
 
 
 @contextmanager
-def janus_server(namespace: NetNamespace, folder: Path) -> Iterator[JanusServer]:
-    """A running Janus in `namespace` with fresh secrets (skips when Debian's janus is missing)."""
+def janus_server(
+    namespace: NetNamespace, folder: Path, sip: bool = False
+) -> Iterator[JanusServer]:
+    """A running Janus in `namespace` with fresh secrets (skips when Debian's janus is missing);
+    `sip`: with its SIP plugin on 127.0.0.2 (phone calls)."""
     if shutil.which("janus") is None:
         pytest.skip("janus is not installed (apt-get install janus)")
     config = JanusConfig(
@@ -91,6 +94,7 @@ def janus_server(namespace: NetNamespace, folder: Path) -> Iterator[JanusServer]
         room_key=secrets.token_urlsafe(24),
         ice_enforce_list=VETH,
         rtp_port_range="40000-40999",
+        sip_local_ip=VETH_ADDRESS if sip else "",
     )
     server = JanusServer(namespace, config, write_config(config, folder), folder / "janus.log")
     server.start()

@@ -42,6 +42,26 @@ class JanusSession:
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return _post(self._http, f"{self._url}{path}", body | {"apisecret": self._secret})
 
+    def events(self, wait_seconds: float = 35.0) -> list[dict[str, Any]]:
+        """The session's next events (Janus's long poll: it answers within 30 s, a keepalive
+        when nothing happened); also what keeps the session alive."""
+        params = {"maxev": "10", "apisecret": self._secret, "rid": secrets.token_hex(4)}
+        try:
+            response = self._http.get(
+                f"{self._url}/{self.session_id}", params=params, timeout=wait_seconds
+            )
+        except httpx.HTTPError as error:
+            raise JanusUnreachable(str(error) or type(error).__name__) from error
+        if response.status_code != 200:
+            raise JanusUnreachable(f"HTTP {response.status_code} from Janus")
+        answer = response.json()
+        batch = answer if isinstance(answer, list) else [answer]
+        for event in batch:
+            if event.get("janus") == "error":
+                refusal = event.get("error", {})
+                raise JanusError(int(refusal.get("code", 0)), str(refusal.get("reason", "")))
+        return [event for event in batch if event.get("janus") != "keepalive"]
+
     def attach(self, plugin: str) -> int:
         answer = self.post(f"/{self.session_id}", {"janus": "attach", "plugin": plugin})
         handle: int = answer["data"]["id"]

@@ -1,10 +1,11 @@
-"""A Janus configuration folder (`janus -F <folder>`) for group calls: what Clinic Desk needs.
+"""A Janus configuration folder (`janus -F <folder>`) for group and phone calls: what Clinic Desk
+needs.
 
 Only the HTTP and WebSocket transports, and only the VideoRoom, AudioBridge and TextRoom
-plugins, are loaded; no admin API is opened. The server talks to Janus with the API secret;
-browsers and desktops carry a signed token (token_auth_secret) the server mints per
-participant; rooms can be created only with the room key (each plugin's admin_key). All three
-secrets stay on the server.
+plugins (and the SIP plugin when phone calls are on) are loaded; no admin API is opened. The
+server talks to Janus with the API secret; browsers and desktops carry a signed token
+(token_auth_secret) the server mints per participant; rooms can be created only with the room
+key (each plugin's admin_key). All three secrets stay on the server, like the SIP trunk's.
 """
 
 from dataclasses import dataclass
@@ -12,9 +13,11 @@ from pathlib import Path
 
 #: The plugins a group call uses; every other one Debian ships stays unloaded.
 PLUGINS = ("janus.plugin.videoroom", "janus.plugin.audiobridge", "janus.plugin.textroom")
+#: The SIP plugin: phone calls, driven by the server only (no participant token names it).
+SIP_PLUGIN = "janus.plugin.sip"
 _UNUSED_PLUGINS = (
     "libjanus_duktape.so,libjanus_echotest.so,libjanus_lua.so,libjanus_nosip.so,"
-    "libjanus_recordplay.so,libjanus_sip.so,libjanus_streaming.so,libjanus_videocall.so,"
+    "libjanus_recordplay.so,libjanus_streaming.so,libjanus_videocall.so,"
     "libjanus_voicemail.so"
 )
 _UNUSED_TRANSPORTS = "libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so"
@@ -37,6 +40,9 @@ class JanusConfig:
     ice_enforce_list: str = ""
     rtp_port_range: str = "20000-40000"
     debug_level: int = 4
+    #: The address the SIP plugin binds and puts in its SDP towards the trunk (empty: no SIP
+    #: plugin, phone calls off).
+    sip_local_ip: str = ""
 
 
 def _quote(value: str) -> str:
@@ -67,10 +73,30 @@ def _core(config: JanusConfig, folder: Path) -> str:
         "\tslowlink_threshold = 4\n"
         "}\n"
         f"nat: {{\n{nat}}}\n"
-        f'plugins: {{\n\tdisable = "{_UNUSED_PLUGINS}"\n}}\n'
+        f'plugins: {{\n\tdisable = "{_disabled_plugins(config)}"\n}}\n'
         f'transports: {{\n\tdisable = "{_UNUSED_TRANSPORTS}"\n}}\n'
         "events: {\n\tbroadcast = false\n}\n"
         'loggers: {\n\tdisable = "libjanus_jsonlog.so"\n}\n'
+    )
+
+
+def _disabled_plugins(config: JanusConfig) -> str:
+    return _UNUSED_PLUGINS if config.sip_local_ip else f"{_UNUSED_PLUGINS},libjanus_sip.so"
+
+
+def _sip_plugin(config: JanusConfig) -> str:
+    # No keepalive OPTIONS and no NAT guessing: the trunk is on the hospital's network.
+    return (
+        "general: {\n"
+        f"\tlocal_ip = {_quote(config.sip_local_ip)}\n"
+        "\tkeepalive_interval = 0\n"
+        "\tbehind_nat = false\n"
+        '\tuser_agent = "Clinic Desk"\n'
+        "\tregister_ttl = 3600\n"
+        f"\trtp_port_range = {_quote(config.rtp_port_range)}\n"
+        "\tsip_timer_t1x64 = 32000\n"
+        "\tevents = false\n"
+        "}\n"
     )
 
 
@@ -119,6 +145,8 @@ def write_config(config: JanusConfig, folder: Path) -> Path:
         "janus.plugin.audiobridge.jcfg": _room_plugin(config),
         "janus.plugin.textroom.jcfg": _room_plugin(config),
     }
+    if config.sip_local_ip:
+        files["janus.plugin.sip.jcfg"] = _sip_plugin(config)
     for name, text in files.items():
         path = folder / name
         path.write_text(text, encoding="utf-8")

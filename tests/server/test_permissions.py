@@ -24,6 +24,8 @@ NOBODY: frozenset[str] = frozenset()
 
 _numbers = count(1)
 Target = tuple[str, Any]  # (path, JSON body)
+#: A phone call that does not exist (calls live only while they are on).
+_NO_CALL = "00000000-0000-4000-8000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,29 @@ ROWS = [
         _fixed("/appointments/{lee_appointment}/group-call"),
         NOBODY,
     ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/phone-call",
+        "ring the patient's phone",
+        _fixed("/appointments/{ng_appointment}/phone-call", {"sdp": "v=0 an offer"}),
+        STAFF,
+        409,
+    ),
+    Row(
+        "POST",
+        "/appointments/{appointment_id}/phone-call",
+        "ring the phone of an unrelated booking's patient",
+        _fixed("/appointments/{lee_appointment}/phone-call", {"sdp": "v=0 an offer"}),
+        NOBODY,
+    ),
+    Row("GET", "/phone-calls/{call_id}/events", "follow a phone call",
+        _fixed(f"/phone-calls/{_NO_CALL}/events"), STAFF, 404),
+    Row("POST", "/phone-calls/{call_id}/hangup", "hang up a phone call",
+        _fixed(f"/phone-calls/{_NO_CALL}/hangup"), STAFF, 404),
+    Row("POST", "/phone-calls/{call_id}/keys", "send keys to a phone call",
+        _fixed(f"/phone-calls/{_NO_CALL}/keys", {"digits": "1"}), STAFF, 404),
+    Row("POST", "/phone-calls/{call_id}/hold", "hold a phone call",
+        _fixed(f"/phone-calls/{_NO_CALL}/hold", {"hold": True}), STAFF, 404),
 ]
 # The clinician's controls of a group call: the same scope; a video appointment is 409.
 _CONTROLS = {

@@ -34,6 +34,18 @@ def tone_power(samples: array.array[int], rate: int, frequency: float) -> float:
     return 2 * power / (len(samples) * total)
 
 
+def keep_last(heard: array.array[int], frame: AudioFrame) -> int:
+    """Adds the frame's first channel to `heard`, keeping the last fifth of a second (enough to
+    tell tones apart); the frame's sample rate."""
+    channels = len(frame.layout.channels)
+    samples = array.array("h")
+    samples.frombytes(bytes(frame.planes[0])[: frame.samples * channels * 2])
+    heard.extend(samples[::channels])
+    del heard[: -frame.sample_rate // 5]
+    rate: int = frame.sample_rate
+    return rate
+
+
 @dataclass
 class Heard:
     """What one participant received: tiles' frames per feed, and the last mix samples."""
@@ -74,13 +86,7 @@ class Recorder(GroupListener):
             while True:
                 frame = await track.recv()
                 assert isinstance(frame, AudioFrame)
-                channels = len(frame.layout.channels)
-                samples = array.array("h")
-                samples.frombytes(bytes(frame.planes[0])[: frame.samples * channels * 2])
-                self.heard.mix_rate = frame.sample_rate
-                # The first channel; a fifth of a second is enough to tell the tones apart.
-                self.heard.mix.extend(samples[::channels])
-                del self.heard.mix[: -frame.sample_rate // 5]
+                self.heard.mix_rate = keep_last(self.heard.mix, frame)
 
     def who(self, participant_id: str) -> GroupParticipant | None:
         return next((p for p in self.heard.participants if p.id == participant_id), None)
