@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from app.domain.clock import Clock, ServerClock
-from app.domain.events import PatientArrived
 from app.policy.effective import EffectiveSetting
 from app.policy.machine_policy import load_machine_policy
 from app.services.account_service import Account, AccountService
@@ -34,6 +32,8 @@ from app.ui.sync.sync_controls import SyncControls
 from app.ui.tasks.tasks_controller import TasksController
 from app.ui.waiting_room.arrival_notifier import ArrivalNotifier
 from app.views.schedule_model import ScheduleModel
+from shared.clock import Clock, ServerClock
+from shared.events import PatientArrived
 
 if TYPE_CHECKING:
     from app.services.call_service import CallService

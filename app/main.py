@@ -61,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from app.application import AppConfig, Application
-    from app.domain.errors import KnownError
     from app.logging_config import setup_logging
     from app.startup import Startup
     from app.store.database import APP_NAME, default_data_dir
     from app.ui.common.crash_handler import CrashHandler
+    from shared.errors import KnownError
 
     log_path = setup_logging()
     qt_app = QApplication(sys.argv[:1])

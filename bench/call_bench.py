@@ -37,7 +37,6 @@ from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 
-from app.domain.realtime_protocol import SignalKind
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
 from app.media.call_session import CallRole, CallSession
@@ -46,6 +45,7 @@ from app.media.capture import CaptureProfile
 from app.media.ice_config import IcePolicy
 from app.media.signalling import IncomingSignal, Signalling, SignallingError, checked_payload
 from app.media.tracks import SwitchableTrack
+from shared.realtime_protocol import SignalKind
 
 LOOPBACK = "127.0.0.1"
 #: Below this many frames shown a second on either side, the two legs did not do the same work.

@@ -115,7 +115,7 @@ class BrowserFigures:
 
 async def chromium_call(signalling: Any, seconds: float, size: str) -> BrowserFigures:
     """One call from Chromium to the patient behind `signalling` (bench's StreamSignalling)."""
-    from app.domain.realtime_protocol import SignalKind
+    from shared.realtime_protocol import SignalKind
 
     width, height = (int(n) for n in size.split("x"))
     async with async_playwright() as playwright:

@@ -36,8 +36,6 @@ from sqlmodel import Session
 from app.application import AppConfig
 from app.demo.demo_processes import SimulatedPatients
 from app.demo.demo_startup import DemoStartup
-from app.domain.demo_people import DEMO_CLINICIAN_ID, DEMO_NAMESPACE, DemoArrival
-from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState
 from app.media.call_state import CallState
 from app.sync.sync_status import Connection
 from app.ui.call.call_controller import CallController
@@ -46,6 +44,8 @@ from server.database import create_db_engine
 from server.embedded import DATABASE
 from server.models.appointment import Appointment
 from server.services import changes
+from shared.demo_people import DEMO_CLINICIAN_ID, DEMO_NAMESPACE, DemoArrival
+from shared.enums import AppointmentKind, AppointmentStatus, DisplayState
 
 ENTRY = Path(sys.executable).with_name("clinic-desk")
 SHOWN = re.compile(r"clinicdesk\.ui: schedule shown: (\d+) rows")

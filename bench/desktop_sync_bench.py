@@ -31,11 +31,11 @@ from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.application import AppConfig, Application, SignedIn  # noqa: E402
-from app.domain.drafts import AppointmentDraft, PatientDraft  # noqa: E402
-from app.domain.enums import AppointmentKind, DisplayState  # noqa: E402
 from app.services.account_service import AccountService  # noqa: E402
 from app.sync.sync_status import Connection  # noqa: E402
 from app.views.schedule_columns import Column, Role  # noqa: E402
+from shared.drafts import AppointmentDraft, PatientDraft  # noqa: E402
+from shared.enums import AppointmentKind, DisplayState  # noqa: E402
 from tests.sync.desk import Desk, done  # noqa: E402
 from tests.sync.memory_keyring import MemoryKeyring  # noqa: E402
 

@@ -33,11 +33,11 @@ from uuid import uuid4
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.domain.group_call_protocol import GroupJoin  # noqa: E402
 from app.media.ice_config import IcePolicy  # noqa: E402
 from server.janus.client import JanusClient  # noqa: E402
 from server.janus.credentials import janus_token, join_token  # noqa: E402
 from server.janus.rooms import GroupRooms  # noqa: E402
+from shared.group_call_protocol import GroupJoin  # noqa: E402
 
 VETH_ADDRESS = "127.0.0.2"
 SECRET = secrets.token_urlsafe(32)

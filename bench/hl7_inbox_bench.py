@@ -20,7 +20,6 @@ import server_harness  # puts the repository on sys.path
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.domain.enums import Role
 from server.accounts_admin import add_user
 from server.database import create_db_engine
 from server.integration import interface_account
@@ -29,6 +28,7 @@ from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events
 from server.security.passwords import Passwords
 from server.settings import Settings
+from shared.enums import Role
 from tests.server.mllp_helpers import siu
 
 

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
 from app.services.message_bridge import MessageBridge
 from app.services.patient_service import SEARCH_LIMIT, PatientService
 from app.store.local_store import LocalStore
 from app.store.tables import PatientRow
 from app.ui.patients.patients_window import PatientsWindow
 from app.views.date_text import typed_date
+from shared.clock import FixedClock
 
 FIRST = ["Ada", "Alan", "Grace", "Mary", "Florence", "Edward", "Rosalind", "Joseph", "Ngozi",
          "Priya", "Wei", "Olu", "Siobhan", "Tomasz", "Fatima", "Kwame", "Ingrid", "Mateo"]

@@ -34,13 +34,13 @@ from aiortc.contrib.media import MediaPlayer  # noqa: E402
 from aiortc.mediastreams import MediaStreamError  # noqa: E402
 from av import AudioFrame  # noqa: E402
 
-from app.domain.clock import Clock  # noqa: E402
-from app.domain.phone_call_protocol import PhoneCallStarted, PhoneEvent  # noqa: E402
 from app.media.ice_config import IcePolicy  # noqa: E402
 from app.media.phone_session import PhoneLine, PhoneListener, PhoneSession  # noqa: E402
 from server.janus.client import JanusClient  # noqa: E402
 from server.janus.sip_call import SipCall, SipLine  # noqa: E402
 from server.services.phone_calls import PhoneCall  # noqa: E402
+from shared.clock import Clock  # noqa: E402
+from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent  # noqa: E402
 
 VETH_ADDRESS = "127.0.0.2"
 PATIENT = "+442079460961"

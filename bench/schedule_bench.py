@@ -34,10 +34,6 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from app.domain.events import PatientArrived
-from app.domain.records import Location, StaffMember
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.waiting_room_service import WaitingRoomService
@@ -48,6 +44,10 @@ from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.date_navigator import Span
 from app.ui.schedule.main_window import MainWindow
 from app.views.schedule_model import ScheduleModel
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.events import PatientArrived
+from shared.records import Location, StaffMember
 
 DAYS = 100
 CLINICIANS = 25

@@ -27,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role  # noqa: E402
 from server.database import create_db_engine  # noqa: E402
 from server.models.access import Assignment  # noqa: E402
 from server.models.appointment import Appointment  # noqa: E402
@@ -38,6 +37,7 @@ from server.schema import upgrade  # noqa: E402
 from server.security.passwords import Passwords  # noqa: E402
 from server.services.accounts import start_session  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from shared.enums import AppointmentKind, AppointmentStatus, Role  # noqa: E402
 from tests.server.postgres import free_port, postgres_bin, running_cluster  # noqa: E402
 
 PASSWORD = "benchmark password"
@@ -243,12 +243,12 @@ def _serve_with_presence_route(argv: list[str]) -> None:
 
     import uvicorn
 
-    from app.domain.realtime_protocol import PresenceState
     from server.app import create_app
     from server.app_state import state_of
     from server.main import UVICORN_OPTIONS
     from server.services.presence import publish_presence
     from server.session_effects import ServerSession
+    from shared.realtime_protocol import PresenceState
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")

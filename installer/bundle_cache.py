@@ -22,6 +22,8 @@ KEEP_BUILDS = 2
 _INPUT_GLOBS = (
     "app/**/*.py",
     "app/py.typed",
+    "shared/**/*.py",
+    "shared/py.typed",
     "resources/**/*",
     "installer/clinic-desk.spec",
     "installer/clinic_desk_entry.py",

@@ -5,10 +5,10 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from app.domain.enums import Role
 from server.models.user import User
 from server.security.passwords import MIN_PASSWORD_LENGTH, Passwords
 from server.services.accounts import find_user
+from shared.enums import Role
 
 
 class AccountError(Exception):

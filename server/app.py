@@ -10,8 +10,6 @@ from uuid import UUID
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
-from app.domain.clock import Clock
-from app.domain.realtime_protocol import PresenceState
 from server.api.error_responses import document_errors, error_responses
 from server.api.query_check import reject_unknown_query
 from server.api.routes import (
@@ -60,6 +58,8 @@ from server.services.presence import publish_committed
 from server.services.room_closing import install_session_events as install_room_events
 from server.services.waiting_visits import StoredVisits
 from server.settings import Settings
+from shared.clock import Clock
+from shared.realtime_protocol import PresenceState
 
 API_VERSION = "1"
 

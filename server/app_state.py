@@ -12,7 +12,6 @@ from starlette.requests import HTTPConnection
 if TYPE_CHECKING:  # the parts import the routes' helpers; the types are all this needs
     from sqlalchemy import Engine
 
-    from app.domain.clock import Clock
     from server.integration.mllp_listener import MllpListener
     from server.janus.rooms import GroupRooms
     from server.realtime.hub import Hub
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # the parts import the routes' helpers; the types are all thi
     from server.services.invite_sender import InviteSender
     from server.services.phone_calls import PhoneCalls
     from server.settings import Settings
+    from shared.clock import Clock
 
 
 @dataclass(slots=True)

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from server.accounts_admin import add_user
 from server.models.access import Assignment, Delegation
 from server.models.appointment import Appointment
@@ -15,6 +14,7 @@ from server.models.patient import Patient
 from server.models.user import User
 from server.security.passwords import Passwords
 from server.services import changes
+from shared.enums import AppointmentKind, AppointmentStatus, Role
 
 
 class AlreadySeeded(Exception):

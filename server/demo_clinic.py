@@ -15,7 +15,16 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from app.domain.demo_people import (
+from server.accounts_admin import add_user
+from server.models.access import Assignment, Delegation
+from server.models.appointment import Appointment, AppointmentParticipant
+from server.models.location import Location
+from server.models.patient import Patient
+from server.models.user import User
+from server.security.passwords import Passwords
+from server.services import changes, invites, patient_links
+from server.services.accounts import find_user
+from shared.demo_people import (
     DEMO_CLINICIAN_ID,
     DEMO_CLINICIAN_NAME,
     DEMO_CLINICIAN_USERNAME,
@@ -26,16 +35,7 @@ from app.domain.demo_people import (
     DemoArrival,
     demo_phone,
 )
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from server.accounts_admin import add_user
-from server.models.access import Assignment, Delegation
-from server.models.appointment import Appointment, AppointmentParticipant
-from server.models.location import Location
-from server.models.patient import Patient
-from server.models.user import User
-from server.security.passwords import Passwords
-from server.services import changes, invites, patient_links
-from server.services.accounts import find_user
+from shared.enums import AppointmentKind, AppointmentStatus, Role
 
 _NAMESPACE = DEMO_NAMESPACE
 _STAFF = [

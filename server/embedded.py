@@ -4,7 +4,7 @@ The same FastAPI app as `clinic-desk-server serve`, on SQLite in the demo's fold
 a loopback socket the desktop bound and handed down (so its URL is known before this process
 has even started). Invites go to the folder's mail/ instead of an SMTP server. Once serving it
 writes one JSON line on stdout: the URL, the demo clinician's fresh password and the patients
-who will arrive. It stops with the desktop (app/demo/parent_watch.py).
+who will arrive. It stops with the desktop (shared/parent_watch.py).
 """
 
 import argparse
@@ -22,8 +22,6 @@ from typing import Any
 import uvicorn
 from pydantic import SecretStr
 
-from app.demo.parent_watch import exit_now, watch_parent
-from app.domain.clock import Clock
 from server import demo_clinic
 from server.app import create_app
 from server.database import create_db_engine
@@ -32,6 +30,8 @@ from server.schema import upgrade
 from server.security.passwords import Passwords
 from server.session_effects import ServerSession
 from server.settings import Settings
+from shared.clock import Clock
+from shared.parent_watch import exit_now, watch_parent
 
 log = logging.getLogger("clinicdesk.server")
 

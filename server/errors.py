@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.domain.errors import FieldError
+from shared.errors import FieldError
 
 log = logging.getLogger("clinicdesk.server")
 

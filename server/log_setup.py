@@ -8,8 +8,8 @@ phone number or an MRN).
 import logging
 from typing import Any
 
-from app.logging_config import PatientDataFilter, redact
 from server.access_log import logging_config
+from shared.redaction import PatientDataFilter, redact
 
 SERVER_FORMAT = "%(levelname)s %(name)s: %(message)s"
 

@@ -13,8 +13,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.domain.clock import Clock
-from app.domain.enums import Role
 from server.accounts_admin import AccountError, add_user
 from server.database import BadDatabaseUrl, create_db_engine
 from server.demo import AlreadySeeded, seed_demo
@@ -23,6 +21,8 @@ from server.schema import is_current, upgrade
 from server.security.passwords import Passwords
 from server.security.secret_file import with_secret
 from server.settings import ConfigFileMissing, Settings, load_settings
+from shared.clock import Clock
+from shared.enums import Role
 
 log = logging.getLogger("clinicdesk.server")
 

@@ -16,9 +16,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from app.domain.enums import AppointmentKind
-from app.domain.phone_numbers import NumberRefused, known_region, to_e164
 from server.security.client_address import parse_networks
+from shared.enums import AppointmentKind
+from shared.phone_numbers import NumberRefused, known_region, to_e164
 
 #: Names a TOML settings file when the command line does not.
 CONFIG_ENV = "CLINIC_DESK_CONFIG"

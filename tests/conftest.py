@@ -16,13 +16,13 @@ import pytest
 from hypothesis import settings
 from PySide6.QtCore import QLocale
 
-from app.domain.clock import FixedClock
-from app.domain.enums import Role
-from app.domain.records import Location, StaffMember
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.store import directory
 from app.store.local_store import LocalStore
+from shared.clock import FixedClock
+from shared.enums import Role
+from shared.records import Location, StaffMember
 from tests.sync.memory_keyring import MemoryKeyring
 
 # The fuzz tests run the same examples on every CI run, so a failure is reproducible and a green

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from app.domain.group_call_protocol import GroupJoin
+from shared.group_call_protocol import GroupJoin
 
 
 class JanusRefused(Exception):

@@ -21,10 +21,10 @@ def main() -> int:
     import app.demo.demo_startup  # noqa: F401
     import app.startup  # noqa: F401
     from app.application import AppConfig, Application, SignedIn
-    from app.domain.enums import Role
     from app.services.account_service import Account, AccountService
     from app.sync.api_client import SignedInUser
     from app.sync.token_store import MemoryTokenStore
+    from shared.enums import Role
 
     qt_app = QApplication(sys.argv[:1])
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)

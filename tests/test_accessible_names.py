@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from app.domain.enums import DisplayState
 from app.views.schedule_columns import Column
 from app.views.schedule_columns import Role as ModelRole
+from shared.enums import DisplayState
 from tests.accessibility import unnamed_controls
 from tests.ui_tour import demo_clinic, tour
 

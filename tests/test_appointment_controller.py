@@ -10,11 +10,11 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.domain.enums import AppointmentStatus
-from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.ui.schedule.appointment_controller import AppointmentController
+from shared.enums import AppointmentStatus
+from shared.records import Appointment
 from tests.conftest import DR_NG, NOW
 
 

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.errors import ValidationFailed
-from app.domain.records import Appointment, Participant
 from app.services.schedule_service import ScheduleService
 from app.store.local_store import LocalStore
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.errors import ValidationFailed
+from shared.records import Appointment, Participant
 from tests.conftest import DR_NG, NOW, ST_MARYS
 
 #: The default start of a new appointment at NOW (08:00 UTC): the next quarter hour.

@@ -13,7 +13,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.domain.errors import KnownError
 from app.media.call_session import CallRole
 from app.media.call_state import CallState, EndReason
 from app.media.capture import CaptureProfile
@@ -27,6 +26,7 @@ from app.services.call_service import CallConfig, CallService
 from app.services.settings_service import SettingsService
 from app.ui.call.call_window import CallWindow, format_elapsed
 from app.ui.settings.settings_dialog import SettingsDialog
+from shared.errors import KnownError
 from tests.media_peers import Peer, drained, drop_network, quick_options
 from tests.polling import eventually
 from tests.turn_server import turn_server

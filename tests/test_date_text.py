@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QLocale, Qt
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
 from app.views import date_text
 from app.views.schedule_columns import Column
+from shared.clock import FixedClock
 from tests.test_main_window import book, make_app
 
 DAY = date(2026, 12, 9)

@@ -10,14 +10,14 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
-from app.domain.clock import FixedClock
-from app.domain.enums import DisplayState
-from app.domain.events import PatientArrived
 from app.policy.linux_file import PATH_VARIABLE
 from app.ui.lock.idle_lock import LOCKED_TITLE
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.settings.settings_dialog import CALLS_NOTE, SettingsDialog
 from app.views.schedule_columns import Column, Role
+from shared.clock import FixedClock
+from shared.enums import DisplayState
+from shared.events import PatientArrived
 from tests.test_main_window import book, cell, make_app, open_dialog
 
 SCREENSHOT = Path("/tmp/shots/idle-lock.png")

@@ -9,7 +9,8 @@ import platformdirs
 import pytest
 
 from app import logging_config
-from app.logging_config import REDACTED, PatientDataFilter, redact, reset_logging, setup_logging
+from app.logging_config import reset_logging, setup_logging
+from shared.redaction import REDACTED, PatientDataFilter, redact
 
 
 @pytest.fixture(autouse=True)

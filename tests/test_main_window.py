@@ -12,14 +12,14 @@ from pytestqt.qtbot import QtBot
 from sqlmodel import Session
 
 from app.application import AppConfig, Application
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentStatus, DisplayState
-from app.domain.events import PatientArrived, PatientLeft
 from app.store import directory
 from app.ui.schedule.actions_menu import build_actions_menu
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
 from app.views.schedule_columns import Column, Role
+from shared.clock import FixedClock
+from shared.enums import AppointmentStatus, DisplayState
+from shared.events import PatientArrived, PatientLeft
 from tests.conftest import CLERK, DR_NG, DR_OKAFOR, NOW, ST_MARYS
 
 DialogT = TypeVar("DialogT", bound=QDialog)

@@ -8,7 +8,6 @@ from aiortc import RTCStatsReport
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.stats import RTCInboundRtpStreamStats, RTCRemoteInboundRtpStreamStats, RTCTransportStats
 
-from app.domain.realtime_protocol import MAX_SIGNAL_PAYLOAD, SignalKind
 from app.media.ice_config import (
     LOOPBACK,
     IcePolicy,
@@ -21,6 +20,7 @@ from app.media.ice_config import (
 from app.media.relay_probe import RelayTransport, through, turn_routes
 from app.media.signalling import InMemorySignalling, SignallingError
 from app.media.stats import QualityLevel, QualityMeter, level_for
+from shared.realtime_protocol import MAX_SIGNAL_PAYLOAD, SignalKind
 
 
 def test_rtc_configuration_from_the_server_settings() -> None:

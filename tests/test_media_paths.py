@@ -6,7 +6,6 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
-from app.domain.realtime_protocol import SignalKind
 from app.media.call_session import CallRole
 from app.media.call_state import CallState
 from app.media.capture import CaptureProfile, LocalMedia, open_player
@@ -14,6 +13,7 @@ from app.media.devices import DeviceKind, MediaDevice, pattern_camera, tone_micr
 from app.media.ice_config import LOOPBACK, candidate_addresses, confined_to, rtc_configuration
 from app.media.screen_share import lavfi_screen
 from app.media.signalling import InMemorySignalling
+from shared.realtime_protocol import SignalKind
 from tests.media_peers import Peer, quick_options
 from tests.polling import eventually
 

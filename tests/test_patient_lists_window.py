@@ -11,9 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
-from app.domain.drafts import PatientDraft, PatientListDraft
-from app.domain.sync_protocol import Intent
 from app.services.message_bridge import MessageBridge
 from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
@@ -22,6 +19,9 @@ from app.ui.patients.book_list_dialog import BookListDialog
 from app.ui.patients.patients_controller import PatientsController
 from app.ui.patients.patients_window import PatientsWindow
 from app.ui.schedule.appointment_controller import AppointmentController
+from shared.clock import FixedClock
+from shared.drafts import PatientDraft, PatientListDraft
+from shared.sync_protocol import Intent
 from tests.conftest import DR_NG, NOW
 from tests.test_patients_window import ADA, ALAN, book, search
 

@@ -11,11 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
-from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.records import Appointment, StaffMember
-from app.domain.sync_protocol import PatientChange, PullResponse
 from app.services.message_bridge import MessageBridge
 from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
@@ -24,6 +19,11 @@ from app.ui.patients.patients_controller import PatientsController
 from app.ui.patients.patients_window import PatientsWindow
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
+from shared.clock import FixedClock
+from shared.drafts import AppointmentDraft, PatientDraft, TaskDraft
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.records import Appointment, StaffMember
+from shared.sync_protocol import PatientChange, PullResponse
 from tests.conftest import DR_NG, DR_OKAFOR, NOW
 
 ADA = PatientDraft("Ada Lovelace", date(1950, 3, 14), "MRN1001", "ada@example.org",

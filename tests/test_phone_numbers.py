@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from app.domain.phone_call_protocol import PhoneOutcome, outcome_of
-from app.domain.phone_numbers import NumberRefused, for_people, to_e164
 from server.settings import Settings
+from shared.phone_call_protocol import PhoneOutcome, outcome_of
+from shared.phone_numbers import NumberRefused, for_people, to_e164
 
 JANUS: dict[str, Any] = {
     "janus_url": "http://127.0.0.1:8088/janus",

@@ -7,10 +7,10 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.schemas import AppointmentPublic, PatientPublic, TaskPublic
-from app.domain.sync_protocol import EntityType, PullResponse
 from app.store.local_store import LocalStore
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.schemas import AppointmentPublic, PatientPublic, TaskPublic
+from shared.sync_protocol import EntityType, PullResponse
 from tests.conftest import DR_NG, NOW, ST_MARYS
 
 PATIENT = uuid4()

@@ -10,14 +10,14 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
-from app.domain.events import PatientArrived
-from app.domain.records import Appointment, Participant, Patient
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.schedule_columns import Column, Role
 from app.views.schedule_filter import ScheduleFilter, ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
+from shared.events import PatientArrived
+from shared.records import Appointment, Participant, Patient
 from tests.conftest import DR_NG, DR_OKAFOR, NOW, ST_MARYS
 
 DAY_START = NOW.replace(hour=0)

@@ -7,11 +7,11 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
 from app.policy.linux_file import PATH_VARIABLE
 from app.policy.machine_policy import MachinePolicy, load_machine_policy
 from app.services.settings_service import SettingsService
 from app.ui.settings.settings_dialog import SettingsDialog, split_list
+from shared.clock import FixedClock
 from tests.test_main_window import make_app
 
 SCREENSHOT = Path("/tmp/shots/settings-dialog.png")

@@ -3,9 +3,9 @@
 import uuid
 from datetime import timedelta
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.records import Appointment, Patient
-from app.domain.slot_plan import propose_slots
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.records import Appointment, Patient
+from shared.slot_plan import propose_slots
 from tests.conftest import DR_NG, NOW
 
 NINE = NOW + timedelta(hours=1)

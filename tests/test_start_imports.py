@@ -11,10 +11,10 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
 from app.application import AppConfig, Application, SignedIn
-from app.domain.enums import Role
 from app.services.account_service import Account, AccountService
 from app.sync.api_client import SignedInUser
 from app.sync.token_store import MemoryTokenStore
+from shared.enums import Role
 
 #: Packages the first window must not wait for (each costs tens to hundreds of ms to import).
 NOT_BEFORE_THE_WINDOW = ("aiortc", "av", "aioice", "pylibsrtp", "cryptography", "OpenSSL",

@@ -1,11 +1,11 @@
-"""The status-icon rule (app/domain/status.py)."""
+"""The status-icon rule (shared/status.py)."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain.enums import AppointmentStatus, DisplayState
-from app.domain.status import display_state, early_since, format_waiting, waiting_seconds
+from shared.enums import AppointmentStatus, DisplayState
+from shared.status import display_state, early_since, format_waiting, waiting_seconds
 
 START = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.clock import FixedClock
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.errors import ValidationFailed
-from app.domain.records import Appointment
 from app.store.database import open_engine
 from app.store.errors import SchemaTooNew, StoreUnavailable
 from app.store.local_store import LocalStore
 from app.store.migrations import SCHEMA_VERSION
+from shared.clock import FixedClock
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.errors import ValidationFailed
+from shared.records import Appointment
 from tests.conftest import DR_NG, NOW, ST_MARYS
 
 

@@ -8,12 +8,12 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.domain.drafts import TaskDraft
 from app.services.message_bridge import MessageBridge
 from app.services.task_service import TaskService
 from app.store.local_store import LocalStore
 from app.ui.tasks.tasks_window import TasksWindow
 from app.views.task_model import DONE
+from shared.drafts import TaskDraft
 from tests.conftest import CLERK, DR_NG, DR_OKAFOR
 from tests.window_helpers import assert_placed_over, shown_owner
 

@@ -1,13 +1,13 @@
-"""Validation of appointment drafts (app/domain/validation.py)."""
+"""Validation of appointment drafts (shared/validation.py)."""
 
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from app.domain.records import Appointment, Participant, Patient, StaffMember
-from app.domain.validation import validate_appointment
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.records import Appointment, Participant, Patient, StaffMember
+from shared.validation import validate_appointment
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 DOCTOR = StaffMember(uuid.uuid4(), "Dr Ng", Role.CLINICIAN)

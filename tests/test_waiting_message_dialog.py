@@ -6,9 +6,9 @@ from datetime import timedelta
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.domain.enums import AppointmentKind
-from app.domain.records import Appointment, Patient
 from app.ui.waiting_room.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
+from shared.enums import AppointmentKind
+from shared.records import Appointment, Patient
 from tests.conftest import DR_NG, NOW
 
 

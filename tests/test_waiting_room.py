@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from pytestqt.qtbot import QtBot
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, DisplayState
-from app.domain.events import PatientArrived, PatientLeft, waiting_room_event
-from app.domain.realtime_protocol import PresenceEvent, PresenceState
-from app.domain.records import Participant
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.schedule_columns import Column, Role
 from app.views.schedule_model import ScheduleModel
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, DisplayState
+from shared.events import PatientArrived, PatientLeft, waiting_room_event
+from shared.realtime_protocol import PresenceEvent, PresenceState
+from shared.records import Participant
 from tests.conftest import NOW
 from tests.test_schedule_model import DAY_END, DAY_START, appointment, day_of_appointments
 

@@ -17,8 +17,6 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from app.application import AppConfig, Application
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentStatus
 from app.services.task_service import TaskService
 from app.store.demo import CLINICIAN
 from app.ui.account.login_dialog import LoginDialog
@@ -27,6 +25,8 @@ from app.ui.sync.attention_dialog import AttentionDialog
 from app.ui.tasks.task_dialog import TaskDialog
 from app.ui.tasks.tasks_window import TasksWindow
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
+from shared.clock import FixedClock
+from shared.enums import AppointmentStatus
 from tests.accessibility import accessible_tree
 from tests.conftest import NOW
 

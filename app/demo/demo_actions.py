@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QWidget
 
 from app.demo.invite_email_dialog import InviteEmailDialog
 from app.demo.invite_mail import newest_invite
-from app.domain.errors import KnownError
-from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.ui.schedule.actions_menu import ActionKey
+from shared.errors import KnownError
+from shared.records import Appointment
 
 log = logging.getLogger("clinicdesk.demo")
 

@@ -11,12 +11,12 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.demo.patient_socket import PatientSocketSignalling, token_of
 from app.demo.synthetic_media import NameCardTrack, VoiceToneTrack
-from app.domain.demo_people import DemoArrival
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
 from app.media.call_session import CallRole, CallSession
 from app.media.call_state import CallState, EndReason
 from app.media.ice_config import IcePolicy
+from shared.demo_people import DemoArrival
 
 log = logging.getLogger("clinicdesk.demo")
 

@@ -2,7 +2,7 @@
 (server/embedded.py) and the simulated patients (app/demo/patient_runner.py).
 
 Each child gets a pipe on its stdin that only the desktop holds: closing it (quitting) or the
-desktop's death (SIGKILL, a crash) ends the child (app/demo/parent_watch.py). The server serves
+desktop's death (SIGKILL, a crash) ends the child (shared/parent_watch.py). The server serves
 on a loopback socket bound here, so its URL is known before it has started.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from app.domain.demo_people import DemoArrival
-from app.domain.errors import KnownError
+from shared.demo_people import DemoArrival
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.demo")
 

@@ -5,7 +5,7 @@ here), the window opens on the demo clinician's local store while the server sta
 ("connecting to the demo server"), then the desktop signs in through the real sign-in call
 with the password the server handed over its pipe (kept in memory only: never the keychain),
 syncs, and the simulated patients start arriving. Quitting ends both child processes; so does
-this process dying (app/demo/parent_watch.py).
+this process dying (shared/parent_watch.py).
 """
 
 import asyncio
@@ -19,18 +19,18 @@ from PySide6.QtWidgets import QLabel
 from app.application import AppConfig, Application, SignedIn
 from app.demo.demo_actions import DemoActions
 from app.demo.demo_processes import EmbeddedServer, ServerReady, SimulatedPatients
-from app.domain.demo_people import (
-    DEMO_CLINICIAN_ID,
-    DEMO_CLINICIAN_NAME,
-    DEMO_CLINICIAN_USERNAME,
-)
-from app.domain.enums import Role
-from app.domain.errors import KnownError
 from app.media.ice_config import LOOPBACK
 from app.services.account_service import Account, AccountService
 from app.services.settings_service import GROUP
 from app.sync.api_client import SignedInUser
 from app.sync.token_store import MemoryTokenStore
+from shared.demo_people import (
+    DEMO_CLINICIAN_ID,
+    DEMO_CLINICIAN_NAME,
+    DEMO_CLINICIAN_USERNAME,
+)
+from shared.enums import Role
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.demo")
 

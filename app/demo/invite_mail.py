@@ -7,7 +7,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from uuid import UUID
 
-from app.domain.mail_pickup_names import pattern
+from shared.mail_pickup_names import pattern
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ import signal
 import sys
 
 from app.demo.demo_patient import DemoPatient
-from app.demo.parent_watch import exit_now, watch_parent
-from app.domain.demo_people import DemoArrival
+from shared.demo_people import DemoArrival
+from shared.parent_watch import exit_now, watch_parent
 
 log = logging.getLogger("clinicdesk.demo")
 

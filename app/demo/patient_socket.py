@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.domain.realtime_protocol import SignalKind
 from app.media.signalling import IncomingSignal, Signalling, checked_payload
+from shared.realtime_protocol import SignalKind
 
 
 def token_of(link: str) -> str:

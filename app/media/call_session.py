@@ -24,8 +24,6 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from app.domain.errors import KnownError
-from app.domain.realtime_protocol import SignalKind
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
 from app.media.call_path import call_path
@@ -41,6 +39,8 @@ from app.media.relay_probe import NoRelayPath, RelayRoute, relayed_policy
 from app.media.signalling import IncomingSignal, Signalling, SignallingError
 from app.media.stats import QualityMeter
 from app.media.tracks import ForwardingTrack
+from shared.errors import KnownError
+from shared.realtime_protocol import SignalKind
 
 log = logging.getLogger("clinicdesk.media")
 

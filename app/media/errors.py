@@ -1,6 +1,6 @@
 """The media package's errors: a device that cannot be opened is a KnownError for the user."""
 
-from app.domain.errors import Error, KnownError
+from shared.errors import Error, KnownError
 
 
 class MediaError(Error):

@@ -15,7 +15,6 @@ from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
-from app.domain.group_call_protocol import GroupJoin
 from app.media.ice_config import (
     IcePolicy,
     IceServer,
@@ -25,6 +24,7 @@ from app.media.ice_config import (
 )
 from app.media.janus_connection import JanusConnection
 from app.media.relay_probe import RelayRoute, relayed_policy
+from shared.group_call_protocol import GroupJoin
 
 log = logging.getLogger("clinicdesk.media.group")
 

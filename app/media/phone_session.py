@@ -14,8 +14,8 @@ from uuid import UUID
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
-from app.domain.phone_call_protocol import PhoneCallStarted, PhoneEvent
 from app.media.ice_config import IcePolicy, confined_to, host_addresses, rtc_configuration
+from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent
 
 log = logging.getLogger("clinicdesk.media.phone")
 

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.realtime_protocol import MAX_SIGNAL_PAYLOAD, SignalKind
+from shared.realtime_protocol import MAX_SIGNAL_PAYLOAD, SignalKind
 
 
 class SignallingError(Exception):

@@ -1,6 +1,6 @@
 """Errors of the machine policy: a value or a source that cannot be used."""
 
-from app.domain.errors import Error
+from shared.errors import Error
 
 
 class PolicyError(Error):

@@ -11,11 +11,11 @@ from uuid import UUID
 
 from PySide6.QtCore import QSettings
 
-from app.domain.enums import Role
-from app.domain.errors import KnownError
 from app.sync.api_client import ApiClient, SignedInUser
 from app.sync.errors import SignInFailed
 from app.sync.token_store import UNLOCK_SERVICE, TokenStore
+from shared.enums import Role
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.sync")
 

@@ -16,7 +16,6 @@ from aiortc import MediaStreamTrack
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from app.domain.errors import KnownError
 from app.media.audio_output import PcmPump
 from app.media.call_listener import CallListener
 from app.media.call_options import CallOptions
@@ -33,6 +32,7 @@ from app.media.stats import CallQuality
 from app.services.call_audio_output import AudioOutput
 from app.services.call_screen_grab import ScreenGrabber
 from app.services.message_bridge import MessageBridge
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.media")
 

@@ -15,8 +15,6 @@ from aiortc import MediaStreamTrack
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from app.domain.errors import KnownError
-from app.domain.group_call_protocol import GroupJoin
 from app.media.audio_output import PcmPump
 from app.media.call_session import relay_failure
 from app.media.capture import LocalMedia
@@ -26,6 +24,8 @@ from app.media.janus_connection import JanusGone, JanusRefused
 from app.media.relay_probe import NoRelayPath
 from app.services.call_audio_output import AudioOutput
 from app.services.call_service import CallService, qimage
+from shared.errors import KnownError
+from shared.group_call_protocol import GroupJoin
 
 log = logging.getLogger("clinicdesk.media.group")
 

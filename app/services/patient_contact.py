@@ -8,11 +8,11 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject
 
-from app.domain.errors import KnownError
-from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import report_unexpected
 from app.sync.api_client import ApiClient
+from shared.errors import KnownError
+from shared.records import Appointment
 
 log = logging.getLogger("clinicdesk.sync")
 T = TypeVar("T")

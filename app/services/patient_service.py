@@ -7,14 +7,14 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.drafts import PatientDraft, PatientListDraft
-from app.domain.errors import KnownError
-from app.domain.records import Appointment, ListEntry, Patient, PatientFile, PatientList
 from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import Outcome, outcome
 from app.store.local_store import LocalStore
 from app.store.pull_apply import Applied
+from shared.drafts import PatientDraft, PatientListDraft
+from shared.errors import KnownError
+from shared.records import Appointment, ListEntry, Patient, PatientFile, PatientList
 
 #: How many patients a search lists: enough to pick from, few enough to show at once.
 SEARCH_LIMIT = 200

@@ -14,15 +14,15 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.drafts import AppointmentDraft
-from app.domain.enums import AppointmentStatus
-from app.domain.errors import KnownError
-from app.domain.records import Appointment, Location, Patient, StaffMember
 from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.store.local_store import LocalStore
 from app.store.pull_apply import Applied
 from app.store.sync_facts import RejectedRecord
+from shared.drafts import AppointmentDraft
+from shared.enums import AppointmentStatus
+from shared.errors import KnownError
+from shared.records import Appointment, Location, Patient, StaffMember
 
 log = logging.getLogger("clinicdesk.schedule")
 T = TypeVar("T")

@@ -6,10 +6,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from app.domain.errors import KnownError
 from app.policy.effective import EffectiveSetting, effective_settings
 from app.policy.keys import POLICY_KEYS, defaults, validate
 from app.policy.machine_policy import MachinePolicy
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.settings")
 

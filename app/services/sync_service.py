@@ -12,9 +12,6 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.clock import ServerClock
-from app.domain.events import waiting_room_event
-from app.domain.realtime_protocol import ErrorEvent, PresenceEvent, SignalEvent
 from app.services.waiting_room_service import WaitingRoomService
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
@@ -22,6 +19,9 @@ from app.sync.hub_signalling import HubSignalling
 from app.sync.realtime_client import RealtimeClient
 from app.sync.sync_engine import SyncEngine
 from app.sync.sync_status import SyncStatus
+from shared.clock import ServerClock
+from shared.events import waiting_room_event
+from shared.realtime_protocol import ErrorEvent, PresenceEvent, SignalEvent
 
 log = logging.getLogger("clinicdesk.sync")
 

@@ -6,14 +6,14 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, Signal
 
-from app.domain.drafts import TaskDraft
-from app.domain.errors import KnownError
-from app.domain.records import Task
 from app.services.future_relay import FutureRelay, while_alive
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import report_unexpected
 from app.store.local_store import LocalStore
 from app.store.pull_apply import Applied
+from shared.drafts import TaskDraft
+from shared.errors import KnownError
+from shared.records import Task
 
 Outcome = Callable[[Task | None, KnownError | None], None]
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.domain.events import PatientArrived, PatientLeft, WaitingRoomEvent
+from shared.events import PatientArrived, PatientLeft, WaitingRoomEvent
 
 #: How often waiting times count on (and early arrivals are checked against the start).
 TICK_MILLISECONDS = 1000

@@ -12,17 +12,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
-from app.domain.drafts import AppointmentDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role, SyncState
-from app.domain.errors import FieldError, ValidationFailed
-from app.domain.records import Appointment, Location, Participant, Patient, StaffMember
-from app.domain.transitions import label, move_refusal
-from app.domain.validation import (
-    MAX_DURATION_MINUTES,
-    text_problem,
-    time_problem,
-    validate_appointment,
-)
 from app.store import mutations
 from app.store.errors import NotFound
 from app.store.patients import mrn_errors, upsert_patient
@@ -35,6 +24,17 @@ from app.store.tables import (
     SyncRecordRow,
 )
 from app.store.wire_records import appointment_row_fields, patient_row_fields
+from shared.drafts import AppointmentDraft
+from shared.enums import AppointmentKind, AppointmentStatus, Role, SyncState
+from shared.errors import FieldError, ValidationFailed
+from shared.records import Appointment, Location, Participant, Patient, StaffMember
+from shared.transitions import label, move_refusal
+from shared.validation import (
+    MAX_DURATION_MINUTES,
+    text_problem,
+    time_problem,
+    validate_appointment,
+)
 
 _Clinician = aliased(StaffRow)
 _Location = aliased(LocationRow)

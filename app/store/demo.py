@@ -12,14 +12,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
-from app.domain.demo_people import FIRST_NAMES as _FIRST
-from app.domain.demo_people import LAST_NAMES as _LAST
-from app.domain.demo_people import NOTES as _NOTES
-from app.domain.demo_people import demo_phone
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from app.domain.records import Location, StaffMember
 from app.store import directory
 from app.store.tables import AppointmentRow, ParticipantRow, PatientRow, StaffRow
+from shared.demo_people import FIRST_NAMES as _FIRST
+from shared.demo_people import LAST_NAMES as _LAST
+from shared.demo_people import NOTES as _NOTES
+from shared.demo_people import demo_phone
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.records import Location, StaffMember
 
 _NAMESPACE = uuid.UUID("6f1c2b1e-8c1a-4f5e-9a57-0c6d3d1f2a10")
 

@@ -4,9 +4,9 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.enums import Role
-from app.domain.records import Location, StaffMember
 from app.store.tables import LocationRow, StaffRow
+from shared.enums import Role
+from shared.records import Location, StaffMember
 
 
 def staff_from_row(row: StaffRow) -> StaffMember:

@@ -1,6 +1,6 @@
 """Errors of the local store."""
 
-from app.domain.errors import Error, KnownError
+from shared.errors import Error, KnownError
 
 
 class StoreError(Error):

@@ -15,20 +15,6 @@ from uuid import UUID
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.domain.clock import Clock
-from app.domain.drafts import AppointmentDraft, PatientDraft, PatientListDraft, TaskDraft
-from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import (
-    Appointment,
-    ListEntry,
-    Location,
-    Patient,
-    PatientFile,
-    PatientList,
-    StaffMember,
-    Task,
-)
-from app.domain.sync_protocol import Mutation, MutationResult, PullResponse
 from app.store import (
     appointments,
     directory,
@@ -54,6 +40,20 @@ from app.store.sync_facts import (
 )
 from app.store.tables import PatientRow
 from app.store.worker import StoreWorker
+from shared.clock import Clock
+from shared.drafts import AppointmentDraft, PatientDraft, PatientListDraft, TaskDraft
+from shared.enums import AppointmentStatus, Role
+from shared.records import (
+    Appointment,
+    ListEntry,
+    Location,
+    Patient,
+    PatientFile,
+    PatientList,
+    StaffMember,
+    Task,
+)
+from shared.sync_protocol import Mutation, MutationResult, PullResponse
 
 AppointmentListener = Callable[[Appointment], None]
 #: Hears of records the sync changed or removed: (changed, removed) by entity type.

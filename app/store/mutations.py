@@ -10,8 +10,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.domain.enums import AppointmentStatus, SyncState
-from app.domain.sync_protocol import Intent
 from app.store import outbox
 from app.store.tables import AppointmentRow, PatientListRow, PatientRow, TaskRow
 from app.store.wire_records import (
@@ -26,6 +24,8 @@ from app.store.wire_records import (
     task_fields,
     task_row_fields,
 )
+from shared.enums import AppointmentStatus, SyncState
+from shared.sync_protocol import Intent
 
 
 def patient_saved(session: Session, row: PatientRow, before: Fields | None, now: datetime) -> None:

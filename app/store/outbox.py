@@ -15,10 +15,10 @@ from uuid import UUID
 from sqlalchemy import func, tuple_
 from sqlmodel import Session, col, delete, select
 
-from app.domain.enums import SyncState
-from app.domain.sync_protocol import Intent, Mutation, MutationResult, RejectReason
 from app.store.tables import OutboxRow, SyncRecordRow
 from app.store.wire_records import Fields
+from shared.enums import SyncState
+from shared.sync_protocol import Intent, Mutation, MutationResult, RejectReason
 
 #: Intents that create the record when the server does not have it yet.
 _CREATES = frozenset({Intent.APPOINTMENT_CREATE, Intent.PATIENT_UPSERT, Intent.TASK_UPSERT,

@@ -4,10 +4,10 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from app.domain.records import PatientFile
 from app.store.appointments import appointments_of_patient
 from app.store.patients import get_patient
 from app.store.tasks import list_tasks
+from shared.records import PatientFile
 
 
 def patient_file(session: Session, patient_id: UUID) -> PatientFile:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from app.domain.records import Patient
+from shared.records import Patient
 
 #: What a typed phone number keeps: digits and a leading plus (spaces, dashes dropped).
 _PHONE_NOISE = re.compile(r"[^0-9+]")

@@ -8,12 +8,6 @@ from uuid import UUID
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, delete, select
 
-from app.domain.drafts import PatientListDraft
-from app.domain.enums import AppointmentStatus, SyncState
-from app.domain.errors import FieldError, ValidationFailed
-from app.domain.records import Appointment, ListEntry, PatientList
-from app.domain.schemas import MAX_LIST_PATIENTS
-from app.domain.validation import text_problem
 from app.store import mutations
 from app.store.appointments import appointments_by_ids
 from app.store.errors import NotFound
@@ -26,6 +20,12 @@ from app.store.tables import (
     SyncRecordRow,
 )
 from app.store.wire_records import list_members, patient_list_row_fields
+from shared.drafts import PatientListDraft
+from shared.enums import AppointmentStatus, SyncState
+from shared.errors import FieldError, ValidationFailed
+from shared.records import Appointment, ListEntry, PatientList
+from shared.schemas import MAX_LIST_PATIENTS
+from shared.validation import text_problem
 
 
 def all_lists(session: Session) -> list[PatientList]:

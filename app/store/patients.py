@@ -6,14 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.domain.drafts import PatientDraft
-from app.domain.errors import FieldError, ValidationFailed
-from app.domain.records import Patient
-from app.domain.validation import duplicate_mrn_problem, validate_patient
 from app.store import mutations
 from app.store.errors import NotFound
 from app.store.tables import PatientRow
 from app.store.wire_records import patient_row_fields
+from shared.drafts import PatientDraft
+from shared.errors import FieldError, ValidationFailed
+from shared.records import Patient
+from shared.validation import duplicate_mrn_problem, validate_patient
 
 
 def patient_from_row(row: PatientRow) -> Patient:

@@ -15,15 +15,6 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, delete, select
 
 from app import fault_points
-from app.domain.enums import Role, SyncState
-from app.domain.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
-from app.domain.sync_protocol import (
-    PUBLIC_SCHEMAS,
-    ChangeOut,
-    EntityType,
-    PublicRecord,
-    PullResponse,
-)
 from app.store import sync_meta
 from app.store.tables import (
     AppointmentRow,
@@ -36,6 +27,15 @@ from app.store.tables import (
     StaffRow,
     SyncRecordRow,
     TaskRow,
+)
+from shared.enums import Role, SyncState
+from shared.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
+from shared.sync_protocol import (
+    PUBLIC_SCHEMAS,
+    ChangeOut,
+    EntityType,
+    PublicRecord,
+    PullResponse,
 )
 
 #: Shown until the directory (staff, locations) or a later page brings the real record.

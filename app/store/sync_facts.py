@@ -8,7 +8,6 @@ from uuid import UUID
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.domain.enums import SyncState
 from app.store import outbox, pull_apply, sync_meta
 from app.store.pull_apply import Applied
 from app.store.tables import (
@@ -18,6 +17,7 @@ from app.store.tables import (
     SyncRecordRow,
     TaskRow,
 )
+from shared.enums import SyncState
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 

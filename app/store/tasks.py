@@ -9,15 +9,15 @@ from sqlalchemy import and_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from app.domain.drafts import TaskDraft
-from app.domain.enums import Role, SyncState
-from app.domain.errors import FieldError, ValidationFailed
-from app.domain.records import StaffMember, Task
-from app.domain.validation import date_problem, text_problem
 from app.store import mutations
 from app.store.errors import NotFound
 from app.store.tables import StaffRow, SyncRecordRow, TaskRow
 from app.store.wire_records import task_row_fields
+from shared.drafts import TaskDraft
+from shared.enums import Role, SyncState
+from shared.errors import FieldError, ValidationFailed
+from shared.records import StaffMember, Task
+from shared.validation import date_problem, text_problem
 
 MAX_TASK_TEXT = 2000
 

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.schemas import AppointmentCreate, PatientCreate, PatientListCreate, TaskCreate
 from app.store.tables import (
     AppointmentRow,
     ParticipantRow,
@@ -18,6 +17,7 @@ from app.store.tables import (
     PatientRow,
     TaskRow,
 )
+from shared.schemas import AppointmentCreate, PatientCreate, PatientListCreate, TaskCreate
 
 Fields = dict[str, Any]
 

@@ -15,19 +15,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from app.domain.enums import Role
-from app.domain.group_call_protocol import GroupJoin
-from app.domain.records import Location, StaffMember
-from app.domain.sync_protocol import (
+from app.media.ice_config import IceServer
+from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
+from app.sync.token_store import TokenStore
+from shared.enums import Role
+from shared.group_call_protocol import GroupJoin
+from shared.records import Location, StaffMember
+from shared.sync_protocol import (
     PROTOCOL_VERSION,
     MutationResult,
     PullResponse,
     PushRequest,
     PushResponse,
 )
-from app.media.ice_config import IceServer
-from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
-from app.sync.token_store import TokenStore
 
 if TYPE_CHECKING:
     import httpx

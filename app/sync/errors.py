@@ -1,6 +1,6 @@
 """Errors of the sync: what went wrong talking to the server, each with a sentence for the user."""
 
-from app.domain.errors import Error, KnownError
+from shared.errors import Error, KnownError
 
 
 class SyncError(Error):

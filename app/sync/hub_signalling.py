@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from app.domain.errors import KnownError
-from app.domain.realtime_protocol import SignalEvent, SignalKind
 from app.media.signalling import IncomingSignal, Signalling, SignallingError, checked_payload
+from shared.errors import KnownError
+from shared.realtime_protocol import SignalEvent, SignalKind
 
 Sender = Callable[[UUID, SignalKind, dict[str, Any]], Awaitable[None]]
 

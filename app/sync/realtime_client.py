@@ -16,7 +16,11 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from app.domain.realtime_protocol import (
+from app.sync.api_client import ApiClient
+from app.sync.backoff import Backoff
+from app.sync.errors import Offline, ServerBusy, SignInRequired
+from app.sync.stop_task import stop_task
+from shared.realtime_protocol import (
     CLOSE_SESSION_ENDED,
     CLOSE_TOKEN_EXPIRED,
     CLOSE_UNAUTHENTICATED,
@@ -27,10 +31,6 @@ from app.domain.realtime_protocol import (
     SignalEvent,
     SignalKind,
 )
-from app.sync.api_client import ApiClient
-from app.sync.backoff import Backoff
-from app.sync.errors import Offline, ServerBusy, SignInRequired
-from app.sync.stop_task import stop_task
 
 log = logging.getLogger("clinicdesk.sync.realtime")
 

@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import TypeVar
 
 from app import fault_points
-from app.domain.sync_protocol import MAX_PULL, MAX_PUSH, PROTOCOL_VERSION, PushRequest, RejectReason
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInRequired
 from app.sync.stop_task import stop_task
 from app.sync.sync_status import Connection, SyncStatus
+from shared.sync_protocol import MAX_PULL, MAX_PUSH, PROTOCOL_VERSION, PushRequest, RejectReason
 
 log = logging.getLogger("clinicdesk.sync")
 T = TypeVar("T")

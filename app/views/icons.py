@@ -6,8 +6,8 @@ from functools import cache
 
 from PySide6.QtGui import QIcon
 
-from app.domain.enums import AppointmentKind, DisplayState
 from app.resources import icon_path
+from shared.enums import AppointmentKind, DisplayState
 
 _STATUS_ICON_NAMES: dict[DisplayState, str] = {
     DisplayState.SCHEDULED: "status-scheduled",

@@ -5,9 +5,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
-from app.domain.records import NOT_INVITED, ListEntry
 from app.views.date_text import date_time_text
 from app.views.row_table_model import Index, RowTableModel
+from shared.records import NOT_INVITED, ListEntry
 
 HEADERS = ("Name", "MRN", "Next appointment", "Invited")
 NAME, MRN, NEXT, INVITED = range(4)

@@ -5,11 +5,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
-from app.domain.enums import AppointmentStatus, SyncState
-from app.domain.records import NOT_INVITED, Appointment
 from app.views.date_text import date_time_text
 from app.views.icons import icon
 from app.views.row_table_model import Index, RowTableModel
+from shared.enums import AppointmentStatus, SyncState
+from shared.records import NOT_INVITED, Appointment
 
 HEADERS = ("When", "Status", "Kind", "Clinician", "Invite")
 WHEN, STATUS, KIND, CLINICIAN, INVITE = range(5)

@@ -4,9 +4,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 
-from app.domain.records import Patient
 from app.views.date_text import birth_date_text
 from app.views.row_table_model import Index, RowTableModel
+from shared.records import Patient
 
 HEADERS = ("Name", "Born", "MRN", "Phone", "Email")
 NAME, BORN, MRN, PHONE, EMAIL = range(5)

@@ -12,8 +12,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from app.domain.enums import AppointmentKind, DisplayState
 from app.views.schedule_model import ScheduleModel
+from shared.enums import AppointmentKind, DisplayState
 
 
 @dataclass(slots=True)

@@ -18,20 +18,20 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
-from app.domain.clock import Clock
-from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
-from app.domain.records import NOT_INVITED, Appointment
-from app.domain.status import (
+from app.services.waiting_room_service import WaitingRoomService
+from app.views.date_text import date_text, short_date_text, time_text
+from app.views.icons import icon, kind_icon, status_icon
+from app.views.schedule_columns import HEADERS, Column, Role
+from shared.clock import Clock
+from shared.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
+from shared.records import NOT_INVITED, Appointment
+from shared.status import (
     WAITING_WINDOW,
     display_state,
     early_since,
     format_waiting,
     waiting_seconds,
 )
-from app.services.waiting_room_service import WaitingRoomService
-from app.views.date_text import date_text, short_date_text, time_text
-from app.views.icons import icon, kind_icon, status_icon
-from app.views.schedule_columns import HEADERS, Column, Role
 
 _Index = QModelIndex | QPersistentModelIndex
 _GREYED = QColor("#8a949e")

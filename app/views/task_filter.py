@@ -4,8 +4,8 @@ from uuid import UUID
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
-from app.domain.records import Task
 from app.views.task_model import TASK_ROLE
+from shared.records import Task
 
 
 class TaskFilterProxy(QSortFilterProxyModel):

@@ -6,10 +6,10 @@ from uuid import UUID
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from app.domain.enums import SyncState
-from app.domain.records import Task
 from app.views.date_text import date_text
 from app.views.icons import icon
+from shared.enums import SyncState
+from shared.records import Task
 
 _Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Done", "Task", "For", "Due")

@@ -8,8 +8,6 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from app.domain.clock import Clock
-from app.domain.enums import Role
 from server.app_state import StateDep
 from server.errors import unauthenticated
 from server.models.token import TokenFamily
@@ -22,6 +20,8 @@ from server.security.tokens import InvalidToken, read_access_token
 from server.services.caller import Caller
 from server.session_effects import ServerSession
 from server.settings import Settings
+from shared.clock import Clock
+from shared.enums import Role
 
 _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/login.")
 

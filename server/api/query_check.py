@@ -7,8 +7,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
-from app.domain.errors import FieldError
 from server.errors import ApiError
+from shared.errors import FieldError
 
 
 def _query_names(dependant: Dependant) -> set[str]:

@@ -8,11 +8,11 @@ from uuid import UUID
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from pydantic import ValidationError
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.validation import MAX_DURATION_MINUTES, time_problem
 from server.fhir.outcome import FhirError
 from server.fhir.times import instant
 from server.models.appointment import Appointment
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.validation import MAX_DURATION_MINUTES, time_problem
 
 KIND_SYSTEM = "urn:clinic-desk:appointment-kind"
 

@@ -10,8 +10,6 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from app.domain.enums import AppointmentStatus
-from app.domain.schemas import AppointmentCreate, AppointmentUpdate
 from server.api.deps import SessionDep
 from server.errors import ApiError
 from server.fhir import access
@@ -32,6 +30,8 @@ from server.models.patient import Patient
 from server.models.user import User
 from server.services import booking
 from server.services.audit import record_reads
+from shared.enums import AppointmentStatus
+from shared.schemas import AppointmentCreate, AppointmentUpdate
 
 router = APIRouter(prefix="/Appointment")
 

@@ -9,11 +9,11 @@ from uuid import UUID
 import jwt
 from sqlmodel import Session, select
 
-from app.domain.enums import Role
 from server.fhir import scopes
 from server.models.system_client import SystemClient
 from server.models.user import User
 from server.security.tokens import hash_secret, secret_matches
+from shared.enums import Role
 
 TOKEN_LIFETIME = timedelta(hours=1)
 _ALGORITHM = "HS256"

@@ -8,8 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import Session, col, select
 
-from app.domain.enums import Role
-from app.domain.like_pattern import LIKE_ESCAPE, escape_like
 from server.api.deps import SessionDep
 from server.fhir import access
 from server.fhir.access import SystemCaller
@@ -19,6 +17,8 @@ from server.fhir.people_resources import patient_resource, practitioner_resource
 from server.models.patient import Patient
 from server.models.user import User
 from server.services.audit import record_reads
+from shared.enums import Role
+from shared.like_pattern import LIKE_ESCAPE, escape_like
 
 router = APIRouter()
 

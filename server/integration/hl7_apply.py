@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from app.domain.schemas import AppointmentCreate, AppointmentUpdate, PatientCreate
 from server.errors import ApiError
 from server.integration import hl7_read
 from server.integration.hl7_log import lock
@@ -30,6 +28,8 @@ from server.models.user import User
 from server.services import booking, patients
 from server.services.caller import Caller
 from server.settings import Settings
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.schemas import AppointmentCreate, AppointmentUpdate, PatientCreate
 
 PLACER, FILLER = "hl7-placer", "hl7-filler"
 #: Advisory-lock namespace (PostgreSQL) of one appointment's messages: they apply in order.

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.domain.enums import Role
 from server.models.user import User
 from server.services.accounts import find_user
+from shared.enums import Role
 
 USERNAME = "hl7-interface"
 

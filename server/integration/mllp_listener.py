@@ -18,11 +18,11 @@ from typing import Any
 
 from hl7.mllp import InvalidBlockError, start_hl7_server
 
-from app.domain.clock import Clock
 from server.integration import hl7_read
 from server.integration.hl7_ack import reject_unreadable
 from server.integration.hl7_inbox import Inbox
 from server.integration.hl7_read import Refusal
+from shared.clock import Clock
 
 log = logging.getLogger("clinicdesk.server.hl7")
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from app.domain.records import MAX_GROUP_PARTICIPANTS
 from server.janus.client import JanusClient, JanusError, JanusSession
 from server.janus.credentials import room_name, room_secret
+from shared.records import MAX_GROUP_PARTICIPANTS
 
 #: Staff of the appointment (the clinician, a second clinician, a clerk) on top of its guests,
 #: and one screen share each at most.

@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlmodel import Field
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
 from server.models.base import ServerTable
 from server.models.types import UTCDateTime
+from shared.enums import AppointmentKind, AppointmentStatus
 
 
 class Appointment(ServerTable, table=True):

@@ -4,8 +4,8 @@ from uuid import UUID, uuid4
 
 from sqlmodel import Field
 
-from app.domain.schemas import LocationBase
 from server.models.base import ServerTable
+from shared.schemas import LocationBase
 
 
 class Location(LocationBase, ServerTable, table=True):

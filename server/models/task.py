@@ -5,9 +5,9 @@ from uuid import UUID, uuid4
 
 from sqlmodel import Field
 
-from app.domain.schemas import TaskBase
 from server.models.base import ServerTable
 from server.models.types import UTCDateTime
+from shared.schemas import TaskBase
 
 
 class Task(TaskBase, ServerTable, table=True):

@@ -6,9 +6,9 @@ from uuid import UUID, uuid4
 from sqlalchemy import String
 from sqlmodel import Field
 
-from app.domain.enums import Role
 from server.models.base import ServerTable
 from server.models.types import UTCDateTime
+from shared.enums import Role
 
 
 class User(ServerTable, table=True):

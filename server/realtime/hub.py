@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from app.domain.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW
 from server.realtime.call_owners import CallOwners
 from server.realtime.delivery import Delivery, Item, Revocation
+from shared.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW
 
 log = logging.getLogger("clinicdesk.server.realtime")
 

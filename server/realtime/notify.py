@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from app.domain.realtime_protocol import ChangesEvent
 from server.realtime.delivery import Delivery, Item, from_wire, to_wire
 from server.realtime.hub import Hub
 from server.session_effects import effects_of
+from shared.realtime_protocol import ChangesEvent
 
 log = logging.getLogger("clinicdesk.server.realtime")
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from app.domain.realtime_protocol import SignalKind
 from server.security.link_tokens import MAX_TOKEN_LENGTH
+from shared.realtime_protocol import SignalKind
 
 #: Close codes of the patient socket. 4404: the link is not known. 4410: the link has expired.
 #: 4412: the appointment was cancelled. 4408: no auth, or no heartbeat, in time.

@@ -11,19 +11,19 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.realtime_protocol import (
-    MAX_SIGNAL_PAYLOAD,
-    ErrorEvent,
-    SignalEvent,
-    SignalKind,
-    SignalMessage,
-)
 from server.models.user import User
 from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.hub import Connection, Hub
 from server.realtime.patient_protocol import PatientSignal
 from server.services.audience import appointment_audience
+from shared.realtime_protocol import (
+    MAX_SIGNAL_PAYLOAD,
+    ErrorEvent,
+    SignalEvent,
+    SignalKind,
+    SignalMessage,
+)
 
 
 def payload_too_large(message: SignalMessage) -> bool:

@@ -15,8 +15,8 @@ from contextlib import suppress
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from app.domain.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 from server.realtime.hub import Connection, Hub
+from shared.realtime_protocol import MAX_CLIENT_FRAME, ErrorEvent
 
 #: How long a socket waits for its first (auth) message.
 AUTH_TIMEOUT_SECONDS = 10

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from app.domain.realtime_protocol import PresenceState
+from shared.realtime_protocol import PresenceState
 
 log = logging.getLogger("clinicdesk.server.realtime")
 

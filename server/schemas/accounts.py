@@ -5,9 +5,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.domain.enums import Role
-from app.domain.validation import text_problem
 from server.security.passwords import MIN_PASSWORD_LENGTH
+from shared.enums import Role
+from shared.validation import text_problem
 
 
 class LoginRequest(BaseModel):

@@ -4,10 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.domain.enums import AppointmentKind
-from app.domain.validation import text_problem
 from server.realtime.patient_protocol import MAX_WAITING_MESSAGE
 from server.security.link_tokens import MAX_TOKEN_LENGTH
+from shared.enums import AppointmentKind
+from shared.validation import text_problem
 
 
 class JoinRequest(BaseModel):

@@ -11,12 +11,12 @@ from uuid import UUID
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, or_, select
 
-from app.domain.enums import Role
 from server.errors import ApiError, forbidden
 from server.models.access import Assignment, Delegation
 from server.models.task import Task
 from server.models.user import User
 from server.services.caller import Caller
+from shared.enums import Role
 
 #: The people who work with patients: they book, see schedules and use the realtime socket.
 STAFF_ROLES = frozenset({Role.CLINICIAN, Role.CLERK})

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.schemas import AppointmentPublic, ParticipantIn
 from server.models.appointment import Appointment, AppointmentExternalId, AppointmentParticipant
+from shared.schemas import AppointmentPublic, ParticipantIn
 
 
 def public_appointments(session: Session, rows: Sequence[Appointment]) -> list[AppointmentPublic]:

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select, union
 
-from app.domain.enums import Role
 from server.models.access import Assignment, Delegation
 from server.models.appointment import Appointment
 from server.models.user import User
+from shared.enums import Role
 
 
 def schedule_audience(session: Session, clinician_id: UUID) -> frozenset[UUID]:

@@ -1,6 +1,6 @@
 """Creating, changing and cancelling appointments, with the domain's rules decided atomically.
 
-The rules are app/domain/validation.py's, run inside the write transaction after the
+The rules are shared/validation.py's, run inside the write transaction after the
 clinician's schedule is locked (database.lock_schedules; SQLite serializes all writes), so two
 clerks booking the same clinician at the same moment cannot both succeed.
 """
@@ -14,13 +14,6 @@ from sqlalchemy import and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
-from app.domain import records
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
-from app.domain.errors import FieldError
-from app.domain.schemas import AppointmentCreate, AppointmentUpdate, ParticipantIn
-from app.domain.transitions import move_refusal
-from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from server.database import lock_schedules
 from server.errors import ApiError, invalid, not_found
 from server.models.appointment import (
@@ -34,6 +27,13 @@ from server.models.user import User
 from server.security.access_rules import require_bookable
 from server.services import audit, changes, invites, patient_links, room_closing, versions
 from server.services.caller import Caller
+from shared import records
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.errors import FieldError
+from shared.schemas import AppointmentCreate, AppointmentUpdate, ParticipantIn
+from shared.transitions import move_refusal
+from shared.validation import MAX_DURATION_MINUTES, validate_appointment
 
 #: What a cancellation changes, for the field-level merge.
 _CANCEL_FIELDS = ("status", "cancel_reason")
@@ -373,7 +373,7 @@ def set_status(
     session: Session, caller: Caller, row: Appointment, status: AppointmentStatus,
     base_version: int,
 ) -> None:
-    """Mark a no-show (or undo it) or the call taken; the moves of app/domain/transitions.py."""
+    """Mark a no-show (or undo it) or the call taken; the moves of shared/transitions.py."""
     now = caller.now
     require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, ("status",))

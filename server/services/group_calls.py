@@ -9,8 +9,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.group_call_protocol import GroupIceServer, GroupJoin
 from server.errors import ApiError
 from server.janus.client import JanusClient, JanusError, JanusUnreachable
 from server.janus.credentials import janus_token, join_token
@@ -22,6 +20,8 @@ from server.services.call_ice import ice_servers_for_call
 from server.services.patient_links import valid_until
 from server.services.patient_view import recipient_name
 from server.settings import Settings
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.group_call_protocol import GroupIceServer, GroupJoin
 
 log = logging.getLogger("clinicdesk.server.group_calls")
 

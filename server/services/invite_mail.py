@@ -10,9 +10,9 @@ from string import Template
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.domain.enums import AppointmentKind
 from server.services import invites
 from server.services.invite_calendar import calendar
+from shared.enums import AppointmentKind
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _BUTTON = (

@@ -19,8 +19,6 @@ import aiosmtplib
 from sqlalchemy import Engine
 from sqlmodel import Session, col, or_, select
 
-from app.domain.clock import Clock
-from app.domain.enums import AppointmentKind
 from server.models.appointment import Appointment
 from server.models.invite import Invite, PatientLink
 from server.models.location import Location
@@ -30,6 +28,8 @@ from server.services import invites, mail_pickup, patient_links
 from server.services.invite_mail import InviteFacts, build
 from server.session_effects import ServerSession
 from server.settings import Settings
+from shared.clock import Clock
+from shared.enums import AppointmentKind
 
 log = logging.getLogger("clinicdesk.server.invites")
 

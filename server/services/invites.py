@@ -15,12 +15,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select, update
 
-from app.domain.enums import AppointmentKind
 from server.models.appointment import Appointment, AppointmentParticipant
 from server.models.invite import PATIENT, Invite
 from server.models.patient import Patient
 from server.services import changes
 from server.session_effects import effects_of
+from shared.enums import AppointmentKind
 
 QUEUED, SENT, FAILED, SUPERSEDED = "queued", "sent", "failed", "superseded"
 #: Purposes of an invite, which decide its wording and its calendar method.

@@ -12,7 +12,7 @@ from email.policy import SMTP
 from pathlib import Path
 from uuid import UUID
 
-from app.domain.mail_pickup_names import file_name
+from shared.mail_pickup_names import file_name
 
 
 def deliver(folder: Path, appointment_id: UUID, invite_id: UUID, message: EmailMessage) -> None:

@@ -13,13 +13,13 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select, update
 
-from app.domain.enums import AppointmentStatus
 from server.models.appointment import Appointment
 from server.models.invite import PatientLink
 from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.patient_protocol import CancelledEvent
 from server.security.link_tokens import MAX_TOKEN_LENGTH, new_token, token_hash
+from shared.enums import AppointmentStatus
 
 
 class LinkState(StrEnum):

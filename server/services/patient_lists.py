@@ -9,13 +9,13 @@ from uuid import UUID
 
 from sqlmodel import Session, col, delete, select
 
-from app.domain.errors import FieldError
-from app.domain.schemas import PatientListCreate, PatientListPublic
 from server.errors import ApiError, invalid, not_found
 from server.models.patient import Patient
 from server.models.patient_list import PatientList, PatientListMember
 from server.services import audit, changes, versions
 from server.services.caller import Caller
+from shared.errors import FieldError
+from shared.schemas import PatientListCreate, PatientListPublic
 
 
 def _check_patients(session: Session, patient_ids: list[UUID]) -> None:

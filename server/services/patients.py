@@ -5,14 +5,14 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
-from app.domain.errors import FieldError
-from app.domain.schemas import PatientCreate
-from app.domain.validation import duplicate_mrn_problem
 from server.database import lock_mrn
 from server.errors import ApiError, not_found
 from server.models.patient import Patient
 from server.services import audit, changes, versions
 from server.services.caller import Caller
+from shared.errors import FieldError
+from shared.schemas import PatientCreate
+from shared.validation import duplicate_mrn_problem
 
 #: Fields that may be set to null; for the others null means "leave unchanged".
 _NULLABLE = frozenset({"date_of_birth"})

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from app.domain.clock import Clock
-from app.domain.phone_call_protocol import PhoneEvent, PhoneOutcome, PhoneState, outcome_of
 from server.janus.client import JanusError, JanusUnreachable
 from server.janus.sip_call import SipCall
+from shared.clock import Clock
+from shared.phone_call_protocol import PhoneEvent, PhoneOutcome, PhoneState, outcome_of
 
 log = logging.getLogger("clinicdesk.server.phone")
 

@@ -7,11 +7,6 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.clock import Clock
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.errors import FieldError
-from app.domain.phone_call_protocol import PhoneCallStarted
-from app.domain.phone_numbers import NumberRefused, for_people, to_e164
 from server.errors import ApiError
 from server.janus.client import JanusClient
 from server.janus.sip_call import SipCall, SipLine
@@ -24,6 +19,11 @@ from server.services.caller import Caller
 from server.services.phone_calls import PhoneCall, PhoneCalls
 from server.session_effects import ServerSession
 from server.settings import Settings
+from shared.clock import Clock
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.errors import FieldError
+from shared.phone_call_protocol import PhoneCallStarted
+from shared.phone_numbers import NumberRefused, for_people, to_e164
 
 log = logging.getLogger("clinicdesk.server.phone")
 

@@ -11,13 +11,13 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.realtime_protocol import PresenceEvent, PresenceState
 from server.errors import not_found
 from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.hub import Hub
 from server.services.audience import appointment_audience
 from server.session_effects import ServerSession
+from shared.realtime_protocol import PresenceEvent, PresenceState
 
 
 def publish_presence(

@@ -13,11 +13,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from app.domain.enums import AppointmentKind
 from server.janus.client import JanusError, JanusUnreachable
 from server.janus.rooms import GroupRooms
 from server.models.appointment import Appointment
 from server.session_effects import effects_of
+from shared.enums import AppointmentKind
 
 log = logging.getLogger("clinicdesk.server.group_calls")
 

@@ -8,14 +8,6 @@ from uuid import UUID
 from pydantic import TypeAdapter
 from sqlmodel import Session, and_, col, or_, select
 
-from app.domain.schemas import PatientPublic, TaskPublic
-from app.domain.sync_protocol import (
-    PROTOCOL_VERSION,
-    ChangeOut,
-    EntityType,
-    PublicRecord,
-    PullResponse,
-)
 from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.models.patient_list import PatientList
@@ -25,6 +17,14 @@ from server.security.access_rules import tasks_of, visible_clinicians
 from server.services import audit, changes, patient_lists
 from server.services.appointment_view import public_appointments
 from server.services.caller import Caller
+from shared.schemas import PatientPublic, TaskPublic
+from shared.sync_protocol import (
+    PROTOCOL_VERSION,
+    ChangeOut,
+    EntityType,
+    PublicRecord,
+    PullResponse,
+)
 
 
 @contextmanager

@@ -14,8 +14,15 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
-from app.domain.errors import FieldError
-from app.domain.schemas import (
+from server.errors import ApiError, invalid
+from server.models.patient import Patient
+from server.models.patient_list import PatientList
+from server.models.sync import ClientMutation
+from server.models.task import Task
+from server.services import booking, patient_lists, patients, tasks
+from server.services.caller import Caller
+from shared.errors import FieldError
+from shared.schemas import (
     AppointmentCancel,
     AppointmentCreate,
     AppointmentUpdate,
@@ -27,20 +34,13 @@ from app.domain.schemas import (
     TaskCreate,
     TaskUpdate,
 )
-from app.domain.sync_protocol import (
+from shared.sync_protocol import (
     Intent,
     Mutation,
     MutationResult,
     RejectReason,
     WireFieldError,
 )
-from server.errors import ApiError, invalid
-from server.models.patient import Patient
-from server.models.patient_list import PatientList
-from server.models.sync import ClientMutation
-from server.models.task import Task
-from server.services import booking, patient_lists, patients, tasks
-from server.services.caller import Caller
 
 log = logging.getLogger("clinicdesk.server.sync")
 

@@ -5,9 +5,6 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from app.domain.enums import Role
-from app.domain.errors import FieldError
-from app.domain.schemas import TaskCreate
 from server.errors import ApiError, invalid, not_found
 from server.models.appointment import Appointment
 from server.models.task import Task
@@ -15,6 +12,9 @@ from server.models.user import User
 from server.security.access_rules import require_task_party, require_visible
 from server.services import audit, changes, versions
 from server.services.caller import Caller
+from shared.enums import Role
+from shared.errors import FieldError
+from shared.schemas import TaskCreate
 
 _REQUIRED = frozenset({"assignee_id", "text", "done"})
 

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from app.domain.demo_people import DEMO_CLINICIAN_ID
-from app.domain.enums import AppointmentKind, AppointmentStatus
 from server.database import create_db_engine
 from server.demo_clinic import prepare
 from server.embedded import DATABASE, reset
@@ -15,6 +13,8 @@ from server.models.appointment import Appointment
 from server.models.user import User
 from server.schema import upgrade
 from server.security.passwords import Passwords
+from shared.demo_people import DEMO_CLINICIAN_ID
+from shared.enums import AppointmentKind, AppointmentStatus
 
 NOW = datetime(2026, 11, 26, 10, 7, tzinfo=UTC)
 PASSWORDS = Passwords(1, 8, 1)

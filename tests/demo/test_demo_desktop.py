@@ -17,12 +17,12 @@ from app.application import AppConfig
 from app.demo.demo_startup import DemoStartup
 from app.demo.invite_email_dialog import InviteEmailDialog
 from app.demo.invite_mail import invite_files
-from app.domain.enums import AppointmentKind, AppointmentStatus, DisplayState
 from app.media.call_state import CallState
 from app.sync.sync_status import Connection
 from app.ui.call.call_controller import CallController
 from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.views.schedule_columns import Column, Role
+from shared.enums import AppointmentKind, AppointmentStatus, DisplayState
 from tests.demo.processes import gone
 from tests.server.browser_helpers import DESKTOP, chromium, shown
 from tests.sync.memory_keyring import MemoryKeyring

@@ -30,12 +30,12 @@ from playwright.async_api import Browser, Page, async_playwright
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from app.domain.realtime_protocol import SignalKind
 from app.media.call_session import CallRole, CallSession, IceRenewal
 from app.media.call_state import CallState
 from app.media.ice_config import LOOPBACK, candidate_addresses
 from app.media.signalling import IncomingSignal, Signalling, SignallingError, checked_payload
 from app.media.tracks import SwitchableTrack
+from shared.realtime_protocol import SignalKind
 from tests.media_peers import RecordingListener, quick_options
 from tests.polling import eventually
 from tests.server.browser_helpers import ARGS, CHROMIUM, DESKTOP, PHONE

@@ -14,8 +14,6 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from server.accounts_admin import add_user
 from server.app import create_app
 from server.database import create_db_engine
@@ -29,6 +27,8 @@ from server.security.passwords import Passwords
 from server.services import changes
 from server.services.accounts import start_session
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, AppointmentStatus, Role
 from tests.server.postgres import postgres_bin, running_cluster
 
 #: "Now" for the server tests: Thursday 26 November 2026, 08:00 UTC.

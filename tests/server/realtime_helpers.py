@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from starlette.testclient import WebSocketTestSession
 from starlette.types import Message
 
-from app.domain.realtime_protocol import PresenceState
 from server.app_state import state_of
 from server.services.presence import publish_presence
 from server.session_effects import ServerSession
+from shared.realtime_protocol import PresenceState
 
 #: Long enough for a slow machine; a test waits this long only when it is failing.
 DEADLINE = 10.0

@@ -7,9 +7,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.browser_helpers import DESKTOP, chromium
 from tests.server.live_server import live
 from tests.server.postgres import free_port

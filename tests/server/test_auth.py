@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.domain.clock import FixedClock
 from server.models.audit import AuditEvent
 from server.models.token import TokenFamily
+from shared.clock import FixedClock
 from tests.server.conftest import PASSWORD, Clinic
 
 

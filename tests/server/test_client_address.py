@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.models.audit import AuditEvent
 from server.security.client_address import parse_networks, resolve
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.conftest import PASSWORD, Clinic
 from tests.server.live_server import live
 from tests.server.postgres import free_port

@@ -5,10 +5,10 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.database import create_db_engine
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.conftest import Clinic
 from tests.server.postgres import free_port
 

@@ -14,10 +14,10 @@ from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.domain.enums import AppointmentStatus
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.audit import AuditEvent
 from server.models.sync import Change
+from shared.enums import AppointmentStatus
 from tests.server.conftest import TOMORROW_9, Clinic
 from tests.server.fhir_helpers import client_secret, fhir_auth
 

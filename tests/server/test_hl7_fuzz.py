@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.patient import Patient
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.conftest import Clinic
 from tests.server.live_server import live
 from tests.server.mllp_helpers import MllpSender, ack_code, siu

@@ -13,8 +13,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role
 from server.accounts_admin import add_user
 from server.app import create_app
 from server.integration import hl7_log, interface_account
@@ -28,6 +26,8 @@ from server.models.user import User
 from server.realtime.hub import Hub
 from server.security.passwords import Passwords
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, AppointmentStatus, Role
 from tests.server.conftest import NOW, Clinic
 from tests.server.live_server import desktop, live, next_event
 from tests.server.mail_helpers import smtp_server, text_part

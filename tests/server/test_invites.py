@@ -13,10 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.app_state import state_of
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.polling import wait_until
 from tests.server.api_helpers import Api
 from tests.server.conftest import Clinic

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from app.demo.invite_mail import invite_files, newest_invite
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.api_helpers import Api
 from tests.server.conftest import Clinic
 

@@ -17,12 +17,12 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.models.user import User
 from server.models.waiting import WaitingVisit
 from server.services.accounts import start_session
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.polling import wait_until
 from tests.server.axe_check import Scheme, assert_clean, check_page
 from tests.server.browser_helpers import ARGS, DESKTOP, chromium, shown

@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.app_state import state_of
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.polling import wait_until
 from tests.server.axe_check import check_page
 from tests.server.browser_helpers import DESKTOP, chromium, screenshots, shown

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from app.domain.clock import FixedClock
-from app.domain.realtime_protocol import MAX_CLIENT_FRAME
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.realtime_protocol import MAX_CLIENT_FRAME
 from tests.server.api_helpers import Api
 from tests.server.conftest import Clinic
 from tests.server.mail_helpers import token_of

@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.realtime_protocol import PresenceState
 from server.errors import ApiError
+from shared.realtime_protocol import PresenceState
 from tests.server.api_helpers import Api
 from tests.server.conftest import NOW, Clinic
 from tests.server.realtime_helpers import presence, receive, sign_in

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from websockets.sync.client import ClientConnection, connect
 
-from app.domain.realtime_protocol import PresenceState
 from server.services.presence import publish_presence
+from shared.realtime_protocol import PresenceState
 from tests.server.conftest import NOW, Clinic
 from tests.server.conftest import PASSWORD as CLINIC_PASSWORD
 from tests.server.server_process import create_user, empty_database, served

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.domain.realtime_protocol import MAX_CLIENT_FRAME, MAX_SIGNAL_PAYLOAD
 from server.app_state import state_of
+from shared.realtime_protocol import MAX_CLIENT_FRAME, MAX_SIGNAL_PAYLOAD
 from tests.server.conftest import Clinic
 from tests.server.realtime_helpers import ping, receive, sign_in
 

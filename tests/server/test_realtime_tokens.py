@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
-from app.domain.clock import FixedClock
-from app.domain.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED
 from server.models.user import User
 from server.services.accounts import start_session
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED
 from tests.server.conftest import PASSWORD, Clinic
 from tests.server.realtime_helpers import auth, ping, receive, sign_in
 

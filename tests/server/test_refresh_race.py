@@ -6,9 +6,9 @@ import threading
 import httpx
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.server.conftest import Clinic
 from tests.server.live_server import live
 from tests.server.postgres import free_port

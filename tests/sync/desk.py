@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from app.domain.clock import Clock, ServerClock
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind
-from app.domain.records import Appointment, Participant
-from app.domain.sync_protocol import MAX_PULL
 from app.store.local_store import LocalStore
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.sync_engine import SyncEngine
 from app.sync.sync_status import SyncStatus
 from app.sync.token_store import TokenStore
+from shared.clock import Clock, ServerClock
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind
+from shared.records import Appointment, Participant
+from shared.sync_protocol import MAX_PULL
 from tests.sync.live_server import PASSWORD
 
 T = TypeVar("T")

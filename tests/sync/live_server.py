@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from app.domain.enums import Role
 from server.accounts_admin import add_user
 from server.database import create_db_engine
 from server.models.access import Assignment
 from server.models.location import Location
 from server.security.passwords import Passwords
+from shared.enums import Role
 from tests.server.server_process import run_cli
 
 PASSWORD = "correct horse battery staple"

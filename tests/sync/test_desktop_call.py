@@ -14,9 +14,6 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.application import Application
-from app.domain.enums import AppointmentStatus, DisplayState, SyncState
-from app.domain.realtime_protocol import SignalKind
-from app.domain.records import Appointment
 from app.media.call_state import CallState
 from app.services.call_service import CallConfig
 from app.sync.realtime_client import RealtimeClient
@@ -26,6 +23,9 @@ from app.ui.tasks.task_dialog import TaskDialog
 from app.ui.tasks.tasks_controller import TasksController
 from app.ui.waiting_room.waiting_message_dialog import COMMON_MESSAGES, WaitingMessageDialog
 from app.views.schedule_columns import Column, Role
+from shared.enums import AppointmentStatus, DisplayState, SyncState
+from shared.realtime_protocol import SignalKind
+from shared.records import Appointment
 from tests.media_peers import quick_options
 from tests.polling import eventually
 from tests.server.server_process import LiveServer

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.domain.enums import AppointmentStatus
 from app.ui.call.call_controller import CallController
 from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.group_call.group_call_window import GroupCallWindow
 from app.ui.schedule.actions_menu import ActionKey, action_states
+from shared.enums import AppointmentStatus
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk
 from tests.sync.live_server import LiveClinic

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.domain.records import NOT_INVITED
 from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.views.schedule_columns import Column
+from shared.records import NOT_INVITED
 from tests.server.mail_helpers import Mailbox, smtp_server
 from tests.server.mllp_helpers import ack_code, sender, siu
 from tests.server.postgres import free_port

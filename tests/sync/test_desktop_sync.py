@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.application import AppConfig, Application, SignedIn
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, SyncState
-from app.domain.records import Appointment
 from app.services.account_service import AccountService
 from app.startup import Startup
 from app.sync.sync_status import Connection
 from app.ui.account.login_dialog import LoginDialog
 from app.views.schedule_columns import Column
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, SyncState
+from shared.records import Appointment
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, tomorrow_at
 from tests.sync.live_server import PASSWORD, LiveClinic

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.enums import SyncState
 from app.sync.api_client import ApiClient
 from app.sync.backoff import Backoff
 from app.sync.errors import Offline
 from app.sync.token_store import TokenStore
+from shared.enums import SyncState
 from tests.polling import eventually
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, done, server_view, signed_in_desks, tomorrow_at

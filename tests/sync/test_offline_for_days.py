@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.enums import SyncState
+from shared.enums import SyncState
 from tests.polling import eventually
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, server_view, tomorrow_at

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.drafts import AppointmentDraft, PatientDraft, PatientListDraft
-from app.domain.enums import AppointmentKind, SyncState
-from app.domain.slot_plan import propose_slots
+from shared.drafts import AppointmentDraft, PatientDraft, PatientListDraft
+from shared.enums import AppointmentKind, SyncState
+from shared.slot_plan import propose_slots
 from tests.server.server_process import LiveServer
 from tests.sync.desk import done, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.clock import ServerClock
-from app.domain.enums import SyncState
-from app.domain.errors import ValidationFailed
+from shared.clock import ServerClock
+from shared.enums import SyncState
+from shared.errors import ValidationFailed
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, done, server_view, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.drafts import AppointmentDraft, PatientDraft, TaskDraft
-from app.domain.enums import AppointmentKind, SyncState
+from shared.drafts import AppointmentDraft, PatientDraft, TaskDraft
+from shared.enums import AppointmentKind, SyncState
 from tests.server.server_process import LiveServer
 from tests.sync.desk import Desk, done, signed_in_desks, tomorrow_at
 from tests.sync.live_server import LiveClinic

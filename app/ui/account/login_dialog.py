@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import KnownError
 from app.services.schedule_service import report_unexpected
+from shared.errors import KnownError
 
 SignIn = Callable[[str, str, str], Awaitable[Any]]
 

@@ -8,9 +8,6 @@ from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.errors import KnownError
-from app.domain.records import Appointment
 from app.media.call_state import CallState
 from app.services.call_service import CallService
 from app.services.message_bridge import MessageBridge
@@ -19,6 +16,9 @@ from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
 from app.ui.call.call_window import CallWindow
 from app.ui.common.window_controller import WindowController
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.errors import KnownError
+from shared.records import Appointment
 
 log = logging.getLogger("clinicdesk.media")
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import KnownError
 from app.media.call_state import CallState, EndReason
 from app.media.stats import CallQuality, QualityLevel
 from app.services.call_service import CallService
@@ -27,6 +26,7 @@ from app.ui.call.call_quality_indicator import QualityIndicator
 from app.ui.call.call_self_view import SelfView
 from app.ui.call.video_widget import VideoWidget
 from app.ui.common.window_placement import place_near_owner_when_shown
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.ui")
 

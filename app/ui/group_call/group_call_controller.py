@@ -9,15 +9,15 @@ from uuid import UUID
 
 from PySide6.QtCore import Qt, Signal
 
-from app.domain.enums import AppointmentStatus
-from app.domain.errors import KnownError
-from app.domain.records import Appointment
 from app.services.group_call_service import GroupCallService
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService, report_unexpected
 from app.services.sync_service import SyncService
 from app.ui.common.window_controller import WindowController
 from app.ui.group_call.group_call_window import GroupCallWindow
+from shared.enums import AppointmentStatus
+from shared.errors import KnownError
+from shared.records import Appointment
 
 log = logging.getLogger("clinicdesk.media.group")
 

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.clock import Clock
 from app.views.date_text import time_text
 from app.views.icons import icon
+from shared.clock import Clock
 
 log = logging.getLogger("clinicdesk.ui")
 

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, Role
-from app.domain.errors import KnownError
-from app.domain.records import Appointment, ListEntry, Participant, Patient, PatientList
-from app.domain.slot_plan import ProposedSlot, propose_slots
 from app.services.patient_service import PatientService
 from app.services.schedule_service import ScheduleService
 from app.views.date_text import edit_date_format, time_text
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, Role
+from shared.errors import KnownError
+from shared.records import Appointment, ListEntry, Participant, Patient, PatientList
+from shared.slot_plan import ProposedSlot, propose_slots
 
 #: The day's bookings end here (a clinic's afternoon); later slots are flagged.
 DAY_END = time(18, 0)

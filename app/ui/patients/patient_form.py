@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import PatientDraft
-from app.domain.errors import FieldError
-from app.domain.records import Patient
 from app.ui.common.date_sections import select_sections_on_click
 from app.views.date_text import edit_date_format
+from shared.drafts import PatientDraft
+from shared.errors import FieldError
+from shared.records import Patient
 
 #: The date edit's stand-in for "no date of birth": shown blank, read as None.
 _NO_BIRTH_DATE = QDate(1899, 12, 31)

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import PatientListDraft
-from app.domain.enums import SyncState
-from app.domain.errors import KnownError
-from app.domain.records import ListEntry, PatientList
 from app.services.patient_service import PatientService
 from app.ui.common.banner import Banner
 from app.views.list_entry_model import ListEntryModel
+from shared.drafts import PatientListDraft
+from shared.enums import SyncState
+from shared.errors import KnownError
+from shared.records import ListEntry, PatientList
 
 _SYNC_WORDS = {
     SyncState.PENDING: "Saved on this computer; not yet sent to the server.",

@@ -3,13 +3,13 @@
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.domain.records import Patient, PatientList
 from app.services.patient_service import PatientService
 from app.ui.common.window_controller import WindowController
 from app.ui.patients.book_list_dialog import BookListDialog
 from app.ui.patients.patients_window import PatientsWindow
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
+from shared.records import Patient, PatientList
 
 
 class PatientsController(WindowController):

@@ -22,9 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import PatientListDraft
-from app.domain.errors import KnownError, ValidationFailed
-from app.domain.records import Patient, PatientFile, PatientList
 from app.services.patient_service import SEARCH_LIMIT, PatientService
 from app.ui.common.banner import Banner
 from app.ui.common.window_placement import place_near_owner_when_shown
@@ -33,6 +30,9 @@ from app.ui.patients.patient_lists_panel import PatientListsPanel
 from app.views.date_text import date_text, typed_date
 from app.views.patient_appointment_model import PatientAppointmentModel
 from app.views.patient_model import PatientModel
+from shared.drafts import PatientListDraft
+from shared.errors import KnownError, ValidationFailed
+from shared.records import Patient, PatientFile, PatientList
 
 #: Book an appointment for this patient (the controller opens the booking dialog).
 BookFor = Callable[[Patient], object]

@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, SyncState
-from app.domain.records import NOT_INVITED, Appointment
+from shared.enums import AppointmentKind, AppointmentStatus, SyncState
+from shared.records import NOT_INVITED, Appointment
 
 
 class ActionKey(StrEnum):

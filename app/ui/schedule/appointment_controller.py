@@ -8,9 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QWidget
 
-from app.domain.enums import AppointmentStatus
-from app.domain.errors import KnownError
-from app.domain.records import Appointment, Patient
 from app.services.message_bridge import MessageBridge
 from app.services.patient_contact import PatientContactService
 from app.services.schedule_service import ScheduleService
@@ -20,6 +17,9 @@ from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
 from app.views.date_text import time_text
+from shared.enums import AppointmentStatus
+from shared.errors import KnownError
+from shared.records import Appointment, Patient
 
 
 class AppointmentController(WindowController):

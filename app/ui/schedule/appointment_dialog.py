@@ -27,16 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, Role
-from app.domain.errors import FieldError, KnownError, ValidationFailed
-from app.domain.records import (
-    Appointment,
-    Location,
-    Patient,
-    StaffMember,
-)
-from app.domain.validation import MAX_DURATION_MINUTES, validate_appointment
 from app.services.schedule_service import ScheduleService
 from app.ui.common.date_sections import select_sections_on_click
 from app.ui.common.form_section import add_section
@@ -48,6 +38,16 @@ from app.views.date_text import (
     edit_date_time_format,
     time_text,
 )
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, Role
+from shared.errors import FieldError, KnownError, ValidationFailed
+from shared.records import (
+    Appointment,
+    Location,
+    Patient,
+    StaffMember,
+)
+from shared.validation import MAX_DURATION_MINUTES, validate_appointment
 
 SEARCH_DELAY_MS = 150
 DEFAULT_DURATION_MINUTES = 20

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.records import Appointment
 from app.views.date_text import date_text, time_text
+from shared.records import Appointment
 
 COMMON_REASONS = ("Patient request", "Clinician unavailable", "Booked in error", "Rescheduled")
 

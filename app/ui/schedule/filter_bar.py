@@ -5,9 +5,9 @@ from uuid import UUID
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from app.domain.enums import AppointmentKind, DisplayState
-from app.domain.records import StaffMember
 from app.views.schedule_filter import ScheduleFilter
+from shared.enums import AppointmentKind, DisplayState
+from shared.records import StaffMember
 
 _ACTIVE = frozenset({DisplayState.SCHEDULED, DisplayState.WAITING})
 _STATUS_CHOICES: list[tuple[str, frozenset[DisplayState]]] = [

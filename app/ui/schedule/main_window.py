@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import AppointmentStatus, Role
-from app.domain.records import NOT_INVITED, Appointment, StaffMember
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.settings_service import SettingsService
@@ -44,6 +42,8 @@ from app.views.date_text import date_text, long_date_text, short_date_text
 from app.views.icons import icon
 from app.views.schedule_filter import ScheduleFilterProxy
 from app.views.schedule_model import ScheduleModel
+from shared.enums import AppointmentStatus, Role
+from shared.records import NOT_INVITED, Appointment, StaffMember
 
 if TYPE_CHECKING:
     # Calls and Settings load when first used: the first window does not wait for WebRTC.

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.records import MAX_GROUP_PARTICIPANTS, Participant
+from shared.records import MAX_GROUP_PARTICIPANTS, Participant
 
 
 class ParticipantsEditor(QWidget):

@@ -4,8 +4,8 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
 
-from app.domain.records import Appointment
 from app.views.schedule_columns import Column, Role
+from shared.records import Appointment
 
 #: The longest status a row shows (a patient in the waiting room early): the column fits it.
 _WIDEST_STATUS = "In the waiting room early (since 00:00)"

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import KnownError
 from app.policy.effective import EffectiveSetting
 from app.policy.errors import InvalidPolicyValue
 from app.policy.keys import MAX_LIST_ITEMS, validate
@@ -28,6 +27,7 @@ from app.services.settings_service import SettingsService
 from app.ui.common.form_section import add_section
 from app.ui.settings.devices_section import DevicesSection
 from app.views.icons import icon
+from shared.errors import KnownError
 
 if TYPE_CHECKING:
     from app.services.call_service import CallService

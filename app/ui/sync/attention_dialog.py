@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import KnownError
 from app.services.schedule_service import ScheduleService
 from app.store.pull_apply import Applied
 from app.store.sync_facts import RejectedRecord
 from app.views.date_text import date_time_text
+from shared.errors import KnownError
 
 
 class AttentionDialog(QDialog):

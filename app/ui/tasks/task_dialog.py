@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import TaskDraft
-from app.domain.errors import KnownError, ValidationFailed
-from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
 from app.views.date_text import date_time_text, edit_date_format
+from shared.drafts import TaskDraft
+from shared.errors import KnownError, ValidationFailed
+from shared.records import Appointment, StaffMember, Task
 
 #: A follow-up is due in a week unless the clinician says otherwise.
 DEFAULT_DUE = timedelta(days=7)

@@ -3,13 +3,13 @@
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from app.domain.records import Appointment
 from app.services.message_bridge import MessageBridge
 from app.services.schedule_service import ScheduleService
 from app.services.task_service import TaskService
 from app.ui.common.window_controller import WindowController
 from app.ui.tasks.task_dialog import TaskDialog
 from app.ui.tasks.tasks_window import TasksWindow
+from shared.records import Appointment
 
 
 class TasksController(WindowController):

@@ -12,15 +12,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.drafts import TaskDraft
-from app.domain.errors import KnownError
-from app.domain.records import Appointment, StaffMember, Task
 from app.services.task_service import TaskService
 from app.ui.common.banner import Banner
 from app.ui.common.window_placement import place_near_owner_when_shown
 from app.ui.tasks.task_dialog import TaskDialog
 from app.views.task_filter import TaskFilterProxy
 from app.views.task_model import DONE, TASK_ROLE, TEXT, TaskModel
+from shared.drafts import TaskDraft
+from shared.errors import KnownError
+from shared.records import Appointment, StaffMember, Task
 
 
 class TasksWindow(QWidget):

@@ -8,12 +8,12 @@ from uuid import UUID
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from app.domain.clock import Clock
-from app.domain.enums import AppointmentStatus
 from app.services.message_bridge import MessageBridge
 from app.views.date_text import time_text
 from app.views.icons import icon
 from app.views.schedule_model import ScheduleModel
+from shared.clock import Clock
+from shared.enums import AppointmentStatus
 
 log = logging.getLogger("clinicdesk.ui")
 

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.records import Appointment
 from app.views.date_text import time_text
+from shared.records import Appointment
 
 COMMON_MESSAGES = (
     "Running 10 minutes late, thank you for waiting.",

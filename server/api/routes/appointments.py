@@ -6,13 +6,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, select
 
-from app.domain.schemas import (
-    AppointmentCancel,
-    AppointmentCreate,
-    AppointmentPublic,
-    AppointmentUpdate,
-    StorableTime,
-)
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
 from server.api.error_responses import error_responses
@@ -21,6 +14,13 @@ from server.security.access_rules import require_visible, visible_clinicians
 from server.services import booking
 from server.services.appointment_view import public_appointment, public_appointments
 from server.services.audit import record_reads
+from shared.schemas import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentPublic,
+    AppointmentUpdate,
+    StorableTime,
+)
 
 router = APIRouter(prefix="/appointments", tags=["appointments"], responses=error_responses(403))
 

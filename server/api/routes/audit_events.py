@@ -6,13 +6,13 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from app.domain.schemas import StorableTime
 from server.api.bounds import MAX_INT64
 from server.api.deps import Admin, SessionDep
 from server.api.error_responses import error_responses
 from server.models.audit import AuditEvent
 from server.schemas.audit import AuditEventPublic
 from server.services.audit import record
+from shared.schemas import StorableTime
 
 router = APIRouter(prefix="/audit-events", tags=["audit"], responses=error_responses(403))
 

@@ -5,8 +5,6 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from sqlmodel import select
 
-from app.domain.enums import Role
-from app.domain.errors import FieldError
 from server.api.deps import Admin, AnyUser, SessionDep
 from server.api.error_responses import error_responses
 from server.errors import ApiError, invalid, not_found
@@ -15,6 +13,8 @@ from server.models.user import User
 from server.schemas.access import DelegationCreate, DelegationPublic
 from server.security.access_rules import delegations_seen_by
 from server.services.audit import record
+from shared.enums import Role
+from shared.errors import FieldError
 
 router = APIRouter(prefix="/delegations", tags=["delegations"], responses=error_responses(403))
 

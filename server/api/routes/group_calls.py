@@ -10,8 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict
 
-from app.domain.enums import AppointmentKind
-from app.domain.group_call_protocol import GroupJoin
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep, Staff
 from server.api.error_responses import error_responses
 from server.api.routes.patient import open_link
@@ -22,6 +20,8 @@ from server.schemas.patient import JoinRequest
 from server.security.access_rules import require_visible
 from server.services import audit, booking, group_call_controls, group_calls
 from server.services.audit import record_patient
+from shared.enums import AppointmentKind
+from shared.group_call_protocol import GroupJoin
 
 router = APIRouter(tags=["group calls"])
 

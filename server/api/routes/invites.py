@@ -7,9 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from app.domain.enums import AppointmentStatus
-from app.domain.errors import FieldError
-from app.domain.schemas import AppointmentPublic
 from server.api.deps import SessionDep, SettingsDep, Staff
 from server.api.error_responses import error_responses
 from server.errors import ApiError, invalid
@@ -21,6 +18,9 @@ from server.security.access_rules import require_visible
 from server.services import audit, booking, changes, invites, patient_links
 from server.services.appointment_view import public_appointment
 from server.services.invite_sender import join_url
+from shared.enums import AppointmentStatus
+from shared.errors import FieldError
+from shared.schemas import AppointmentPublic
 
 router = APIRouter(
     prefix="/appointments/{appointment_id}",

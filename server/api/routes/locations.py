@@ -5,12 +5,12 @@ from uuid import UUID
 from fastapi import APIRouter, status
 from sqlmodel import col, select
 
-from app.domain.schemas import LocationCreate, LocationPublic, LocationUpdate
 from server.api.deps import Admin, AnyUser, SessionDep
 from server.api.error_responses import error_responses
 from server.errors import not_found
 from server.models.location import Location
 from server.services.audit import record
+from shared.schemas import LocationCreate, LocationPublic, LocationUpdate
 
 router = APIRouter(prefix="/locations", tags=["locations"])
 

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Request, WebSocket
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.domain.status import WAITING_WINDOW, waiting_seconds
 from server.api.deps import AddressDep, ClockDep, SessionDep, SettingsDep
 from server.api.error_responses import error_responses
 from server.app_state import AppState, state_of
@@ -50,6 +49,7 @@ from server.services.audit import record_patient
 from server.services.patient_links import LinkState, resolve
 from server.services.patient_view import appointment_view, refusal
 from server.settings import Settings
+from shared.status import WAITING_WINDOW, waiting_seconds
 
 log = logging.getLogger("clinicdesk.server.patient")
 router = APIRouter(tags=["patient"])
@@ -64,7 +64,7 @@ _CLOSE_CODES = {
 
 
 def early_seconds(start: datetime, now: datetime) -> int:
-    """Whole seconds until a waiting patient turns the row green (app.domain.status's rule)."""
+    """Whole seconds until a waiting patient turns the row green (shared.status's rule)."""
     return max(0, math.ceil((start - WAITING_WINDOW - now).total_seconds()))
 
 

@@ -6,14 +6,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, func, or_, select
 
-from app.domain.like_pattern import LIKE_ESCAPE, escape_like
-from app.domain.schemas import PatientCreate, PatientPublic, PatientUpdate
 from server.api.bounds import MAX_INT64
 from server.api.deps import SessionDep, Staff
 from server.api.error_responses import error_responses
 from server.models.patient import Patient
 from server.services import patients
 from server.services.audit import record_reads
+from shared.like_pattern import LIKE_ESCAPE, escape_like
+from shared.schemas import PatientCreate, PatientPublic, PatientUpdate
 
 router = APIRouter(prefix="/patients", tags=["patients"], responses=error_responses(403))
 

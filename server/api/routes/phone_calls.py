@@ -10,13 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from app.domain.phone_call_protocol import (
-    PhoneCallStarted,
-    PhoneDial,
-    PhoneEvents,
-    PhoneHold,
-    PhoneKeys,
-)
 from server.api.deps import ClockDep, SessionDep, SettingsDep, Staff
 from server.api.error_responses import error_responses
 from server.app_state import state_of
@@ -26,6 +19,13 @@ from server.security.access_rules import require_visible
 from server.services import audit, booking, phone_dialling
 from server.services.caller import Caller
 from server.services.phone_calls import PhoneCall, PhoneCalls
+from shared.phone_call_protocol import (
+    PhoneCallStarted,
+    PhoneDial,
+    PhoneEvents,
+    PhoneHold,
+    PhoneKeys,
+)
 
 router = APIRouter(tags=["phone calls"])
 

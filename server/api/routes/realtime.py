@@ -1,4 +1,4 @@
-"""WS /realtime: one authenticated WebSocket per desktop (messages: app/domain/realtime_protocol).
+"""WS /realtime: one authenticated WebSocket per desktop (messages: shared/realtime_protocol).
 
 The client's first message is {"type": "auth", "access_token": "..."} (tokens stay out of URLs
 and logs); it may send a fresh one any time to keep the socket past the token's expiry. The
@@ -17,7 +17,17 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.domain.realtime_protocol import (
+from server.api.deps import authenticate
+from server.app_state import AppState, state_of
+from server.errors import ApiError
+from server.realtime.hub import Connection
+from server.realtime.signalling import payload_too_large, relay_from_desktop
+from server.realtime.socket_session import SocketSession, error_event, receive_first
+from server.security.access_rules import may_use_realtime
+from server.security.tokens import read_access_token
+from server.services.audience import appointment_audience
+from server.services.changes import head
+from shared.realtime_protocol import (
     CLOSE_AUTH_TIMEOUT,
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
@@ -29,16 +39,6 @@ from app.domain.realtime_protocol import (
     SignalMessage,
     client_message,
 )
-from server.api.deps import authenticate
-from server.app_state import AppState, state_of
-from server.errors import ApiError
-from server.realtime.hub import Connection
-from server.realtime.signalling import payload_too_large, relay_from_desktop
-from server.realtime.socket_session import SocketSession, error_event, receive_first
-from server.security.access_rules import may_use_realtime
-from server.security.tokens import read_access_token
-from server.services.audience import appointment_audience
-from server.services.changes import head
 
 log = logging.getLogger("clinicdesk.server.realtime")
 router = APIRouter(tags=["realtime"])

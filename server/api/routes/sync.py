@@ -4,19 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.domain.errors import FieldError
-from app.domain.sync_protocol import (
+from server.api.bounds import MAX_INT64
+from server.api.deps import SessionDep, Staff
+from server.api.error_responses import error_responses
+from server.errors import ApiError, invalid
+from server.services import sync_pull, sync_push
+from shared.errors import FieldError
+from shared.sync_protocol import (
     MAX_PULL,
     PROTOCOL_VERSION,
     PullResponse,
     PushRequest,
     PushResponse,
 )
-from server.api.bounds import MAX_INT64
-from server.api.deps import SessionDep, Staff
-from server.api.error_responses import error_responses
-from server.errors import ApiError, invalid
-from server.services import sync_pull, sync_push
 
 router = APIRouter(prefix="/sync", tags=["sync"], responses=error_responses(403))
 

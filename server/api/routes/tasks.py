@@ -6,12 +6,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from sqlmodel import col, or_, select
 
-from app.domain.schemas import TaskCreate, TaskPublic, TaskUpdate
 from server.api.deps import SessionDep, Staff
 from server.api.error_responses import error_responses
 from server.models.task import Task
 from server.services import tasks
 from server.services.audit import record_reads
+from shared.schemas import TaskCreate, TaskPublic, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=error_responses(403))
 

@@ -5,7 +5,6 @@ from uuid import UUID
 from fastapi import APIRouter, status
 from sqlmodel import col, select
 
-from app.domain.enums import Role
 from server.api.deps import Admin, AnyUser, PasswordsDep, SessionDep, Staff
 from server.api.error_responses import error_responses
 from server.errors import ApiError, not_found
@@ -14,6 +13,7 @@ from server.schemas.accounts import StaffPublic, UserCreate, UserPublic, UserUpd
 from server.security.access_rules import STAFF_ROLES, refuse_self_lockout
 from server.services.accounts import find_user, revoke_user_sessions
 from server.services.audit import record
+from shared.enums import Role
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -14,9 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.group_call_protocol import GroupJoin
 from server.app import create_app
 from server.database import create_db_engine
 from server.models.appointment import Appointment, AppointmentParticipant
@@ -25,6 +22,9 @@ from server.models.user import User
 from server.services import patient_links
 from server.services.accounts import start_session
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.group_call_protocol import GroupJoin
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace, net_namespace
 from tests.server.conftest import Clinic

@@ -15,9 +15,9 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
-from app.domain.group_call_protocol import GroupJoin
 from app.media.group_session import GroupListener, GroupParticipant, GroupSession
 from app.media.ice_config import IcePolicy
+from shared.group_call_protocol import GroupJoin
 from tests.netns import VETH_ADDRESS
 
 DEADLINE = 20.0

@@ -21,10 +21,10 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
-from app.domain.group_call_protocol import GroupJoin
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.group_call_protocol import GroupJoin
 from tests.janus_server import JanusServer
 from tests.server.axe_check import assert_clean_async
 from tests.server.call_helpers import (

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.group_call_protocol import GroupJoin
+from shared.group_call_protocol import GroupJoin
 from tests.janus_peer import JanusHttpPeer, JanusRefused
 from tests.janus_server import JanusServer
 from tests.polling import wait_until

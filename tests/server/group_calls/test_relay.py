@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from app.domain.clock import FixedClock
 from app.media.call_path import CandidateKind, call_path
 from app.media.relay_probe import NoRelayPath, RelayTransport
 from server.app import create_app
 from server.settings import Settings
+from shared.clock import FixedClock
 from tests.janus_server import JanusServer
 from tests.netns import VETH_ADDRESS
 from tests.server.conftest import Clinic

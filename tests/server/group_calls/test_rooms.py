@@ -8,12 +8,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.clock import FixedClock
-from app.domain.enums import AppointmentStatus
 from server.app import create_app
 from server.janus.client import JanusClient
 from server.models.appointment import Appointment
 from server.settings import Settings
+from shared.clock import FixedClock
+from shared.enums import AppointmentStatus
 from tests.janus_peer import JanusHttpPeer, JanusRefused
 from tests.janus_server import JanusServer
 from tests.polling import wait_until

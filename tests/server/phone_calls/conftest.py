@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.phone_call_protocol import PhoneCallStarted, PhoneEvent, PhoneEvents
 from app.media.phone_session import PhoneLine
 from server.app import create_app
 from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.settings import Settings
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent, PhoneEvents
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace
 from tests.server.conftest import Clinic

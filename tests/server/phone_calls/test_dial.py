@@ -18,9 +18,9 @@ from av import AudioFrame
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.phone_call_protocol import PhoneEvent, PhoneOutcome
 from app.media.ice_config import IcePolicy
 from app.media.phone_session import PhoneListener, PhoneSession
+from shared.phone_call_protocol import PhoneEvent, PhoneOutcome
 from tests.netns import VETH_ADDRESS
 from tests.polling import eventually
 from tests.server.conftest import Clinic

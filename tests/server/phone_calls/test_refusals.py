@@ -11,11 +11,11 @@ from aiortc import RTCPeerConnection
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.domain.enums import AppointmentStatus
-from app.domain.phone_call_protocol import PhoneEvent, PhoneEvents, PhoneOutcome
 from app.media.ice_config import confined_to
 from server.app import create_app
 from server.settings import Settings
+from shared.enums import AppointmentStatus
+from shared.phone_call_protocol import PhoneEvent, PhoneEvents, PhoneOutcome
 from tests.janus_server import JanusServer
 from tests.netns import VETH_ADDRESS
 from tests.polling import wait_until

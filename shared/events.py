@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from app.domain.realtime_protocol import PresenceEvent, PresenceState
+from shared.realtime_protocol import PresenceEvent, PresenceState
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import phonenumbers
 
-from app.domain.errors import KnownError
+from shared.errors import KnownError
 
 #: The region a number written without its country code belongs to, when none is set.
 DEFAULT_REGION = "GB"

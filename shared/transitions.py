@@ -1,6 +1,6 @@
 """Which stored statuses an appointment may move to: one rule for the desktop and the server."""
 
-from app.domain.enums import AppointmentStatus
+from shared.enums import AppointmentStatus
 
 #: status -> the statuses it may become. Cancelling has its own path (a reason, a version check).
 ALLOWED_MOVES: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.domain.enums import AppointmentStatus
-from app.domain.records import Appointment, Patient
-from app.domain.validation import overlaps
+from shared.enums import AppointmentStatus
+from shared.records import Appointment, Patient
+from shared.validation import overlaps
 
 
 @dataclass(frozen=True, slots=True)

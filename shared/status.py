@@ -5,7 +5,7 @@ One source of truth, used by the desktop's schedule and by the server alike.
 
 from datetime import datetime, timedelta
 
-from app.domain.enums import AppointmentStatus, DisplayState
+from shared.enums import AppointmentStatus, DisplayState
 
 #: A patient in the waiting room turns the row green from this long before the start.
 WAITING_WINDOW = timedelta(minutes=5)

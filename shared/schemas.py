@@ -13,15 +13,15 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AwareDatetime, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.validation import date_problem, email_problem, text_problem, time_problem
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.validation import date_problem, email_problem, text_problem, time_problem
 
 #: Upper bound of list sizes in one request, far above any rule, so bodies stay small.
 MAX_LIST_ITEMS = 200
 _TIME_ZONES = frozenset(available_timezones())
 
 
-# What a client sends is checked against the rules of app/domain/validation.py, so nothing
+# What a client sends is checked against the rules of shared/validation.py, so nothing
 # reaches the database that it cannot hold (a NUL on PostgreSQL, a year past 9999) or that
 # would split a mail header. Only the XCreate / XUpdate classes check: records already stored
 # must still be readable (XPublic) whatever older versions let in.

@@ -11,10 +11,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.domain.drafts import AppointmentDraft, PatientDraft
-from app.domain.enums import AppointmentKind, AppointmentStatus
-from app.domain.errors import FieldError
-from app.domain.records import MAX_GROUP_PARTICIPANTS, Appointment
+from shared.drafts import AppointmentDraft, PatientDraft
+from shared.enums import AppointmentKind, AppointmentStatus
+from shared.errors import FieldError
+from shared.records import MAX_GROUP_PARTICIPANTS, Appointment
 
 MAX_DURATION_MINUTES = 8 * 60
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
-from app.domain.enums import AppointmentKind
-from app.domain.records import Participant
+from shared.enums import AppointmentKind
+from shared.records import Participant
 
 
 @dataclass(slots=True)

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from app.domain.errors import FieldError
-from app.domain.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
+from shared.errors import FieldError
+from shared.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
 
 #: The protocol this code speaks; a server refuses pushes and pulls of any other.
 PROTOCOL_VERSION = 1
@@ -24,7 +24,7 @@ class Intent(StrEnum):
     APPOINTMENT_CREATE = "appointment.create"
     APPOINTMENT_UPDATE = "appointment.update"
     APPOINTMENT_CANCEL = "appointment.cancel"
-    #: {"status": "no_show" | "scheduled" | "taken"}: the moves of app/domain/transitions.py.
+    #: {"status": "no_show" | "scheduled" | "taken"}: the moves of shared/transitions.py.
     APPOINTMENT_STATUS = "appointment.status"
     PATIENT_UPSERT = "patient.upsert"
     TASK_UPSERT = "task.upsert"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from app.domain.enums import AppointmentKind, AppointmentStatus, Role, SyncState
+from shared.enums import AppointmentKind, AppointmentStatus, Role, SyncState
 
 #: A group appointment holds at most this many participants besides the clinician.
 MAX_GROUP_PARTICIPANTS = 50
