@@ -21,6 +21,8 @@ class Patient:
     mrn: str = ""
     email: str = ""
     phone: str = ""
+    #: Who assigned the MRN (the hospital system's assigning authority); "" when typed here.
+    mrn_authority: str = ""
 
 
 @dataclass(frozen=True, slots=True)

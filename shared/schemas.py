@@ -139,6 +139,9 @@ class PatientUpdate(SQLModel):
 
 class PatientPublic(PatientBase):
     id: UUID
+    #: Who assigned the MRN (PID-3.4 of the hospital system's messages, e.g. "RGH"); empty when
+    #: the MRN was typed here. Set by the HL7 import only; cleared when a person edits the MRN.
+    mrn_authority: str = Field(default="", max_length=64)
     version: int
     updated_at: datetime
 
@@ -262,6 +265,8 @@ class PatientListBase(SQLModel):
 class PatientListCreate(PatientListBase):
     #: The members, in the list's order; each once.
     patient_ids: list[UUID] = Field(default_factory=list, max_length=MAX_LIST_PATIENTS)
+    #: A list made and deleted before it reached the server arrives deleted.
+    archived: bool = False
 
     _one_line = field_validator("name")(_one_line)
 
@@ -276,6 +281,8 @@ class PatientListCreate(PatientListBase):
 class PatientListUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     patient_ids: list[UUID] | None = Field(default=None, max_length=MAX_LIST_PATIENTS)
+    #: True deletes the list (kept, audited, hidden everywhere; false brings it back).
+    archived: bool | None = None
     base_version: int = Field(ge=1)
 
     _one_line = field_validator("name")(_one_line)
@@ -289,5 +296,6 @@ class PatientListUpdate(SQLModel):
 class PatientListPublic(PatientListBase):
     id: UUID
     patient_ids: list[UUID]
+    archived: bool = False
     version: int
     updated_at: datetime

@@ -128,6 +128,47 @@ def test_a_list_without_a_name_is_refused_and_nothing_is_saved(
     assert store.patient_lists().result() == []
 
 
+def test_a_list_is_deleted_after_a_question_and_undo_brings_it_back(
+    qtbot: QtBot, store: LocalStore, window: PatientsWindow, screenshot_dir: Path | None
+) -> None:
+    booked = book(store, ADA, 60)
+    store.save_patient_list(PatientListDraft("Awaiting bloods", [booked.patient.id])).result()
+    store.save_patient_list(PatientListDraft("Diabetes review Q1", [])).result()
+    window.tabs.setCurrentIndex(1)
+    panel = window.lists
+    qtbot.waitUntil(lambda: panel.list_combo.count() == 2)
+    assert panel.list_combo.currentText() == "Awaiting bloods (1)"
+
+    question = panel.ask_delete()
+    assert question is not None
+    qtbot.waitExposed(question)
+    assert "Its 1 patient and their appointments stay" in question.informativeText()
+    if screenshot_dir is not None:
+        assert question.grab().save(str(screenshot_dir / "patient-list-delete.png"))
+    question.reject()  # Cancel (the default button): nothing happens
+    assert [lst.name for lst in store.patient_lists().result()] == [
+        "Awaiting bloods", "Diabetes review Q1"]
+
+    question = panel.ask_delete()
+    assert question is not None
+    [delete] = [b for b in question.buttons() if b.text() == "Delete list"]
+    delete.click()
+    qtbot.waitUntil(lambda: "The list “Awaiting bloods” is deleted." in
+                    window.banner.label.text())
+    qtbot.waitUntil(lambda: panel.list_combo.count() == 1)
+    assert panel.list_combo.currentText() == "Diabetes review Q1 (0)"
+    assert [lst.name for lst in store.patient_lists().result()] == ["Diabetes review Q1"]
+    # The patient and the booking stay.
+    assert store.appointments_between(NOW, NOW + timedelta(days=1)).result()[0].id == booked.id
+
+    # Undo on the banner brings the list back, members and all.
+    window.banner.action_button.click()
+    qtbot.waitUntil(lambda: panel.list_combo.currentText() == "Awaiting bloods (1)")
+    [restored] = [lst for lst in store.patient_lists().result()
+                  if lst.name == "Awaiting bloods"]
+    assert restored.patient_ids == (booked.patient.id,)
+
+
 def test_a_list_of_twelve_is_booked_offline_around_the_clinicians_bookings(
     qtbot: QtBot, store: LocalStore, window: PatientsWindow, schedule_service: ScheduleService,
     screenshot_dir: Path | None,

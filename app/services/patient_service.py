@@ -84,6 +84,11 @@ class PatientService(QObject):
     def save_list(self, draft: PatientListDraft, done: Outcome[PatientList]) -> None:
         self._relay.then(self.store.save_patient_list(draft), outcome(while_alive(done)))
 
+    def delete_list(self, list_id: UUID, deleted: bool, done: Outcome[PatientList]) -> None:
+        """Delete the list (`deleted` False: undo that)."""
+        self._relay.then(self.store.delete_patient_list(list_id, deleted),
+                         outcome(while_alive(done)))
+
     def appointments_between(self, start: datetime, end: datetime,
                              done: Outcome[list[Appointment]]) -> None:
         """Every appointment starting in [start, end) (a clinician's day, to book around)."""

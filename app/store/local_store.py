@@ -190,6 +190,12 @@ class LocalStore:
         return self._record_write(
             "patient_list", lambda s: patient_lists.save_list(s, draft, self.clock.now()))
 
+    def delete_patient_list(self, list_id: UUID, deleted: bool = True) -> "Future[PatientList]":
+        """Delete a list (False: bring it back); heard of as changed, queued for the server."""
+        return self._record_write(
+            "patient_list",
+            lambda s: patient_lists.set_deleted(s, list_id, deleted, self.clock.now()))
+
     def _record_write(self, entity_type: str, write: Callable[[Session], R]) -> "Future[R]":
         """A write of one record (`write` returns it): once committed, the change listeners
         hear of it as changed, and the write listeners that the outbox has something new."""

@@ -135,9 +135,17 @@ def _v6_patient_lists(connection: Connection) -> None:
         "CREATE INDEX ix_patient_list_member_patient ON patient_list_member (patient_id)"))
 
 
+def _v7_mrn_authority_and_list_delete(connection: Connection) -> None:
+    connection.execute(text(
+        "ALTER TABLE patient ADD COLUMN mrn_authority VARCHAR NOT NULL DEFAULT ''"))
+    connection.execute(text(
+        "ALTER TABLE patient_list ADD COLUMN archived BOOLEAN NOT NULL DEFAULT 0"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial, _v2_sync, _v3_invites, _v4_tasks, _v5_patient_lookups, _v6_patient_lists,
+    _v7_mrn_authority_and_list_delete,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -70,7 +70,7 @@ class PatientIndex:
         self._stale = True
         #: (id hex, name, birth date ISO or None, MRN, email, phone), in name order: records
         #: are made only for the rows a search returns.
-        self._rows: list[tuple[str, str, str | None, str, str, str]] = []
+        self._rows: list[tuple[str, str, str | None, str, str, str, str]] = []
         self._folded: list[tuple[str, str, str, str]] = []
         self._names = _Field([])
         self._mrns = _Field([])
@@ -85,12 +85,12 @@ class PatientIndex:
         # The stored text as it is (ids as hex, dates as ISO): turning 50,000 of each into
         # UUID and date objects took most of a second, for rows a search mostly never shows.
         result = session.connection().exec_driver_sql(
-            "SELECT id, name, date_of_birth, mrn, email, phone FROM patient ORDER BY name, id")
-        self._rows = [(i, name, born, mrn, email, phone)
-                      for i, name, born, mrn, email, phone in result]
+            "SELECT id, name, date_of_birth, mrn, email, phone, mrn_authority FROM patient "
+            "ORDER BY name, id")
+        self._rows = [tuple(row) for row in result]
         self._folded = [
             (_fold(name), _fold(mrn), _fold(email), phone_digits(phone))
-            for _id, name, _born, mrn, email, phone in self._rows
+            for _id, name, _born, mrn, email, phone, _authority in self._rows
         ]
         self._names = _Field([f[0] for f in self._folded])
         self._mrns = _Field([f[1] for f in self._folded])
@@ -104,9 +104,9 @@ class PatientIndex:
         self._stale = False
 
     def _patient(self, row: int) -> Patient:
-        hex_id, name, born, mrn, email, phone = self._rows[row]
+        hex_id, name, born, mrn, email, phone, authority = self._rows[row]
         birth = date.fromisoformat(born) if born is not None else None
-        return Patient(UUID(hex_id), name, birth, mrn, email, phone)
+        return Patient(UUID(hex_id), name, birth, mrn, email, phone, authority)
 
     def search(self, session: Session, text: str, limit: int, born: date | None) -> list[Patient]:
         """Patients whose name contains `text`, whose MRN starts with it, whose email contains

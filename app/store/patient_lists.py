@@ -29,11 +29,12 @@ from shared.validation import text_problem
 
 
 def all_lists(session: Session) -> list[PatientList]:
-    """Every list on this desktop, by name."""
+    """Every list on this desktop, by name (deleted ones are not shown)."""
     query = (
         select(PatientListRow, SyncRecordRow.state, SyncRecordRow.message)
         .outerjoin(SyncRecordRow, and_(col(SyncRecordRow.entity_type) == "patient_list",
                                        col(SyncRecordRow.entity_id) == col(PatientListRow.id)))
+        .where(col(PatientListRow.archived).is_(False))
         .order_by(func.lower(col(PatientListRow.name)))
     )
     return [
@@ -89,10 +90,7 @@ def save_list(session: Session, draft: PatientListDraft, now: datetime) -> Patie
     if draft.id is None:
         row = PatientListRow(id=uuid.uuid4(), name=name, updated_at=now)
     else:
-        found = session.get(PatientListRow, draft.id)
-        if found is None:
-            raise NotFound("This patient list is no longer on this desktop.")
-        row = found
+        row = _live_list(session, draft.id)
         before = patient_list_row_fields(session, row)
         row.version += 1
         row.name = name
@@ -106,4 +104,40 @@ def save_list(session: Session, draft: PatientListDraft, now: datetime) -> Patie
                                          patient_id=patient_id))
     session.flush()
     mutations.patient_list_saved(session, row, before, now)
-    return next(found for found in all_lists(session) if found.id == row.id)
+    return _record(session, row)
+
+
+def set_deleted(session: Session, list_id: UUID, deleted: bool, now: datetime) -> PatientList:
+    """Delete a list (or bring a deleted one back): its patients and their appointments stay;
+    the list is kept on the server for the audit trail and hidden on every desktop."""
+    row = session.get(PatientListRow, list_id)
+    if row is None:
+        raise NotFound("This patient list is no longer on this desktop.")
+    if row.archived == deleted:
+        return _record(session, row)
+    before = patient_list_row_fields(session, row)
+    row.archived = deleted
+    row.version += 1
+    row.updated_at = now
+    session.add(row)
+    session.flush()
+    mutations.patient_list_saved(session, row, before, now)
+    return _record(session, row)
+
+
+def _live_list(session: Session, list_id: UUID) -> PatientListRow:
+    row = session.get(PatientListRow, list_id)
+    if row is None:
+        raise NotFound("This patient list is no longer on this desktop.")
+    if row.archived:
+        raise NotFound(f"The list “{row.name}” was deleted.")
+    return row
+
+
+def _record(session: Session, row: PatientListRow) -> PatientList:
+    state = session.exec(select(SyncRecordRow.state, SyncRecordRow.message).where(
+        col(SyncRecordRow.entity_type) == "patient_list",
+        col(SyncRecordRow.entity_id) == row.id)).first()
+    sync_state, message = state if state is not None else (None, None)
+    return PatientList(row.id, row.name, tuple(list_members(session, row.id)), row.version,
+                       SyncState(sync_state or SyncState.SYNCED), message or "")

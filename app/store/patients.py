@@ -24,6 +24,7 @@ def patient_from_row(row: PatientRow) -> Patient:
         mrn=row.mrn,
         email=row.email,
         phone=row.phone,
+        mrn_authority=row.mrn_authority,
     )
 
 

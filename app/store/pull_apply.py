@@ -107,6 +107,7 @@ def write_patients(session: Session, patients: list[PatientPublic]) -> None:
             "name": p.name,
             "date_of_birth": p.date_of_birth,
             "mrn": p.mrn,
+            "mrn_authority": p.mrn_authority,
             "email": p.email,
             "phone": p.phone,
         }
@@ -191,7 +192,8 @@ def write_tasks(session: Session, tasks: list[TaskPublic]) -> None:
 
 def write_patient_lists(session: Session, lists: list[PatientListPublic]) -> None:
     _upsert(session, PatientListRow, [
-        {"id": p.id, "name": p.name, "version": p.version, "updated_at": _utc(p.updated_at)}
+        {"id": p.id, "name": p.name, "archived": p.archived, "version": p.version,
+         "updated_at": _utc(p.updated_at)}
         for p in lists
     ], ["id"])
     ids = [p.id for p in lists]

@@ -29,6 +29,8 @@ class PatientRow(SQLModel, table=True):
     name: str
     date_of_birth: date | None = None
     mrn: str = ""
+    #: Who assigned the MRN (the hospital system's PID-3.4); "" when typed here.
+    mrn_authority: str = ""
     email: str = ""
     phone: str = ""
 
@@ -128,6 +130,8 @@ class PatientListRow(SQLModel, table=True):
 
     id: UUID = Field(primary_key=True)
     name: str
+    #: Deleted: kept until the server has it, shown nowhere.
+    archived: bool = False
     version: int = 1
     updated_at: datetime
 

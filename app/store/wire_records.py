@@ -28,7 +28,7 @@ APPOINTMENT_FIELDS = (
 )
 PATIENT_FIELDS = ("name", "date_of_birth", "mrn", "email", "phone")
 TASK_FIELDS = ("appointment_id", "assignee_id", "due_date", "text", "done")
-PATIENT_LIST_FIELDS = ("name", "patient_ids")
+PATIENT_LIST_FIELDS = ("name", "patient_ids", "archived")
 
 
 def appointment_fields(source: Fields) -> Fields:
@@ -73,7 +73,8 @@ def list_members(session: Session, list_id: UUID) -> list[UUID]:
 
 
 def patient_list_row_fields(session: Session, row: PatientListRow) -> Fields:
-    return patient_list_fields({"name": row.name, "patient_ids": list_members(session, row.id)})
+    return patient_list_fields({"name": row.name, "patient_ids": list_members(session, row.id),
+                                "archived": row.archived})
 
 
 def participants_of(session: Session, appointment_id: UUID) -> list[Fields]:

@@ -29,7 +29,11 @@ def patient_resource(row: Patient) -> dict[str, Any]:
         "name": [_name(row.name)],
     }
     if row.mrn:
-        resource["identifier"] = [{"use": "usual", "system": MRN_SYSTEM, "value": row.mrn}]
+        identifier: dict[str, Any] = {"use": "usual", "system": MRN_SYSTEM, "value": row.mrn}
+        if row.mrn_authority:
+            # Who assigned it, as the hospital system named it (HL7 v2 PID-3.4).
+            identifier["assigner"] = {"display": row.mrn_authority}
+        resource["identifier"] = [identifier]
     telecom = []
     if row.phone:
         telecom.append({"system": "phone", "value": row.phone})

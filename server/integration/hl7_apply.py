@@ -165,7 +165,7 @@ def _patient(session: Session, caller: Caller, facts: PatientFacts) -> Patient:
         "email": facts.email, "phone": facts.phone,
     })
     try:
-        return patients.create(session, caller, body)
+        return patients.create(session, caller, body, mrn_authority=facts.mrn_authority)
     except ApiError as error:
         raise refusal_of(error) from None
 

@@ -77,6 +77,8 @@ class Header:
 @dataclass(frozen=True, slots=True)
 class PatientFacts:
     mrn: str
+    #: PID-3.4: who assigned the MRN ("" when the message does not say).
+    mrn_authority: str
     name: str
     date_of_birth: date | None
     phone: str
@@ -212,7 +214,7 @@ def patient(message: hl7.Message, mrn_authority: str) -> PatientFacts:
     identifiers.sort(key=lambda i: i[2] != "MR")
     if not identifiers:
         raise Refusal("PID-3", "The patient identifier (MRN) is missing.", REQUIRED_MISSING)
-    mrn = identifiers[0][0]
+    mrn, authority = identifiers[0][0], identifiers[0][1][:64]
     if len(mrn) > 64:
         raise Refusal("PID-3", "The patient identifier is longer than 64 characters.",
                       DATA_TYPE_ERROR)
@@ -238,6 +240,7 @@ def patient(message: hl7.Message, mrn_authority: str) -> PatientFacts:
         phone = phone or number_text
     return PatientFacts(
         mrn=mrn,
+        mrn_authority=authority,
         name=name[:200],
         date_of_birth=born.date() if born is not None else None,
         phone=phone[:64],

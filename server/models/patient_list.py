@@ -15,6 +15,8 @@ class PatientList(PatientListBase, ServerTable, table=True):
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     created_by_id: UUID = Field(foreign_key="user_account.id")
+    #: A deleted list: kept for the audit trail and its members' history, shown nowhere.
+    archived: bool = False
     version: int = 1
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)

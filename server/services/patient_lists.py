@@ -42,7 +42,8 @@ def members(session: Session, list_id: UUID) -> list[UUID]:
 
 def public(session: Session, row: PatientList) -> PatientListPublic:
     return PatientListPublic(id=row.id, name=row.name, patient_ids=members(session, row.id),
-                             version=row.version, updated_at=row.updated_at)
+                             archived=row.archived, version=row.version,
+                             updated_at=row.updated_at)
 
 
 def get(session: Session, list_id: UUID) -> PatientList:
@@ -85,6 +86,10 @@ def update(
         _set_members(session, row.id, fields["patient_ids"])
     if "name" in fields:
         row.name = fields["name"]
+    action = "patient_list.update"
+    if "archived" in fields and fields["archived"] != row.archived:
+        row.archived = fields["archived"]
+        action = "patient_list.delete" if row.archived else "patient_list.restore"
     row.version += 1
     versions.record_fields(session, "patient_list", row.id, row.version, fields)
     row.updated_at = caller.now
@@ -92,7 +97,7 @@ def update(
     detail = f"fields={','.join(fields)}"
     if "patient_ids" in fields:
         detail += f" patients={len(fields['patient_ids'])}"
-    audit.record(session, caller, "patient_list.update", "patient_list", row.id, detail)
+    audit.record(session, caller, action, "patient_list", row.id, detail)
     changes.record(session, "patient_list", row.id, [None], caller.now)
     session.flush()
     return row

@@ -36,12 +36,15 @@ def check_mrn(session: Session, mrn: str, patient_id: UUID | None) -> None:
 
 
 def create(
-    session: Session, caller: Caller, body: PatientCreate, patient_id: UUID | None = None
+    session: Session, caller: Caller, body: PatientCreate, patient_id: UUID | None = None,
+    mrn_authority: str = "",
 ) -> Patient:
+    """Register a patient; `mrn_authority` only from the hospital system's messages."""
     if patient_id is not None and session.get(Patient, patient_id) is not None:
         raise ApiError(409, "exists", "A patient with this id exists already.")
     check_mrn(session, body.mrn, patient_id)
-    extra: dict[str, Any] = {"created_at": caller.now, "updated_at": caller.now}
+    extra: dict[str, Any] = {"created_at": caller.now, "updated_at": caller.now,
+                             "mrn_authority": mrn_authority}
     if patient_id is not None:
         extra["id"] = patient_id
     row = Patient.model_validate(body, update=extra)
@@ -67,6 +70,8 @@ def update(
     versions.check_base(session, "patient", row.id, row.version, base_version, fields)
     if fields.get("mrn") is not None and fields["mrn"] != row.mrn:
         check_mrn(session, fields["mrn"], row.id)
+        # A person typed this MRN: the hospital system no longer vouches for it.
+        row.mrn_authority = ""
     row.sqlmodel_update(fields)
     row.version += 1
     versions.record_fields(session, "patient", row.id, row.version, fields)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.audit import AuditEvent
+from server.models.patient import Patient
 from server.models.sync import Change
 from shared.enums import AppointmentStatus
 from tests.server.conftest import TOMORROW_9, Clinic
@@ -188,6 +189,16 @@ def test_paging_and_people(client: TestClient, engine: Engine, clinic: Clinic) -
     assert len(seen) == 3
     patient = client.get(f"/fhir/r4/Patient/{clinic.ids['patient']}", headers=auth)
     assert _valid(FhirPatient, patient.json())["identifier"][0]["value"] == "MRN1"
+    assert "assigner" not in patient.json()["identifier"][0]  # typed here, nobody vouches
+    with Session(engine) as session:
+        stored = session.get(Patient, clinic.ids["patient"])
+        assert stored is not None
+        stored.mrn_authority = "STMARYS"  # as the HL7 import registers it
+        session.add(stored)
+        session.commit()
+    patient = client.get(f"/fhir/r4/Patient/{clinic.ids['patient']}", headers=auth)
+    identifier = _valid(FhirPatient, patient.json())["identifier"][0]
+    assert identifier["assigner"] == {"display": "STMARYS"}
     found = client.get("/fhir/r4/Practitioner", params={"identifier": "ng"}, headers=auth)
     entries = _valid(Bundle, found.json())["entry"]
     practitioner = _valid(FhirPractitioner, entries[0]["resource"])

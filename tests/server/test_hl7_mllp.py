@@ -105,6 +105,7 @@ def test_s12_books_a_not_invited_appointment_that_desktops_hear_of(
         assert (patient.name, patient.mrn, patient.date_of_birth) == (
             "Ada Brien", "MRN900", date(1980, 2, 14)
         )
+        assert patient.mrn_authority == "STMARYS"  # PID-3.4 of the MR identifier
         assert (patient.email, patient.phone) == ("ada@example.org", "0207946000")
         actor = session.exec(select(User).where(User.username == USERNAME)).one()
         assert not actor.is_active

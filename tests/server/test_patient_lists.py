@@ -53,6 +53,25 @@ def test_a_list_is_shared_merged_and_audited(
     assert sorted(actions) == ["patient_list.create", "patient_list.update",
                                "patient_list.update"]
 
+    # Deleted: kept (archived) for the audit trail, every desktop told; brought back the same way.
+    [deleted] = ng.push(ng.mutation("patient_list.upsert", {"archived": True}, list_id, 3))
+    assert (deleted["status"], deleted["version"]) == ("applied", 4)
+    [gone] = pull_lists(api, "clerk")
+    assert (gone["archived"], gone["name"]) == (True, "Diabetes Q1")
+    [back] = clerk.push(clerk.mutation("patient_list.upsert", {"archived": False}, list_id, 4))
+    assert back["status"] == "applied"
+    assert pull_lists(api, "ng")[0]["archived"] is False
+    with Session(engine) as session:
+        actions = session.exec(select(AuditEvent.action).where(
+            AuditEvent.entity_type == "patient_list")).all()
+    assert {"patient_list.delete", "patient_list.restore"} <= set(actions)
+
+    # A list made and deleted offline arrives deleted.
+    [offline] = clerk.push(clerk.mutation(
+        "patient_list.upsert", {"name": "Scratch", "patient_ids": [], "archived": True}, uuid4()))
+    assert offline["status"] == "applied"
+    assert [s["archived"] for s in pull_lists(api, "ng") if s["name"] == "Scratch"] == [True]
+
 
 def test_bad_lists_are_refused_with_a_reason(client: TestClient, clinic: Clinic) -> None:
     api = Api(client, clinic)

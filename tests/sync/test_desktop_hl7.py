@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.ui.patients.patient_form import PatientForm
 from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.views.schedule_columns import Column
 from shared.records import NOT_INVITED
@@ -85,6 +86,15 @@ def test_an_s12_row_appears_not_invited_and_invite_sends_the_email(
         assert (invite.text, invite.enabled) == ("&Invite", True)
         assert len(window.window.not_invited_shown()) == 2
         shoot(window.window, screenshot_dir, "schedule-not-invited.png")
+
+        # The Patients view says who assigned an imported patient's MRN (PID-3.4).
+        imported_patient = window.store.patient_file(ada.patient.id).result().patient
+        assert (imported_patient.mrn, imported_patient.mrn_authority) == ("MRN900", "STMARYS")
+        form = PatientForm()
+        qtbot.addWidget(form)
+        form.set_patient(imported_patient)
+        assert form.mrn_source.text().startswith("Assigned by STMARYS (from the hospital system)")
+        assert not form.mrn_source.isHidden()
 
         # One click on Invite: the email goes out, and the row no longer says not invited.
         window.window.trigger(ActionKey.RESEND_INVITE, ada)

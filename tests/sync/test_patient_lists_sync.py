@@ -47,6 +47,19 @@ async def test_a_list_made_offline_reaches_the_other_desktops_and_mrns_stay_uniq
         [renamed] = await done(clerk.store.patient_lists())
         assert renamed.name == "Awaiting bloods (Dr Ng)"
 
+        # The clerk deletes it: gone from both desktops; the patients and bookings stay. A list
+        # made and deleted before it was ever sent never shows anywhere either.
+        await done(clerk.store.delete_patient_list(renamed.id))
+        scratch = await done(clerk.store.save_patient_list(
+            PatientListDraft("Scratch", [alan.patient.id])))
+        await done(clerk.store.delete_patient_list(scratch.id))
+        assert await done(clerk.store.patient_lists()) == []
+        await clerk.sync()
+        assert await clerk.pending() == 0
+        await doctor.sync()
+        assert await done(doctor.store.patient_lists()) == []
+        assert {a.id for a in await doctor.appointments()} >= {ada.id, alan.id}
+
 
         # Booking a list of 12 offline (the Book the list dialog's plan, each slot its own
         # booking), then syncing: the doctor's desktop gets all 12 around the 09:00 booking.

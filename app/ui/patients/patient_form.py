@@ -57,6 +57,12 @@ class PatientForm(QWidget):
         self.mrn_edit = QLineEdit(self)
         self.mrn_edit.setToolTip("Medical record number")
         self._row("M&RN", self.mrn_edit, "patient.mrn")
+        #: Who assigned an imported patient's MRN; hidden for MRNs typed here.
+        self.mrn_source = QLabel(self)
+        self.mrn_source.setWordWrap(True)
+        self.mrn_source.setTextFormat(Qt.TextFormat.PlainText)
+        self.mrn_source.hide()
+        self._form.addRow("", self.mrn_source)
         self.phone_edit = QLineEdit(self)
         self._row("P&hone", self.phone_edit, "patient.phone")
         self.email_edit = QLineEdit(self)
@@ -95,6 +101,12 @@ class PatientForm(QWidget):
         if born is not None:
             self.birth_edit.setDate(QDate(born.year, born.month, born.day))
         self.mrn_edit.setText(patient.mrn)
+        self.mrn_source.setText(
+            f"Assigned by {patient.mrn_authority} (from the hospital system); changing it here "
+            "makes it a local MRN." if patient.mrn_authority else "")
+        self.mrn_source.setVisible(bool(patient.mrn_authority))
+        self.mrn_edit.setAccessibleDescription(
+            f"Assigned by {patient.mrn_authority}" if patient.mrn_authority else "")
         self.phone_edit.setText(patient.phone)
         self.email_edit.setText(patient.email)
 

@@ -1,5 +1,6 @@
 """The Lists tab of the Patients view: the clinic's named lists, each patient's next
-appointment and invite; new lists, renames, and removing a patient from a list."""
+appointment and invite; new lists, renames, deleting a list (with Undo), and removing a patient
+from a list."""
 
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -48,6 +50,11 @@ class PatientListsPanel(QWidget):
         label.setBuddy(self.list_combo)
         self.new_button = QPushButton("&New list…", self)
         self.rename_button = QPushButton("Rena&me…", self)
+        self.delete_button = QPushButton("&Delete list…", self)
+        self.delete_button.setToolTip("Delete this list; its patients and their appointments "
+                                      "stay")
+        #: The question before a list is deleted, while it is open.
+        self.delete_question: QMessageBox | None = None
         self.book_button = QPushButton("&Book the list…", self)
         self.book_button.setToolTip("Consecutive slots with one clinician for everyone on the "
                                     "list, or one group appointment")
@@ -76,6 +83,7 @@ class PatientListsPanel(QWidget):
         bar.addWidget(self.list_combo, 1)
         bar.addWidget(self.new_button)
         bar.addWidget(self.rename_button)
+        bar.addWidget(self.delete_button)
         bar.addWidget(self.book_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -90,6 +98,7 @@ class PatientListsPanel(QWidget):
         self.new_button.clicked.connect(lambda: self.ask_name())
         self.rename_button.clicked.connect(lambda: self.ask_name(self.current()))
         self.remove_button.clicked.connect(self.remove_selected)
+        self.delete_button.clicked.connect(self.ask_delete)
         self.book_button.clicked.connect(self._book)
         self.view.installEventFilter(self)
         patients.listsChanged.connect(self.reload)
@@ -166,6 +175,7 @@ class PatientListsPanel(QWidget):
     def _update_buttons(self) -> None:
         listed = self.current() is not None
         self.rename_button.setEnabled(listed)
+        self.delete_button.setEnabled(listed)
         self.book_button.setEnabled(listed and self.model.rowCount() > 0)
         self.remove_button.setEnabled(listed and self.model.rowCount() > 0)
 
@@ -196,6 +206,47 @@ class PatientListsPanel(QWidget):
     def _saved(self, saved: PatientList | None, error: KnownError | None) -> None:
         if saved is None:
             self._banner.show_error(f"The list was not saved: {error}")
+            return
+        self.show_list(str(saved.id))
+
+    def ask_delete(self) -> QMessageBox | None:
+        """Ask before deleting the shown list (without blocking); Delete confirms."""
+        listed = self.current()
+        if listed is None:
+            return None
+        count = len(listed.patient_ids)
+        question = QMessageBox(QMessageBox.Icon.Question, "Delete list",
+                               f"Delete the list “{listed.name}”?", parent=self)
+        question.setInformativeText(
+            f"Its {count} patient{'s' if count != 1 else ''} and their appointments stay; only "
+            "the list goes, for everyone in the clinic.")
+        delete = question.addButton("Delete list", QMessageBox.ButtonRole.DestructiveRole)
+        question.addButton(QMessageBox.StandardButton.Cancel)
+        question.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        question.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        question.buttonClicked.connect(
+            lambda button: self._delete(listed) if button is delete else None)
+        self.delete_question = question
+        question.open()
+        return question
+
+    def _delete(self, listed: PatientList) -> None:
+        self.patients.delete_list(listed.id, True,
+                                  lambda saved, error: self._deleted(saved, error, listed))
+
+    def _deleted(self, saved: PatientList | None, error: KnownError | None,
+                 listed: PatientList) -> None:
+        if saved is None:
+            self._banner.show_error(f"The list was not deleted: {error}")
+            return
+        self.reload()
+        self._banner.show_message("info", f"The list “{listed.name}” is deleted.", "&Undo",
+                                  lambda: self.patients.delete_list(
+                                      listed.id, False, self._restored))
+
+    def _restored(self, saved: PatientList | None, error: KnownError | None) -> None:
+        if saved is None:
+            self._banner.show_error(f"The list was not brought back: {error}")
             return
         self.show_list(str(saved.id))
 
