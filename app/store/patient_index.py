@@ -68,8 +68,8 @@ class PatientIndex:
 
     def __init__(self) -> None:
         self._stale = True
-        #: (id hex, name, birth date ISO or None, MRN, email, phone), in name order: records
-        #: are made only for the rows a search returns.
+        #: (id hex, name, birth date ISO or None, MRN, email, phone, MRN authority), in name
+        #: order; records are made only for the rows a search returns.
         self._rows: list[tuple[str, str, str | None, str, str, str, str]] = []
         self._folded: list[tuple[str, str, str, str]] = []
         self._names = _Field([])
