@@ -165,7 +165,8 @@ class LocalStore:
             before = patients.patient_from_row(row) if row is not None else None
             saved = appointments.save_appointment(session, draft, self.clock.now())
             if saved.patient != before:
-                self._patient_index.mark_stale()  # registered or corrected with the booking
+                # Registered or corrected with the booking.
+                self._patient_index.mark_changed([saved.patient.id])
             return saved
 
         return self._write(job)
@@ -173,8 +174,7 @@ class LocalStore:
     def save_patient(self, draft: PatientDraft) -> "Future[Patient]":
         """Correct (or register) a patient; their appointments are heard of as changed."""
         def write(session: Session) -> Patient:
-            self._patient_index.mark_stale()
-            return patients.save_patient(session, draft, self.clock.now())
+            return patients.save_patient(session, draft, self.clock.now())  # indexed on commit
 
         return self._record_write("patient", write)
 
@@ -304,10 +304,10 @@ class LocalStore:
     def _after_commit(self, session: Session, applied: Applied) -> None:
         """Tell the change listeners once the job's transaction has committed. A patient's
         change shows on each of their appointments: those count as changed too."""
-        if "patient" in applied.changed or "patient" in applied.removed:
-            # (A placeholder for an appointment's patient stays out of the search until the
-            # patient's own change arrives.)
-            self._patient_index.mark_stale()
+        # (A placeholder for an appointment's patient stays out of the search until the
+        # patient's own change arrives.)
+        self._patient_index.mark_changed(
+            applied.changed.get("patient", set()) | applied.removed.get("patient", set()))
         patients_changed = applied.changed.get("patient", set())
         if patients_changed:
             ids = appointments.appointment_ids_of_patients(session, patients_changed)
