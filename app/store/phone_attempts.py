@@ -9,6 +9,9 @@ from app.store.tables import PhoneAttemptRow
 from shared.phone_call_protocol import PhoneOutcome
 from shared.records import PhoneAttempt
 
+#: Appointment ids per query.
+_SLICE = 5000
+
 
 def _record(row: PhoneAttemptRow) -> PhoneAttempt:
     return PhoneAttempt(
@@ -32,23 +35,25 @@ def attempts_of(session: Session, appointment_id: UUID) -> list[PhoneAttempt]:
 def latest_of(session: Session, appointment_ids: Iterable[UUID]) -> dict[UUID, PhoneAttempt]:
     """Each appointment's latest call, for those that have one."""
     ids = list(appointment_ids)
-    if not ids:
-        return {}
-    newest = (
-        select(PhoneAttemptRow.appointment_id,
-               func.max(PhoneAttemptRow.started_at).label("started_at"))
-        .where(col(PhoneAttemptRow.appointment_id).in_(ids))
-        .group_by(col(PhoneAttemptRow.appointment_id))
-        .subquery()
-    )
-    rows = session.exec(
-        select(PhoneAttemptRow).join(
-            newest,
-            (col(PhoneAttemptRow.appointment_id) == newest.c.appointment_id)
-            & (col(PhoneAttemptRow.started_at) == newest.c.started_at),
+    found: dict[UUID, PhoneAttempt] = {}
+    # In slices: a search across every date may hold more ids than SQLite takes parameters.
+    for first in range(0, len(ids), _SLICE):
+        newest = (
+            select(PhoneAttemptRow.appointment_id,
+                   func.max(PhoneAttemptRow.started_at).label("started_at"))
+            .where(col(PhoneAttemptRow.appointment_id).in_(ids[first:first + _SLICE]))
+            .group_by(col(PhoneAttemptRow.appointment_id))
+            .subquery()
         )
-    )
-    return {row.appointment_id: _record(row) for row in rows}
+        rows = session.exec(
+            select(PhoneAttemptRow).join(
+                newest,
+                (col(PhoneAttemptRow.appointment_id) == newest.c.appointment_id)
+                & (col(PhoneAttemptRow.started_at) == newest.c.started_at),
+            )
+        )
+        found.update((row.appointment_id, _record(row)) for row in rows)
+    return found
 
 
 def appointments_of_attempts(session: Session, attempt_ids: set[UUID]) -> set[UUID]:
