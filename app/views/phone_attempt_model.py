@@ -25,6 +25,9 @@ class PhoneAttemptModel(RowTableModel[PhoneAttempt]):
         if attempt is None:
             return None
         column = index.column()
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == LENGTH \
+                and not attempt.answered_at:
+            return "not answered"
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if column == WHEN:
                 return date_time_text(attempt.started_at)

@@ -43,6 +43,9 @@ class PhoneAttemptsDialog(QDialog):
         font.setBold(True)
         heading.setFont(font)
 
+        # Made before the table: a screen reader reads it first, as it is laid out.
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
         self.model = PhoneAttemptModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -55,8 +58,6 @@ class PhoneAttemptsDialog(QDialog):
         header.setSectionResizeMode(OUTCOME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CALLER, QHeaderView.ResizeMode.Stretch)
 
-        self.summary = QLabel(self)
-        self.summary.setWordWrap(True)
         self.set_attempts(attempts)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
