@@ -77,7 +77,7 @@ def answered(session: Session, call: PhoneCall, clinician_id: UUID) -> None:
     _logged(session, row, clinician_id, call.answered_at)
 
 
-def ended(engine: Engine, hub: Hub, call: PhoneCall, at: datetime) -> None:
+def ended(engine: Engine, hub: Hub | None, call: PhoneCall, at: datetime) -> None:
     """The call ended (any way, also when the server's call object gave up): its outcome,
     written once; a second end of the same call changes nothing."""
     with ServerSession(engine, hub=hub) as session:

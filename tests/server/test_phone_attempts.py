@@ -1,5 +1,6 @@
 """Phone attempts a stopped server left open end as failed when it starts again; an
-appointment moved to another clinician takes its attempts to that clinician's desktops."""
+appointment moved to another clinician takes its attempts to that clinician's desktops; a call
+whose SIP thread breaks ends as failed on its attempt."""
 
 from datetime import timedelta
 from uuid import uuid4
@@ -9,15 +10,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from server.janus.sip_call import SipCall, SipLine
 from server.models.appointment import Appointment
 from server.models.phone_attempt import PhoneAttempt
 from server.models.sync import Change
 from server.models.user import User
-from server.services import booking
+from server.services import booking, phone_attempts
 from server.services.caller import Caller
+from server.services.phone_calls import PhoneCall
+from shared.clock import FixedClock
 from shared.phone_call_protocol import PhoneOutcome
 from shared.schemas import AppointmentUpdate
 from shared.sync_protocol import EntityType, PullResponse
+from tests.polling import wait_until
 from tests.server.conftest import NOW, Clinic
 
 
@@ -92,3 +97,44 @@ def test_an_appointment_moved_to_another_clinician_takes_its_attempts_along(
     assert _pulled(client, clinic, "lee") == {attempt_id: False}
     # Dr Ng's clerk loses it: a tombstone.
     assert _pulled(client, clinic, "clerk") == {attempt_id: True}
+
+
+class _BrokenJanus:
+    """A Janus client whose session breaks in a way nobody foresaw (a bug, not a refusal)."""
+
+    def session(self) -> None:
+        raise ValueError("unforeseen")
+
+
+def test_a_call_whose_sip_thread_breaks_ends_as_failed_on_its_attempt(
+    engine: Engine, clinic: Clinic
+) -> None:
+    call_id = uuid4()
+    with Session(engine) as session:
+        row = session.get(Appointment, clinic.ids["ng_appointment"])
+        user = session.get(User, clinic.ids["ng"])
+        assert row is not None and user is not None
+        phone_attempts.dialled(session, Caller(user=user, address="test", now=NOW), row,
+                               call_id, "+442079460961")
+        session.commit()
+    call = PhoneCall(
+        id=call_id, appointment_id=clinic.ids["ng_appointment"], user_id=clinic.ids["ng"],
+        number="+44 20 7946 0961", started_at=NOW, ring_seconds=30, clock=FixedClock(NOW),
+        on_answered=lambda _call: None,
+        on_ended=lambda ended: phone_attempts.ended(engine, None, ended, NOW),
+    )
+    line = SipLine("sip:127.0.0.1:9", "127.0.0.1", "", "", "", "+442079460000", "Clinic")
+    call.begin(SipCall(_BrokenJanus(), line, "+442079460961", "v=0", call.sip_event,  # type: ignore[arg-type]
+                       call.sip_failed))
+
+    def recorded() -> PhoneAttempt | None:
+        # The call is over first; its end is written right after.
+        with Session(engine) as session:
+            attempt = session.get(PhoneAttempt, call_id)
+            return attempt if attempt is not None and attempt.ended_at is not None else None
+
+    wait_until(recorded, timeout=10)
+    assert (call.outcome, call.message) == (
+        PhoneOutcome.FAILED, "The call failed: the server lost its side of it.")
+    attempt = recorded()
+    assert attempt is not None and (attempt.outcome, attempt.version) == ("failed", 2)
