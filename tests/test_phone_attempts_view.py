@@ -16,7 +16,7 @@ from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.ui.schedule.phone_attempts_dialog import PhoneAttemptsDialog
 from app.views.date_text import date_time_text, time_text
 from app.views.phone_attempt_model import PhoneAttemptModel
-from app.views.phone_attempt_text import attempt_summary, duration_text
+from app.views.phone_attempt_text import attempt_summary, duration_text, outcome_text
 from app.views.schedule_columns import Column
 from app.views.schedule_model import ScheduleModel
 from shared.clock import FixedClock
@@ -118,6 +118,12 @@ def test_a_call_in_words() -> None:
     assert attempt_summary(_record(at, PhoneOutcome.ANSWERED, answered, 187), today) == (
         f"Answered at {time_text(answered)}, 3:07")
     assert attempt_summary(_record(at, None), today) == f"Calling since {time_text(at)}"
+    # Not "Cancelled at …": the row would seem to say the appointment was cancelled.
+    hung_up = _record(at, PhoneOutcome.CANCELLED)
+    assert attempt_summary(hung_up, today) == f"Call hung up at {time_text(at)}"
+    assert outcome_text(hung_up) == "Hung up before an answer"
+    assert attempt_summary(_record(at, PhoneOutcome.FAILED), today) == (
+        f"Call failed at {time_text(at)}")
     yesterday = at - timedelta(days=1)
     assert attempt_summary(_record(yesterday, PhoneOutcome.BUSY), today) == (
         f"Busy at {date_time_text(yesterday)}")

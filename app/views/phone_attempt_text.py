@@ -14,10 +14,19 @@ def duration_text(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+#: Where the protocol's word alone could be read as the appointment's status on the row.
+_ON_THE_ROW = {
+    PhoneOutcome.CANCELLED: "Call hung up",
+    PhoneOutcome.FAILED: "Call failed",
+}
+
+
 def outcome_text(attempt: PhoneAttempt) -> str:
     """'No answer', 'Answered', 'Calling…' while the call is still on."""
     if attempt.outcome is None:
         return "Connected" if attempt.answered_at is not None else "Calling…"
+    if attempt.outcome is PhoneOutcome.CANCELLED:
+        return "Hung up before an answer"
     words = attempt.outcome.words
     return words[0].upper() + words[1:]
 
@@ -28,7 +37,8 @@ def _when(moment: datetime, today: date) -> str:
 
 def attempt_summary(attempt: PhoneAttempt, today: date) -> str:
     """The latest call for the schedule's row: 'No answer at 10:02' (the date when not
-    today); 'Calling since 10:02' while it is on."""
+    today); 'Calling since 10:02' while it is on; never a bare 'Cancelled', which the row
+    would seem to say of the appointment."""
     if attempt.outcome is None:
         since = attempt.answered_at or attempt.started_at
         verb = "On the phone" if attempt.answered_at is not None else "Calling"
@@ -36,4 +46,5 @@ def attempt_summary(attempt: PhoneAttempt, today: date) -> str:
     if attempt.outcome is PhoneOutcome.ANSWERED:
         text = f"Answered at {_when(attempt.answered_at or attempt.started_at, today)}"
         return f"{text}, {duration_text(attempt.duration_seconds)}"
-    return f"{outcome_text(attempt)} at {_when(attempt.started_at, today)}"
+    said = _ON_THE_ROW.get(attempt.outcome) or outcome_text(attempt)
+    return f"{said} at {_when(attempt.started_at, today)}"
