@@ -12,6 +12,7 @@ row. Each figure is wall time and, in brackets, this process's CPU time (time.pr
 on a busy shared machine the wall time also counts the neighbours' turns.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/schedule_bench.py [--appointments N]
+        [--phone-calls N]
 """
 
 import argparse
@@ -39,7 +40,7 @@ from app.services.schedule_service import ScheduleService
 from app.services.waiting_room_service import WaitingRoomService
 from app.store import directory
 from app.store.local_store import LocalStore
-from app.store.tables import AppointmentRow, PatientRow
+from app.store.tables import AppointmentRow, PatientRow, PhoneAttemptRow
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.date_navigator import Span
 from app.ui.schedule.main_window import MainWindow
@@ -64,7 +65,8 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def seed(store: LocalStore, count: int, first_day: datetime) -> None:
+def seed(store: LocalStore, count: int, first_day: datetime, calls: int = 0) -> None:
+    """`count` appointments of every kind; each phone one called `calls` times."""
     rng = random.Random(50_000)
     staff = [
         StaffMember(uuid.uuid4(), f"Dr Bench {n:02d}", Role.CLINICIAN) for n in range(CLINICIANS)
@@ -78,17 +80,30 @@ def seed(store: LocalStore, count: int, first_day: datetime) -> None:
     kinds = list(AppointmentKind)
     per_day = count // DAYS
     rows = []
+    called: list[tuple[uuid.UUID, datetime]] = []
     for n in range(count):
         day, slot = divmod(n, per_day)
         clinician, position = divmod(slot, max(1, per_day // CLINICIANS))
         start = first_day + timedelta(days=day % DAYS, hours=8, minutes=20 * position)
+        appointment_id, kind = uuid.uuid4(), rng.choice(kinds)
+        if kind is AppointmentKind.PHONE:
+            called.append((appointment_id, start))
         rows.append({
-            "id": uuid.uuid4(), "patient_id": patients[rng.randrange(PATIENTS)]["id"],
+            "id": appointment_id, "patient_id": patients[rng.randrange(PATIENTS)]["id"],
             "clinician_id": staff[clinician % CLINICIANS].id, "location_id": location.id,
-            "start": start, "duration_minutes": 20, "kind": rng.choice(kinds).value,
+            "start": start, "duration_minutes": 20, "kind": kind.value,
             "status": AppointmentStatus.SCHEDULED.value, "notes": "", "cancel_reason": "",
             "version": 1, "updated_at": first_day,
         })
+
+    attempts = [
+        {"id": uuid.uuid4(), "appointment_id": appointment_id,
+         "started_at": start + timedelta(minutes=call), "outcome": "no_answer",
+         "caller_id": staff[0].id, "caller_name": staff[0].name, "number": "+442079460961",
+         "updated_at": start}
+        for appointment_id, start in called
+        for call in range(calls)
+    ]
 
     def job(session: Session) -> None:
         for member in staff:
@@ -96,6 +111,8 @@ def seed(store: LocalStore, count: int, first_day: datetime) -> None:
         directory.add_location(session, location)
         session.execute(insert(PatientRow), patients)
         session.execute(insert(AppointmentRow), rows)
+        if attempts:
+            session.execute(insert(PhoneAttemptRow), attempts)
 
     store.run(job).result()
 
@@ -168,6 +185,8 @@ def report(name: str, typed: Timings, bare: Timings, bare_name: str, target: str
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--appointments", type=int, default=50_000)
+    parser.add_argument("--phone-calls", type=int, default=2,
+                        help="calls to the patient's phone kept per phone appointment")
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -178,9 +197,10 @@ def main() -> int:
 
     started = time.perf_counter()
     seeding_store = LocalStore(folder / "bench.sqlite3", clock)
-    seed(seeding_store, args.appointments, first_day)
+    seed(seeding_store, args.appointments, first_day, args.phone_calls)
     seeding_store.close()
-    print(f"seeded {args.appointments} appointments in {time.perf_counter() - started:.1f} s")
+    print(f"seeded {args.appointments} appointments ({args.phone_calls} phone calls each phone "
+          f"one) in {time.perf_counter() - started:.1f} s")
 
     # --- day view shown after the store is open -------------------------------------------
     opened = time.perf_counter()

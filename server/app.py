@@ -50,6 +50,7 @@ from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
 from server.security.rate_limit import LoginThrottle, SlidingWindow
 from server.security.secret_file import with_secret
+from server.services import phone_attempts
 from server.services.group_calls import group_rooms
 from server.services.invite_sender import InviteSender
 from server.services.invites import install_session_events as install_invite_events
@@ -98,6 +99,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.wait_for(listening.wait(), LISTEN_READY_SECONDS)
         except TimeoutError:
             log.warning("serving before the realtime listener reached the database")
+    # Calls live in this process: any attempt still open in the database died with the last.
+    await asyncio.to_thread(phone_attempts.close_left_open, state.engine, hub, state.clock.now())
     listener = await _start_mllp(app, state)
     try:
         yield

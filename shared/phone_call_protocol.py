@@ -110,3 +110,27 @@ class PhoneHold(BaseModel):
     """Put the call on hold (true) or take it off (false)."""
 
     hold: bool
+
+
+class PhoneAttemptPublic(BaseModel):
+    """One dialling attempt kept on its appointment (synced as `phone_attempt`), from the
+    dialling to its outcome: what a clerk reads to rebook ("No answer at 10:02")."""
+
+    id: UUID
+    appointment_id: UUID
+    started_at: datetime
+    answered_at: datetime | None = None
+    #: None while the call is still on (dialling, ringing or connected).
+    ended_at: datetime | None = None
+    outcome: PhoneOutcome | None = None
+    sip_code: int | None = None
+    #: Seconds from the answer to the end (0 when never answered).
+    duration_seconds: int = 0
+    #: Who called: the user's id and their name as it was then.
+    caller_id: UUID
+    caller_name: str
+    #: The number dialled, in E.164 (patient data: never logged).
+    number: str
+    #: 1 when dialled, one more for the answer and for the end.
+    version: int
+    updated_at: datetime

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from shared.enums import AppointmentKind, AppointmentStatus, Role, SyncState
+from shared.phone_call_protocol import PhoneOutcome
 
 #: A group appointment holds at most this many participants besides the clinician.
 MAX_GROUP_PARTICIPANTS = 50
@@ -57,6 +58,23 @@ NOT_INVITED = "not_invited"
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneAttempt:
+    """One call to a phone appointment's patient, as the server recorded it."""
+
+    id: UUID
+    appointment_id: UUID
+    started_at: datetime
+    caller_name: str
+    #: The number dialled (E.164).
+    number: str
+    answered_at: datetime | None = None
+    #: None while the call is on.
+    ended_at: datetime | None = None
+    outcome: PhoneOutcome | None = None
+    duration_seconds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Appointment:
     id: UUID
     patient: Patient
@@ -78,6 +96,8 @@ class Appointment:
     invite_status: str = ""
     #: Why the last invite failed (staff see it on the appointment).
     invite_error: str = ""
+    #: The latest call to the patient's phone, for a phone appointment that was called.
+    last_phone_attempt: PhoneAttempt | None = None
 
     @property
     def end(self) -> datetime:

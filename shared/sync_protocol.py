@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from shared.errors import FieldError
+from shared.phone_call_protocol import PhoneAttemptPublic
 from shared.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
 
 #: The protocol this code speaks; a server refuses pushes and pulls of any other.
@@ -99,6 +100,8 @@ class EntityType(StrEnum):
     PATIENT = "patient"
     TASK = "task"
     PATIENT_LIST = "patient_list"
+    #: A phone call's attempt on an appointment (read-only on desktops: the server writes it).
+    PHONE_ATTEMPT = "phone_attempt"
 
 
 class _Change(BaseModel):
@@ -129,18 +132,27 @@ class PatientListChange(_Change):
     data: PatientListPublic | None = None
 
 
+class PhoneAttemptChange(_Change):
+    type: Literal[EntityType.PHONE_ATTEMPT]
+    data: PhoneAttemptPublic | None = None
+
+
 #: One change of a pull page, parsed by its `type` into the record's XPublic schema.
 ChangeOut = Annotated[
-    AppointmentChange | PatientChange | TaskChange | PatientListChange, Field(discriminator="type")
+    AppointmentChange | PatientChange | TaskChange | PatientListChange | PhoneAttemptChange,
+    Field(discriminator="type"),
 ]
 #: A record's public state, as a pull carries it.
-PublicRecord = AppointmentPublic | PatientPublic | TaskPublic | PatientListPublic
+PublicRecord = (
+    AppointmentPublic | PatientPublic | TaskPublic | PatientListPublic | PhoneAttemptPublic
+)
 #: Each entity type's XPublic schema (to read a stored server copy back).
 PUBLIC_SCHEMAS: dict[EntityType, type[PublicRecord]] = {
     EntityType.APPOINTMENT: AppointmentPublic,
     EntityType.PATIENT: PatientPublic,
     EntityType.TASK: TaskPublic,
     EntityType.PATIENT_LIST: PatientListPublic,
+    EntityType.PHONE_ATTEMPT: PhoneAttemptPublic,
 }
 
 

@@ -27,7 +27,7 @@ def test_every_control_has_a_name_and_every_status_is_said(
         for name, window in tour(demo):
             assert unnamed_controls(window) == [], name
             seen.append(name)
-        assert len(seen) == 10
+        assert len(seen) == 11
         said = {}
         for row in range(demo.model.rowCount()):
             index = demo.model.index(row, Column.STATUS)
@@ -43,7 +43,7 @@ def test_every_window_at_200_percent(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "tests.ui_tour", str(tmp_path)], cwd=ROOT,
                    env=environment, check=True, timeout=120, capture_output=True)
     pictures = sorted(tmp_path.glob("*-200.png"))
-    assert len(pictures) == 10
-    assert len(list(tmp_path.glob("*-screen-reader.png"))) == 10
+    assert len(pictures) == 11
+    assert len(list(tmp_path.glob("*-screen-reader.png"))) == 11
     main = QImage(str(tmp_path / "main-window-200.png"))
     assert (main.width(), main.height()) == (2 * 1180, 2 * 720)  # drawn at twice the pixels

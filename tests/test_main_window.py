@@ -179,7 +179,7 @@ def test_actions_menu_says_why_actions_are_disabled(
     actions = {action.objectName(): action for action in menu.actions() if action.objectName()}
     assert set(actions) == {
         "video_call", "phone_call", "resend_invite", "copy_link", "message_patient", "edit",
-        "cancel", "no_show", "create_task", "add_to_list",
+        "cancel", "no_show", "create_task", "add_to_list", "call_attempts",
     }
     # This desktop is not signed in to a server: invites say so instead of failing later.
     assert not actions["resend_invite"].isEnabled()
@@ -189,6 +189,9 @@ def test_actions_menu_says_why_actions_are_disabled(
     assert "not signed in" in actions["video_call"].toolTip()
     assert not actions["no_show"].isEnabled()  # it has not started yet
     assert "not started" in actions["no_show"].toolTip()
+    assert not actions["call_attempts"].isEnabled()  # a video appointment rings no phone
+    assert actions["call_attempts"].toolTip() == (
+        "Only a phone appointment rings the patient's phone.")
 
     clock.advance(20 * 60)
     menu = build_actions_menu(appointment, desk.clock.now(), desk.window.trigger, desk.window)

@@ -9,8 +9,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFont, QFontDatabase
@@ -21,14 +22,28 @@ from app.services.task_service import TaskService
 from app.store.demo import CLINICIAN
 from app.ui.account.login_dialog import LoginDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
+from app.ui.schedule.phone_attempts_dialog import PhoneAttemptsDialog
 from app.ui.sync.attention_dialog import AttentionDialog
 from app.ui.tasks.task_dialog import TaskDialog
 from app.ui.tasks.tasks_window import TasksWindow
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
 from shared.clock import FixedClock
 from shared.enums import AppointmentStatus
+from shared.phone_call_protocol import PhoneOutcome
+from shared.records import Appointment, PhoneAttempt
 from tests.accessibility import accessible_tree
 from tests.conftest import NOW
+
+
+def _calls(appointment: Appointment, now: datetime) -> list[PhoneAttempt]:
+    """Two calls to the patient's phone: busy, then answered for 3:07."""
+    def call(minutes_ago: int, outcome: PhoneOutcome, talked: int = 0) -> PhoneAttempt:
+        started = now - timedelta(minutes=minutes_ago)
+        answered = started + timedelta(seconds=15) if talked else None
+        return PhoneAttempt(uuid4(), appointment.id, started, "Dr Amara Ng", "+442079460961",
+                            answered, started + timedelta(seconds=40 + talked), outcome, talked)
+
+    return [call(30, PhoneOutcome.BUSY), call(12, PhoneOutcome.ANSWERED, 187)]
 
 
 async def _no_sign_in(_url: str, _user: str, _password: str) -> None:
@@ -71,6 +86,8 @@ def tour(demo: Application) -> Iterator[tuple[str, QWidget]]:
         "dialog-sign-in": lambda: LoginDialog(_no_sign_in, "http://127.0.0.1:8000"),
         "tasks-window": lambda: TasksWindow(tasks, staff, window),
         "dialog-task": lambda: TaskDialog(tasks, staff, window, appointment=appointment),
+        "dialog-phone-attempts": lambda: PhoneAttemptsDialog(
+            appointment, _calls(appointment, demo.clock.now()), window),
     }
     try:
         for name, make in makers.items():

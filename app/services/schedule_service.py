@@ -22,7 +22,7 @@ from app.store.sync_facts import RejectedRecord
 from shared.drafts import AppointmentDraft
 from shared.enums import AppointmentStatus
 from shared.errors import KnownError
-from shared.records import Appointment, Location, Patient, StaffMember
+from shared.records import Appointment, Location, Patient, PhoneAttempt, StaffMember
 
 log = logging.getLogger("clinicdesk.schedule")
 T = TypeVar("T")
@@ -171,6 +171,12 @@ class ScheduleService(QObject):
         """Give up a refused change: back to the server's copy (or gone if it never had it)."""
         done = while_alive(done)
         self._relay.then(self.store.discard(entity_type, entity_id), self._outcome(done))
+
+    def phone_attempts(self, appointment_id: UUID, done: Outcome[list[PhoneAttempt]]) -> None:
+        """The appointment's calls to the patient's phone (synced from the server), newest
+        first."""
+        done = while_alive(done)
+        self._relay.then(self.store.phone_attempts(appointment_id), self._outcome(done))
 
     def get_appointment(self, appointment_id: UUID, done: Outcome[Appointment]) -> None:
         done = while_alive(done)

@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
-from app.store import mutations
+from app.store import mutations, phone_attempts
 from app.store.errors import NotFound
 from app.store.patients import mrn_errors, upsert_patient
 from app.store.tables import (
@@ -101,6 +101,8 @@ def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]
     """Records from the rows of _base_query (one tuple per appointment, columns as _COLUMNS)."""
     groups = [row[0] for row in rows if row[3] == AppointmentKind.GROUP.value]  # row[3]: kind
     participants = _participants(session, groups)
+    called = phone_attempts.latest_of(
+        session, (row[0] for row in rows if row[3] == AppointmentKind.PHONE.value))
     staff_cache: dict[UUID, StaffMember] = {}
     location_cache: dict[UUID, Location] = {}
     result: list[Appointment] = []
@@ -137,6 +139,7 @@ def _build(session: Session, rows: Sequence[Sequence[Any]]) -> list[Appointment]
                 sync_message=sync_message or "",
                 invite_status=invite_status,
                 invite_error=invite_error,
+                last_phone_attempt=called.get(a_id),
             )
         )
     return result

@@ -22,6 +22,7 @@ from app.store import (
     patient_file,
     patient_lists,
     patients,
+    phone_attempts,
     pull_apply,
     sync_meta,
     tasks,
@@ -50,6 +51,7 @@ from shared.records import (
     Patient,
     PatientFile,
     PatientList,
+    PhoneAttempt,
     StaffMember,
     Task,
 )
@@ -142,6 +144,10 @@ class LocalStore:
 
     def get_appointment(self, appointment_id: UUID) -> "Future[Appointment]":
         return self._worker.submit(lambda s: appointments.get_appointment(s, appointment_id))
+
+    def phone_attempts(self, appointment_id: UUID) -> "Future[list[PhoneAttempt]]":
+        """The appointment's calls to the patient's phone, newest first."""
+        return self._worker.submit(lambda s: phone_attempts.attempts_of(s, appointment_id))
 
     def staff(self, role: Role | None = None) -> "Future[list[StaffMember]]":
         return self._worker.submit(lambda s: directory.list_staff(s, role))
@@ -308,6 +314,11 @@ class LocalStore:
         # patient's own change arrives.)
         self._patient_index.mark_changed(
             applied.changed.get("patient", set()) | applied.removed.get("patient", set()))
+        # A call to the phone shows on its appointment's row.
+        attempts = applied.changed.get("phone_attempt", set())
+        if attempts:
+            called = phone_attempts.appointments_of_attempts(session, attempts)
+            applied.changed.setdefault("appointment", set()).update(called)
         patients_changed = applied.changed.get("patient", set())
         if patients_changed:
             ids = appointments.appointment_ids_of_patients(session, patients_changed)

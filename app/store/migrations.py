@@ -142,10 +142,31 @@ def _v7_mrn_authority_and_list_delete(connection: Connection) -> None:
         "ALTER TABLE patient_list ADD COLUMN archived BOOLEAN NOT NULL DEFAULT 0"))
 
 
+def _v8_phone_attempts(connection: Connection) -> None:
+    # No foreign key to appointment: an attempt may arrive before its appointment does.
+    connection.execute(text("""CREATE TABLE phone_attempt (
+        id CHAR(32) NOT NULL PRIMARY KEY,
+        appointment_id CHAR(32) NOT NULL,
+        started_at DATETIME NOT NULL,
+        answered_at DATETIME,
+        ended_at DATETIME,
+        outcome VARCHAR NOT NULL DEFAULT '',
+        sip_code INTEGER,
+        duration_seconds INTEGER NOT NULL DEFAULT 0,
+        caller_id CHAR(32) NOT NULL,
+        caller_name VARCHAR NOT NULL,
+        number VARCHAR NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        updated_at DATETIME NOT NULL)"""))
+    connection.execute(text(
+        "CREATE INDEX ix_phone_attempt_appointment ON phone_attempt (appointment_id, started_at)"))
+
+
 #: MIGRATIONS[n] brings a store from version n to version n + 1.
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial, _v2_sync, _v3_invites, _v4_tasks, _v5_patient_lookups, _v6_patient_lists,
     _v7_mrn_authority_and_list_delete,
+    _v8_phone_attempts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,11 +24,13 @@ from app.store.tables import (
     PatientListMemberRow,
     PatientListRow,
     PatientRow,
+    PhoneAttemptRow,
     StaffRow,
     SyncRecordRow,
     TaskRow,
 )
 from shared.enums import Role, SyncState
+from shared.phone_call_protocol import PhoneAttemptPublic
 from shared.schemas import AppointmentPublic, PatientListPublic, PatientPublic, TaskPublic
 from shared.sync_protocol import (
     PUBLIC_SCHEMAS,
@@ -208,12 +210,35 @@ def write_patient_lists(session: Session, lists: list[PatientListPublic]) -> Non
         session.execute(insert(_table(PatientListMemberRow)), members)
 
 
+def write_phone_attempts(session: Session, attempts: list[PhoneAttemptPublic]) -> None:
+    _upsert(session, PhoneAttemptRow, [
+        {
+            "id": a.id,
+            "appointment_id": a.appointment_id,
+            "started_at": _utc(a.started_at),
+            "answered_at": None if a.answered_at is None else _utc(a.answered_at),
+            "ended_at": None if a.ended_at is None else _utc(a.ended_at),
+            "outcome": a.outcome.value if a.outcome else "",
+            "sip_code": a.sip_code,
+            "duration_seconds": a.duration_seconds,
+            "caller_id": a.caller_id,
+            "caller_name": a.caller_name,
+            "number": a.number,
+            "version": a.version,
+            "updated_at": _utc(a.updated_at),
+        }
+        for a in attempts
+    ], ["id"])
+
+
 def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID]:
     """Delete local records (appointments; patients only when no appointment names them)."""
     if not ids:
         return set()
     if entity_type == EntityType.APPOINTMENT:
         session.execute(delete(ParticipantRow).where(col(ParticipantRow.appointment_id).in_(ids)))
+        session.execute(
+            delete(PhoneAttemptRow).where(col(PhoneAttemptRow.appointment_id).in_(ids)))
         session.execute(delete(AppointmentRow).where(col(AppointmentRow.id).in_(ids)))
         return ids
     if entity_type == EntityType.PATIENT:
@@ -224,6 +249,9 @@ def remove_local(session: Session, entity_type: str, ids: set[UUID]) -> set[UUID
         return ids - used
     if entity_type == EntityType.TASK:
         session.execute(delete(TaskRow).where(col(TaskRow.id).in_(ids)))
+        return ids
+    if entity_type == EntityType.PHONE_ATTEMPT:
+        session.execute(delete(PhoneAttemptRow).where(col(PhoneAttemptRow.id).in_(ids)))
         return ids
     if entity_type == EntityType.PATIENT_LIST:
         session.execute(
@@ -239,11 +267,12 @@ def _write(session: Session, records: list[PublicRecord], applied: Applied) -> N
     write_appointments(session, [r for r in records if isinstance(r, AppointmentPublic)], applied)
     write_tasks(session, [r for r in records if isinstance(r, TaskPublic)])
     write_patient_lists(session, [r for r in records if isinstance(r, PatientListPublic)])
+    write_phone_attempts(session, [r for r in records if isinstance(r, PhoneAttemptPublic)])
 
 
 #: Patients first: appointments name them.
 _ORDER = {EntityType.PATIENT: 0, EntityType.APPOINTMENT: 1, EntityType.TASK: 2,
-          EntityType.PATIENT_LIST: 3}
+          EntityType.PATIENT_LIST: 3, EntityType.PHONE_ATTEMPT: 4}
 
 
 def apply_changes(session: Session, changes: list[ChangeOut], generation: int) -> Applied:

@@ -142,3 +142,24 @@ class PatientListMemberRow(SQLModel, table=True):
     list_id: UUID = Field(foreign_key="patient_list.id", primary_key=True)
     position: int = Field(primary_key=True)
     patient_id: UUID
+
+
+class PhoneAttemptRow(SQLModel, table=True):
+    """One call to a phone appointment's patient, as the server recorded it (read-only here)."""
+
+    __tablename__ = "phone_attempt"
+
+    id: UUID = Field(primary_key=True)
+    appointment_id: UUID
+    started_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    #: A PhoneOutcome; "" while the call is on.
+    outcome: str = ""
+    sip_code: int | None = None
+    duration_seconds: int = 0
+    caller_id: UUID
+    caller_name: str
+    number: str
+    version: int = 1
+    updated_at: datetime

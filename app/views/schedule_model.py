@@ -5,7 +5,7 @@ Status changes and the waiting clock emit `dataChanged` for the rows concerned o
 happens only when the shown range changes (another day or week).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QFont
 from app.services.waiting_room_service import WaitingRoomService
 from app.views.date_text import date_text, short_date_text, time_text
 from app.views.icons import icon, kind_icon, status_icon
+from app.views.phone_attempt_text import attempt_summary
 from app.views.schedule_columns import HEADERS, Column, Role
 from shared.clock import Clock
 from shared.enums import AppointmentKind, AppointmentStatus, DisplayState, SyncState
@@ -385,7 +386,22 @@ class ScheduleModel(QAbstractTableModel):
             return f"{people or 'In the waiting room'} early (since {time_text(early)})"
         if people and state is DisplayState.WAITING:
             return people
+        called = appointment.last_phone_attempt
+        if called is not None and state is DisplayState.SCHEDULED:
+            return attempt_summary(called, self._today())
         return "Not invited" if _not_invited(appointment, state) else state.label
+
+    def _today(self) -> date:
+        return _local(self._now).date()
+
+    def _call_note(self, appointment: Appointment) -> str:
+        """The latest call to the patient's phone, for the status tooltip ("" when none)."""
+        called = appointment.last_phone_attempt
+        if called is None:
+            return ""
+        return (f" Last call to the patient's phone: {attempt_summary(called, self._today())}"
+                f", by {called.caller_name} (every call: Phone call attempts in the row's "
+                "actions).")
 
     def _group_waiting(self, appointment: Appointment) -> str:
         """ "3 of 8 waiting" for a group appointment whose people are arriving, else empty."""
@@ -402,6 +418,9 @@ class ScheduleModel(QAbstractTableModel):
                            self._waiting_room.arrived_at(appointment.id), self._now)
 
     def _status_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
+        return self._state_tooltip(appointment, state) + self._call_note(appointment)
+
+    def _state_tooltip(self, appointment: Appointment, state: DisplayState) -> str:
         arrived = self._waiting_room.arrived_at(appointment.id)
         if state is DisplayState.WAITING and arrived is not None:
             return f"{state.description} since {time_text(arrived)}."

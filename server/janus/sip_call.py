@@ -131,6 +131,10 @@ class SipCall:
             self._on_failed(f"The phone service refused the call ({error.code}: {error.reason}).")
         except SipFailed as error:
             self._on_failed(str(error))
+        except Exception:
+            # The call's thread must not die silently: its call would never end.
+            log.exception("phone call: the SIP side failed")
+            self._on_failed("The call failed: the server lost its side of it.")
         finally:
             self._ready.set()
             self._session = None

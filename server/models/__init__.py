@@ -9,6 +9,7 @@ from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.patient_list import PatientList, PatientListMember
+from server.models.phone_attempt import PhoneAttempt
 from server.models.sync import Change, ClientMutation, FieldChange
 from server.models.system_client import SystemClient
 from server.models.task import Task
@@ -35,6 +36,7 @@ __all__ = [
     "PatientLink",
     "PatientList",
     "PatientListMember",
+    "PhoneAttempt",
     "RefreshToken",
     "SystemClient",
     "Task",

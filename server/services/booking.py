@@ -24,8 +24,16 @@ from server.models.appointment import (
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.user import User
-from server.security.access_rules import require_bookable
-from server.services import audit, changes, invites, patient_links, room_closing, versions
+from server.security.access_rules import require_bookable, require_visible
+from server.services import (
+    audit,
+    changes,
+    invites,
+    patient_links,
+    phone_attempts,
+    room_closing,
+    versions,
+)
 from server.services.caller import Caller
 from shared import records
 from shared.drafts import AppointmentDraft, PatientDraft
@@ -343,6 +351,7 @@ def update(session: Session, caller: Caller, row: Appointment, body: Appointment
     changes.record(
         session, "appointment", row.id, [clinician_id], now, gone_from=[previous_clinician]
     )
+    phone_attempts.follow_appointment(session, row.id, clinician_id, previous_clinician, now)
     session.flush()
 
 
@@ -374,11 +383,22 @@ def set_status(
     base_version: int,
 ) -> None:
     """Mark a no-show (or undo it) or the call taken; the moves of shared/transitions.py."""
-    now = caller.now
     require_bookable(session, caller, row.clinician_id)
     _check_version(session, row, base_version, ("status",))
     if status is AppointmentStatus.CANCELLED:
         raise ApiError(409, "not_allowed", "Cancel an appointment with its reason.")
+    _move(session, caller, row, status)
+
+
+def mark_taken(session: Session, caller: Caller, row: Appointment) -> None:
+    """The caller's call with the patient began (the phone answered): taken. Whoever may see
+    the schedule may call its patients, also a delegate who may not book for it."""
+    require_visible(session, caller.user, row.clinician_id)
+    _move(session, caller, row, AppointmentStatus.TAKEN)
+
+
+def _move(session: Session, caller: Caller, row: Appointment, status: AppointmentStatus) -> None:
+    now = caller.now
     refusal = move_refusal(AppointmentStatus(row.status), status)
     if refusal is not None:
         raise ApiError(409, "not_allowed", refusal)

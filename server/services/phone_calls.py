@@ -70,6 +70,19 @@ class PhoneCall:
         """The clinician hangs up (or cancels a call still ringing)."""
         self._end_by_us(PhoneOutcome.CANCELLED)
 
+    def abandon(self, message: str) -> None:
+        """The server's side of the call dies (the server stops): the phone is hung up if it
+        can be, and the call ends as failed at once."""
+        with self._changed:
+            if self.outcome is not None:
+                return
+            self._why_hung_up = PhoneOutcome.FAILED
+        try:
+            self.send({"request": "hangup"})
+        except (JanusUnreachable, JanusError) as error:
+            log.warning("phone call %s: hangup not sent: %s", self.id, error)
+        self._finish(PhoneOutcome.FAILED, None, message)
+
     def send(self, body: dict[str, object]) -> None:
         """A request to the call (DTMF, hold); JanusUnreachable / JanusError when refused."""
         if self._sip is None or self.outcome is not None:
@@ -257,9 +270,14 @@ class PhoneCalls:
             return [call for call in self._calls.values() if not call.over]
 
     def hang_up_all(self) -> None:
-        """The server stops: every call still on is hung up."""
+        """The server stops: every call still on is hung up, and ends as failed."""
         for call in self.active():
-            call.hang_up()
+            call.abandon("The call was cut off: the server stopped.")
+
+    def release(self, call: PhoneCall) -> None:
+        """Forget a call that never started (its dialling was refused after the claim)."""
+        with self._lock:
+            self._calls.pop(call.id, None)
 
     @staticmethod
     def new_id() -> UUID:

@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from server.app_state import AppState
 from server.errors import ApiError
 from server.janus.client import JanusClient
 from server.janus.sip_call import SipCall, SipLine
@@ -14,9 +15,9 @@ from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.models.user import User
 from server.realtime.hub import Hub
-from server.services import booking
+from server.services import booking, phone_attempts
 from server.services.caller import Caller
-from server.services.phone_calls import PhoneCall, PhoneCalls
+from server.services.phone_calls import PhoneCall
 from server.session_effects import ServerSession
 from server.settings import Settings
 from shared.clock import Clock
@@ -66,31 +67,33 @@ def _taken_by(session: Session, user_id: UUID) -> str:
     return f"{name} is already calling this patient."
 
 
-def _mark_taken(
-    engine: Engine, hub: Hub, clock: Clock, appointment_id: UUID, user_id: UUID
-) -> None:
+def _answered(engine: Engine, hub: Hub, clock: Clock, call: PhoneCall) -> None:
+    """The phone answered: the appointment turns taken and the attempt says when, together."""
     with ServerSession(engine, hub=hub) as session:
-        row = session.get(Appointment, appointment_id)
-        user = session.get(User, user_id)
-        if row is None or user is None or row.status != AppointmentStatus.SCHEDULED:
+        row = session.get(Appointment, call.appointment_id)
+        user = session.get(User, call.user_id)
+        if row is None or user is None:
             return
-        caller = Caller(user=user, address="phone-call", now=clock.now())
-        booking.set_status(session, caller, row, AppointmentStatus.TAKEN, row.version)
+        phone_attempts.answered(session, call, row.clinician_id)
+        if row.status == AppointmentStatus.SCHEDULED:
+            caller = Caller(user=user, address="phone-call", now=clock.now())
+            booking.mark_taken(session, caller, row)
         session.commit()
 
 
 def dial(
     session: Session,
-    engine: Engine,
-    hub: Hub,
-    calls: PhoneCalls,
-    settings: Settings,
-    clock: Clock,
+    state: AppState,
+    caller: Caller,
     appointment: Appointment,
-    user: User,
     offer_sdp: str,
 ) -> PhoneCallStarted:
-    """Starts ringing the patient's phone for `user`; the events follow on the call."""
+    """Starts ringing the patient's phone for the caller; the events follow on the call.
+
+    The attempt is committed before the phone can ring, so its answer and its end always find
+    it (and a refusal before that leaves none)."""
+    settings, clock = state.settings, state.clock
+    engine, hub, calls = state.engine, state.hub, state.phone_calls
     number = number_to_dial(session, appointment, settings)
     line = sip_line(settings)
     if line is None:
@@ -98,22 +101,29 @@ def dial(
             503, "phone_calls_off",
             "Dialling out is not set up on this server (no phone line). Ask your IT team.",
         )
-    appointment_id, user_id = appointment.id, user.id
 
     def answered(call: PhoneCall) -> None:
-        _mark_taken(engine, hub, clock, call.appointment_id, call.user_id)
+        _answered(engine, hub, clock, call)
 
     def ended(call: PhoneCall) -> None:
         log.info("phone call %s ended: %s", call.id, call.outcome)
+        phone_attempts.ended(engine, hub, call, clock.now())
 
     call = PhoneCall(
-        id=calls.new_id(), appointment_id=appointment_id, user_id=user_id,
-        number=for_people(number), started_at=clock.now(), ring_seconds=settings.phone_ring_seconds,
-        clock=clock, on_answered=answered, on_ended=ended,
+        id=calls.new_id(), appointment_id=appointment.id, user_id=caller.user.id,
+        number=for_people(number), started_at=caller.now,
+        ring_seconds=settings.phone_ring_seconds, clock=clock, on_answered=answered,
+        on_ended=ended,
     )
     holder = calls.claim(call)
     if holder is not None:
         raise ApiError(409, "call_taken", _taken_by(session, holder))
+    try:
+        phone_attempts.dialled(session, caller, appointment, call.id, number)
+        session.commit()
+    except BaseException:
+        calls.release(call)
+        raise
     client = JanusClient(
         settings.janus_url, settings.janus_api_secret.get_secret_value(),
         settings.janus_timeout_seconds,

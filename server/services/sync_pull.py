@@ -11,10 +11,11 @@ from sqlmodel import Session, and_, col, or_, select
 from server.models.appointment import Appointment
 from server.models.patient import Patient
 from server.models.patient_list import PatientList
+from server.models.phone_attempt import PhoneAttempt
 from server.models.sync import Change
 from server.models.task import Task
 from server.security.access_rules import tasks_of, visible_clinicians
-from server.services import audit, changes, patient_lists
+from server.services import audit, changes, patient_lists, phone_attempts
 from server.services.appointment_view import public_appointments
 from server.services.caller import Caller
 from shared.schemas import PatientPublic, TaskPublic
@@ -74,6 +75,15 @@ def _states(
         lists = select(PatientList).where(col(PatientList.id).in_(wanted[EntityType.PATIENT_LIST]))
         for listed in session.exec(lists):
             states[(EntityType.PATIENT_LIST, listed.id)] = patient_lists.public(session, listed)
+    if wanted[EntityType.PHONE_ATTEMPT]:
+        attempts = select(PhoneAttempt).join(
+            Appointment, col(Appointment.id) == col(PhoneAttempt.appointment_id)
+        ).where(
+            col(PhoneAttempt.id).in_(wanted[EntityType.PHONE_ATTEMPT]),
+            col(Appointment.clinician_id).in_(clinicians),
+        )
+        for attempt in session.exec(attempts):
+            states[(EntityType.PHONE_ATTEMPT, attempt.id)] = phone_attempts.public(attempt)
     if wanted[EntityType.TASK]:
         mine = tasks_of(user_id)
         tasks = select(Task).where(col(Task.id).in_(wanted[EntityType.TASK]), mine)
@@ -99,7 +109,9 @@ def pull(session: Session, caller: Caller, cursor: int, limit: int) -> PullRespo
         scope = _fingerprint(user_id, clinicians)
         visible = or_(
             and_(
-                col(Change.entity_type) == EntityType.APPOINTMENT.value,
+                col(Change.entity_type).in_(
+                    [EntityType.APPOINTMENT.value, EntityType.PHONE_ATTEMPT.value]
+                ),
                 col(Change.scope_id).in_(clinicians),
             ),
             col(Change.entity_type) == EntityType.PATIENT.value,

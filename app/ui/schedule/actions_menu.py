@@ -22,6 +22,7 @@ class ActionKey(StrEnum):
     NO_SHOW = "no_show"
     CREATE_TASK = "create_task"
     ADD_TO_LIST = "add_to_list"
+    CALL_ATTEMPTS = "call_attempts"
     OPEN_AS_PATIENT = "open_as_patient"
     SHOW_INVITE_EMAIL = "show_invite_email"
 
@@ -85,6 +86,7 @@ def action_states(
         (ActionKey.NO_SHOW, "Mark &no-show", ""),
         (ActionKey.CREATE_TASK, "Create &task…", ""),
         (ActionKey.ADD_TO_LIST, "Add patient to a li&st…", ""),
+        (ActionKey.CALL_ATTEMPTS, "P&hone call attempts…", ""),
     ]
     if demo:
         rows += [(ActionKey.OPEN_AS_PATIENT, "&Open as patient (demo)", ""),
@@ -94,9 +96,13 @@ def action_states(
         reason = _NOT_BUILT.get(key, "")
         if not reason and not scheduled and key not in (ActionKey.CREATE_TASK,
                                                         ActionKey.ADD_TO_LIST,
+                                                        ActionKey.CALL_ATTEMPTS,
                                                         ActionKey.SHOW_INVITE_EMAIL):
-            # A follow-up task, or a list, suits the patient of a finished appointment too.
+            # A follow-up task, a list or the calls made suit a finished appointment too.
             reason = not_scheduled
+        if not reason and key is ActionKey.CALL_ATTEMPTS \
+                and appointment.kind is not AppointmentKind.PHONE:
+            reason = "Only a phone appointment rings the patient's phone."
         if not reason and key in (ActionKey.VIDEO_CALL, ActionKey.PHONE_CALL):
             reason = _kind_reason(key, appointment)
         if not reason and key in _NEEDS_SERVER:

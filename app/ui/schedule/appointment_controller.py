@@ -15,11 +15,12 @@ from app.ui.common.window_controller import WindowController
 from app.ui.schedule.actions_menu import ActionKey, action_states
 from app.ui.schedule.appointment_dialog import AppointmentDialog
 from app.ui.schedule.cancel_dialog import CancelDialog
+from app.ui.schedule.phone_attempts_dialog import PhoneAttemptsDialog
 from app.ui.waiting_room.waiting_message_dialog import WaitingMessageDialog
 from app.views.date_text import time_text
 from shared.enums import AppointmentStatus
 from shared.errors import KnownError
-from shared.records import Appointment, Patient
+from shared.records import Appointment, Patient, PhoneAttempt
 
 
 class AppointmentController(WindowController):
@@ -36,6 +37,9 @@ class AppointmentController(WindowController):
         self.user_id = user_id
         #: Invites, links and waiting-room messages (None: not signed in to a server).
         self.contact = contact
+        #: The Phone call attempts dialog open now, if one is.
+        self.attempts_dialog: PhoneAttemptsDialog | None = None
+        schedule.appointmentsSynced.connect(self._synced)
 
     # --- booking -------------------------------------------------------------------------------
     def new(self, start: datetime | None = None, clinician_id: UUID | None = None,
@@ -111,6 +115,37 @@ class AppointmentController(WindowController):
 
     def mark_no_show(self, appointment: Appointment) -> None:
         self.schedule.set_status(appointment.id, AppointmentStatus.NO_SHOW)
+
+    def phone_attempts(self, appointment: Appointment) -> None:
+        """The calls made to the patient's phone, in a dialog that offers Reschedule…."""
+        def loaded(attempts: list[PhoneAttempt] | None, error: KnownError | None) -> None:
+            if attempts is None:
+                self._bridge.warning.emit(str(error or "The calls could not be read."))
+                return
+            dialog = PhoneAttemptsDialog(appointment, attempts, self.host())
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.reschedule.connect(self.edit)
+            dialog.finished.connect(lambda _result: self._attempts_closed(dialog))
+            self.attempts_dialog = dialog
+            dialog.open()
+
+        self.schedule.phone_attempts(appointment.id, loaded)
+
+    def _attempts_closed(self, dialog: PhoneAttemptsDialog) -> None:
+        if self.attempts_dialog is dialog:
+            self.attempts_dialog = None
+
+    def _synced(self, found: list[Appointment], _gone: set[UUID]) -> None:
+        """A call made on another desktop synced: the open attempts dialog shows it."""
+        dialog = self.attempts_dialog
+        if dialog is None or dialog.appointment.id not in {a.id for a in found}:
+            return
+
+        def loaded(attempts: list[PhoneAttempt] | None, _error: KnownError | None) -> None:
+            if attempts is not None and self.attempts_dialog is dialog:
+                dialog.set_attempts(attempts)
+
+        self.schedule.phone_attempts(dialog.appointment.id, loaded)
 
     # --- the patient ---------------------------------------------------------------------------
     def resend_invite(self, appointment: Appointment) -> None:

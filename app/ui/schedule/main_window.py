@@ -397,6 +397,8 @@ class MainWindow(QMainWindow):
             self.tasks.new_task(appointment)
         elif key is ActionKey.ADD_TO_LIST and self.patients is not None:
             self.patients.add_to_list(appointment.patient)
+        elif key is ActionKey.CALL_ATTEMPTS:
+            appointments.phone_attempts(appointment)
         elif key in DEMO_KEYS and self.demo_actions is not None:
             self.demo_actions.trigger(key, appointment)
         elif key is ActionKey.RESEND_INVITE:

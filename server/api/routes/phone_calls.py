@@ -10,16 +10,17 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from server.api.deps import ClockDep, SessionDep, SettingsDep, Staff
+from server.api.deps import SessionDep, Staff
 from server.api.error_responses import error_responses
-from server.app_state import state_of
+from server.app_state import StateDep, state_of
 from server.errors import ApiError
 from server.janus.client import JanusError, JanusUnreachable
 from server.security.access_rules import require_visible
-from server.services import audit, booking, phone_dialling
+from server.services import booking, phone_attempts, phone_dialling
 from server.services.caller import Caller
 from server.services.phone_calls import PhoneCall, PhoneCalls
 from shared.phone_call_protocol import (
+    PhoneAttemptPublic,
     PhoneCallStarted,
     PhoneDial,
     PhoneEvents,
@@ -56,22 +57,26 @@ def _own_call(request: Request, session: Session, call_id: UUID, caller: Caller)
 def dial(
     appointment_id: UUID,
     body: PhoneDial,
-    request: Request,
+    state: StateDep,
     session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
     caller: Staff,
 ) -> PhoneCallStarted:
     row = booking.get(session, appointment_id)
     require_visible(session, caller.user, row.clinician_id)
-    state = state_of(request.app)
-    started = phone_dialling.dial(
-        session, state.engine, state.hub, state.phone_calls, settings, clock, row, caller.user,
-        body.sdp,
-    )
-    audit.record(session, caller, "appointment.phone_call", "appointment", row.id)
-    session.commit()
-    return started
+    return phone_dialling.dial(session, state, caller, row, body.sdp)
+
+
+@router.get(
+    "/appointments/{appointment_id}/phone-attempts",
+    summary="Each time the patient's phone was dialled for this appointment, and how it ended",
+    responses=error_responses(403, 404),
+)
+def attempts(
+    appointment_id: UUID, session: SessionDep, caller: Staff
+) -> list[PhoneAttemptPublic]:
+    row = booking.get(session, appointment_id)
+    require_visible(session, caller.user, row.clinician_id)
+    return phone_attempts.of_appointment(session, row.id)
 
 
 @router.get(

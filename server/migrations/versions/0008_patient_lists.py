@@ -1,7 +1,7 @@
 """Patient lists: the clinic's named lists of patients and their members.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02 12:10:00.000000
 """
 

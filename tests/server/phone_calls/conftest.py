@@ -12,17 +12,19 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.media.phone_session import PhoneLine
 from server.app import create_app
 from server.models.appointment import Appointment
 from server.models.patient import Patient
+from server.models.phone_attempt import PhoneAttempt
 from server.settings import Settings
 from shared.enums import AppointmentKind, AppointmentStatus
 from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent, PhoneEvents
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace
+from tests.polling import wait_until
 from tests.server.conftest import Clinic
 from tests.server.group_calls import conftest as group_calls
 from tests.sip.phone import Phone, sip_phone
@@ -109,6 +111,22 @@ def book_phone(engine: Engine, clinic: Clinic, number: str = PATIENT_NUMBER,
         session.add(row)
         session.commit()
         return row.id
+
+
+def attempts_of(engine: Engine, appointment: object) -> list[PhoneAttempt]:
+    """The appointment's phone attempts as the server keeps them, oldest first."""
+    with Session(engine) as session:
+        rows = session.exec(select(PhoneAttempt).where(PhoneAttempt.appointment_id == appointment)
+                            .order_by(col(PhoneAttempt.started_at)))
+        return list(rows)
+
+
+def ended_attempt(engine: Engine, appointment: object) -> PhoneAttempt:
+    """The appointment's one attempt, once it has ended (its end is written after the event)."""
+    wait_until(lambda: [a.ended_at is not None for a in attempts_of(engine, appointment)]
+               == [True], timeout=20)
+    [attempt] = attempts_of(engine, appointment)
+    return attempt
 
 
 def status_of(engine: Engine, appointment: object) -> str:

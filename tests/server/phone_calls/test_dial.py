@@ -20,12 +20,20 @@ from sqlalchemy import Engine
 
 from app.media.ice_config import IcePolicy
 from app.media.phone_session import PhoneListener, PhoneSession
+from server.models.phone_attempt import PhoneAttempt
 from shared.phone_call_protocol import PhoneEvent, PhoneOutcome
 from tests.netns import VETH_ADDRESS
 from tests.polling import eventually
 from tests.server.conftest import Clinic
 from tests.server.group_calls.peers import keep_last, tone_power
-from tests.server.phone_calls.conftest import RING_SECONDS, TestLine, book_phone, status_of
+from tests.server.phone_calls.conftest import (
+    PATIENT_NUMBER,
+    RING_SECONDS,
+    TestLine,
+    attempts_of,
+    book_phone,
+    status_of,
+)
 from tests.sip.phone import PHONE_TONE, Phone, wav_samples
 
 DESK_TONE = 440
@@ -67,19 +75,32 @@ async def wait_until(condition: Callable[[], object], what: str) -> None:
     await eventually(condition, DEADLINE, what)
 
 
+async def the_attempt(engine: Engine, appointment: UUID, clinic: Clinic,
+                      user: str = "ng") -> PhoneAttempt:
+    """The appointment's one attempt once its end is written: who called, which number."""
+    await wait_until(lambda: [a.ended_at is not None for a in attempts_of(engine, appointment)]
+                     == [True], "the attempt's end")
+    [attempt] = attempts_of(engine, appointment)
+    assert (attempt.caller_id, attempt.caller_name) == (clinic.ids[user], user.title())
+    assert attempt.number == PATIENT_NUMBER
+    assert attempt.ended_at is not None and attempt.ended_at >= attempt.started_at
+    return attempt
+
+
 @pytest.fixture
 def appointment(clinic: Clinic, engine: Engine) -> UUID:
     return book_phone(engine, clinic)
 
 
-@pytest_asyncio.fixture
-async def desk(
-    client: TestClient, clinic: Clinic, appointment: UUID
+@contextlib.asynccontextmanager
+async def desk_of(
+    client: TestClient, clinic: Clinic, user: str, appointment: UUID
 ) -> AsyncIterator[tuple[Desk, PhoneSession]]:
+    """`user`'s desktop ready to call the appointment's patient, its microphone a tone."""
     microphone = MediaPlayer(f"sine=frequency={DESK_TONE}", format="lavfi")
     listener = Desk()
     session = PhoneSession(
-        TestLine(client, clinic, "ng", appointment), listener, audio=microphone.audio,
+        TestLine(client, clinic, user, appointment), listener, audio=microphone.audio,
         ice=IcePolicy(interfaces=(VETH_ADDRESS,)),
     )
     try:
@@ -92,9 +113,18 @@ async def desk(
             microphone.audio.stop()
 
 
+@pytest_asyncio.fixture
+async def desk(
+    client: TestClient, clinic: Clinic, appointment: UUID
+) -> AsyncIterator[tuple[Desk, PhoneSession]]:
+    async with desk_of(client, clinic, "ng", appointment) as desk:
+        yield desk
+
+
 @pytest.mark.asyncio
 async def test_the_phone_rings_answers_and_carries_audio_both_ways(
-    desk: tuple[Desk, PhoneSession], phone: Phone, engine: Engine, appointment: UUID
+    desk: tuple[Desk, PhoneSession], phone: Phone, engine: Engine, appointment: UUID,
+    clinic: Clinic,
 ) -> None:
     listener, session = desk
     started = await session.start()
@@ -112,6 +142,12 @@ async def test_the_phone_rings_answers_and_carries_audio_both_ways(
     await wait_until(lambda: session.ended, "the call to end")
     ended = listener.events[-1]
     assert ended.outcome is PhoneOutcome.ANSWERED
+    attempt = await the_attempt(engine, appointment, clinic)
+    assert attempt.outcome == PhoneOutcome.ANSWERED
+    assert attempt.answered_at is not None and attempt.ended_at is not None
+    assert attempt.answered_at <= attempt.ended_at
+    assert attempt.duration_seconds == ended.duration_seconds
+    assert attempt.version == 3  # dialled, answered, ended: one row, updated
     await wait_until(lambda: phone.saw("session closed"), "the phone to hang up")
     wav = phone.heard_wav()
     assert wav is not None
@@ -129,7 +165,8 @@ async def ring(session: PhoneSession, listener: Desk) -> PhoneEvent:
 
 @pytest.mark.asyncio
 async def test_a_phone_that_rings_on_ends_as_no_answer(
-    desk: tuple[Desk, PhoneSession], phone: Phone
+    desk: tuple[Desk, PhoneSession], phone: Phone, engine: Engine, appointment: UUID,
+    clinic: Clinic,
 ) -> None:
     listener, session = desk
     phone.command("answermode", "manual")
@@ -137,12 +174,17 @@ async def test_a_phone_that_rings_on_ends_as_no_answer(
     assert listener.states() == ["dialling", "ringing", "ended"]
     assert ended.outcome is PhoneOutcome.NO_ANSWER
     assert ended.message == f"No answer after {RING_SECONDS} seconds of ringing."
+    attempt = await the_attempt(engine, appointment, clinic)
+    assert (attempt.outcome, attempt.answered_at, attempt.duration_seconds) == (
+        PhoneOutcome.NO_ANSWER, None, 0)
+    assert status_of(engine, appointment) == "scheduled"
     await wait_until(lambda: "CALL_CLOSED" in phone.event_types(), "the phone to stop ringing")
 
 
 @pytest.mark.asyncio
 async def test_the_patient_rejecting_the_call_is_busy(
-    desk: tuple[Desk, PhoneSession], phone: Phone
+    desk: tuple[Desk, PhoneSession], phone: Phone, engine: Engine, appointment: UUID,
+    clinic: Clinic,
 ) -> None:
     listener, session = desk
     phone.command("answermode", "manual")
@@ -154,6 +196,10 @@ async def test_the_patient_rejecting_the_call_is_busy(
     ended = listener.events[-1]
     assert (ended.outcome, ended.sip_code) == (PhoneOutcome.BUSY, 486)
     assert ended.message == "Busy: the patient's line is engaged."
+    attempt = await the_attempt(engine, appointment, clinic)
+    assert (attempt.outcome, attempt.sip_code, attempt.answered_at) == (
+        PhoneOutcome.BUSY, 486, None)
+    assert attempt.version == 2  # dialled, ended
 
 
 @pytest.mark.asyncio
@@ -196,3 +242,19 @@ async def stalled(listener: Desk) -> None:
         if listener.frames == frames:
             return
         assert asyncio.get_running_loop().time() < deadline, "the phone's audio goes on"
+
+
+@pytest.mark.asyncio
+async def test_a_delegate_whose_call_is_answered_turns_the_appointment_taken(
+    client: TestClient, clinic: Clinic, engine: Engine, phone: Phone
+) -> None:
+    # Dr Ng sees Dr Okafor's schedule by delegation (may call, may not book for it).
+    theirs = book_phone(engine, clinic, owner="okafor")
+    async with desk_of(client, clinic, "ng", theirs) as (listener, session):
+        await session.start()
+        await wait_until(lambda: "connected" in listener.states(), "the phone to answer")
+        await wait_until(lambda: status_of(engine, theirs) == "taken", "the appointment taken")
+        phone.command("hangup")
+        await wait_until(lambda: session.ended, "the call to end")
+    attempt = await the_attempt(engine, theirs, clinic)
+    assert attempt.outcome == PhoneOutcome.ANSWERED
