@@ -35,7 +35,7 @@ import httpx
 import psycopg
 import server_harness
 import websockets
-from sqlalchemy import insert
+from sqlalchemy import insert, make_url
 from sqlmodel import Session
 
 from server.database import create_db_engine
@@ -226,6 +226,50 @@ def _machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process: pid -> (parent pid, command line, CPU seconds so far)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        found[int(entry)] = (int(fields[1]), command, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def _cpu(roots: set[int], table: dict[int, tuple[int, str, float]]) -> float:
+    """CPU seconds of `roots` and all their descendants in `table`."""
+    total, tree = 0.0, set(roots)
+    grown = True
+    while grown:
+        grown = False
+        for pid, (parent, _, _) in table.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grown = True
+    for pid in tree:
+        if pid in table:
+            total += table[pid][2]
+    return total
+
+
+def _server_and_database(port: int) -> tuple[set[int], set[int]]:
+    """The served processes (children of this one) and the cluster's postmaster."""
+    table = _processes()
+    servers = {pid for pid, (parent, command, _) in table.items()
+               if parent == os.getpid() and "clinic-desk-server" in command}
+    postmaster = {pid for pid, (_, command, _) in table.items()
+                  if command.split(" ")[0].endswith("/postgres") and f"-p {port} " in command}
+    return servers, postmaster
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -285,6 +329,8 @@ def main() -> None:
         sampler = threading.Thread(target=_sample_activity, args=(url, sampling, seen, queries))
         if args.activity:
             sampler.start()
+        servers_pids, database_pids = _server_and_database(make_url(url).port or 0)
+        before = _processes()
         busy_before = _machine_busy()
         storm_started = time.monotonic()
         go.set()
@@ -301,6 +347,9 @@ def main() -> None:
             generator_cpu += cpu
         storm = time.monotonic() - storm_started
         busy_after = _machine_busy()
+        after = _processes()
+        server_cpu = _cpu(servers_pids, after) - _cpu(servers_pids, before)
+        database_cpu = _cpu(database_pids, after) - _cpu(database_pids, before)
         sampling.set()
         if args.activity:
             sampler.join()
@@ -333,6 +382,9 @@ def main() -> None:
           f"{min(c for _, c in heard)}")
     print(f"  load generator CPU {generator_cpu:.1f} s ({args.workers * 2} processes); "
           f"machine busy {busy * 100:.0f} % of {os.cpu_count()} cores during the storm")
+    print(f"  CPU per applied mutation: server {server_cpu * 1000 / max(applied, 1):.2f} ms "
+          f"({server_cpu:.1f} s in all), PostgreSQL {database_cpu * 1000 / max(applied, 1):.2f}"
+          f" ms ({database_cpu:.1f} s); the machine's other load shares the cores")
     if args.activity:
         total = sum(seen.values()) or 1
         print("  pg_stat_activity samples of non-idle backends (state, wait event):")
