@@ -234,6 +234,10 @@ def _save(
 class _LockCycle(Exception):
     """The database broke a lock cycle (or a serialization failure) by failing this mutation."""
 
+    def __init__(self, error: OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
 
 def _is_lock_cycle(error: OperationalError) -> bool:
     return getattr(error.orig, "sqlstate", None) in _RETRY_STATES
@@ -272,7 +276,7 @@ def _attempt(
         return _rejected(mutation, ApiError(409, "conflict", message))
     except OperationalError as error:
         if _is_lock_cycle(error):
-            raise _LockCycle from error
+            raise _LockCycle(error) from error
         # The database itself is unavailable (gone, locked too long): the push fails, and the
         # client retries it; the ledger answers what was already committed.
         raise
@@ -314,11 +318,11 @@ def apply_push(
         mutation = mutations[len(results)]
         try:
             results.append(_attempt(session, caller, client_id, mutation, ledger))
-        except _LockCycle:
+        except _LockCycle as cycle:
             tries += 1
             if tries > _LOCK_CYCLE_TRIES:
                 session.rollback()
-                raise
+                raise cycle.error from None  # answered like a database that is unavailable
             log.info("push of user %s met a lock cycle; committing %d and going on",
                      ledger.user_id, len(results))
             session.commit()

@@ -256,3 +256,28 @@ def test_a_change_that_commits_late_is_not_skipped_by_a_pull(
                       headers=clinic.auth("ng")).json()
     seen = {change["id"] for change in page["changes"] + rest["changes"]}
     assert {str(late), str(early)} <= seen
+
+
+def test_a_lock_cycle_that_keeps_coming_fails_the_push_and_keeps_what_was_done(
+    app: FastAPI, clinic: Clinic, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = sync_push._apply
+    batch = _mutations(clinic.ids, 0, 0)
+
+    def always_on_the_second(session: Session, caller: Any, mutation: Any) -> int:
+        if str(mutation.id) == batch[1]["id"]:
+            raise OperationalError("SELECT pg_advisory_xact_lock(1)", {}, _Deadlock())
+        return original(session, caller, mutation)
+
+    monkeypatch.setattr(sync_push, "_apply", always_on_the_second)
+    body = {"protocol": 1, "client_id": str(uuid4()), "mutations": batch}
+    client = TestClient(app, raise_server_exceptions=False)
+    answer = client.post("/sync/push", json=body, headers=clinic.auth("clerk"))
+    assert answer.status_code == 500
+    with Session(engine) as session:
+        stored = set(session.exec(select(ClientMutation.id)))
+    assert stored == {UUID(batch[0]["id"])}  # the retry gets its answer from the ledger
+    monkeypatch.setattr(sync_push, "_apply", original)
+    again = client.post("/sync/push", json=body, headers=clinic.auth("clerk"))
+    assert [r["status"] for r in again.json()["results"]] == ["applied"] * 3
+    assert _count(engine, ClientMutation) == 3
