@@ -33,11 +33,11 @@ _PART_MARK = "~"
 _MAX_PENDING = 64
 
 
-def _is_postgres(session: Session) -> bool:
+def _is_postgres(session: OrmSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _notify(session: Session, item: Item) -> None:
+def _notify(session: OrmSession, item: Item) -> None:
     payload = to_wire(item)
     if len(payload) <= _PART_SIZE:
         parts = [payload]
@@ -69,7 +69,7 @@ def send_now(engine: Engine, hub: Hub, item: Item) -> None:
         hub.dispatch(item)
 
 
-def changes_written(session: Session, cursor: int) -> None:
+def changes_written(session: OrmSession, cursor: int) -> None:
     """The transaction wrote changes up to `cursor`; announce them once it commits."""
     if _is_postgres(session):
         _notify(session, Delivery(ChangesEvent(cursor=cursor).model_dump_json()))

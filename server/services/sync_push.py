@@ -1,9 +1,10 @@
-"""Push: apply a batch of client mutations, each in its own transaction and exactly once.
+"""Push: apply a batch of client mutations, each atomically (a savepoint) and exactly once.
 
 The answer to every mutation (applied or rejected) is stored in the ledger in the same
 transaction as its effect, so a repeat, even concurrent, gets the same answer and no second
-effect. A rejection never stops the mutations after it: neither does a mutation the database
-refuses to store (a NUL on PostgreSQL, a date past 9999), which is rejected on its own.
+effect. The push commits once (docs/deploy.md, Throughput). A rejection never stops the
+mutations after it: neither does a mutation the database refuses to store (a NUL on
+PostgreSQL, a date past 9999), which is rejected on its own.
 """
 
 import logging
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from server.errors import ApiError, invalid
 from server.models.patient import Patient
@@ -43,6 +44,11 @@ from shared.sync_protocol import (
 )
 
 log = logging.getLogger("clinicdesk.server.sync")
+
+#: PostgreSQL's deadlock_detected and serialization_failure: retried, not refused.
+_RETRY_STATES = {"40P01", "40001"}
+#: Lock cycles one push may meet before it fails (5xx: the client pushes again later).
+_LOCK_CYCLE_TRIES = 5
 
 
 def _reason(error: ApiError) -> RejectReason:
@@ -169,60 +175,98 @@ def _stored(session: Session, caller: Caller, mutation: Mutation) -> MutationRes
     return MutationResult.model_validate_json(row.answer)
 
 
-def _seq_taken(session: Session, client_id: UUID, mutation: Mutation) -> bool:
-    taken = session.exec(
-        select(ClientMutation.id).where(
-            ClientMutation.client_id == client_id, ClientMutation.client_seq == mutation.seq
+class _Ledger:
+    """What the ledger already holds for one push's ids and sequence numbers: read once."""
+
+    def __init__(
+        self, session: Session, caller: Caller, client_id: UUID, mutations: list[Mutation]
+    ) -> None:
+        self.user_id = caller.user.id  # read before any rollback expires the loaded user
+        ids = [m.id for m in mutations]
+        self.rows = {
+            row.id: row
+            for row in session.exec(select(ClientMutation).where(col(ClientMutation.id).in_(ids)))
+        }
+        seqs = [m.seq for m in mutations]
+        self.seqs = dict(
+            session.exec(
+                select(ClientMutation.client_seq, ClientMutation.id).where(
+                    ClientMutation.client_id == client_id,
+                    col(ClientMutation.client_seq).in_(seqs),
+                )
+            ).all()
         )
-    ).first()
-    return taken is not None
+
+    def answer(self, mutation: Mutation) -> MutationResult | None:
+        """The answer already given to this mutation, if any."""
+        row = self.rows.get(mutation.id)
+        if row is None:
+            return None
+        if row.user_id != self.user_id:
+            return _rejected(mutation, ApiError(403, "forbidden", "This mutation id is not yours."))
+        return MutationResult.model_validate_json(row.answer)
+
+    def seq_taken(self, mutation: Mutation) -> bool:
+        return self.seqs.get(mutation.seq, mutation.id) != mutation.id
+
+    def saved(self, row: ClientMutation) -> None:
+        self.rows[row.id] = row
+        self.seqs[row.client_seq] = row.id
 
 
 def _save(
     session: Session, caller: Caller, client_id: UUID, mutation: Mutation, answer: MutationResult
-) -> None:
-    session.add(
-        ClientMutation(
-            id=mutation.id,
-            client_id=client_id,
-            client_seq=mutation.seq,
-            user_id=caller.user.id,
-            intent=mutation.intent.value,
-            answer=answer.model_dump_json(),
-            applied_at=caller.now,
-        )
+) -> ClientMutation:
+    row = ClientMutation(
+        id=mutation.id,
+        client_id=client_id,
+        client_seq=mutation.seq,
+        user_id=caller.user.id,
+        intent=mutation.intent.value,
+        answer=answer.model_dump_json(),
+        applied_at=caller.now,
     )
-    session.commit()
+    session.add(row)
+    session.flush()
+    return row
 
 
-def apply_one(
-    session: Session, caller: Caller, client_id: UUID, mutation: Mutation
+class _LockCycle(Exception):
+    """The database broke a lock cycle (or a serialization failure) by failing this mutation."""
+
+    def __init__(self, error: OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _is_lock_cycle(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in _RETRY_STATES
+
+
+def _attempt(
+    session: Session, caller: Caller, client_id: UUID, mutation: Mutation, ledger: _Ledger
 ) -> MutationResult:
-    """Apply one mutation in its own transaction; a repeat returns the stored answer."""
-    user_id = caller.user.id  # read before any rollback expires the loaded user
-    previous = _stored(session, caller, mutation)
+    """Apply one mutation inside a savepoint of the push's transaction; store its answer."""
+    user_id = ledger.user_id
+    previous = ledger.answer(mutation)
     if previous is not None:
-        session.rollback()
         return previous
-    if _seq_taken(session, client_id, mutation):
-        session.rollback()
+    if ledger.seq_taken(mutation):
         message = f"Sequence number {mutation.seq} of this client was used by another mutation."
         return _rejected(mutation, ApiError(409, "seq_reused", message))
     try:
-        version = _apply(session, caller, mutation)
-        answer = MutationResult(
-            id=mutation.id, status="applied", entity_id=mutation.entity_id, version=version
-        )
-        _save(session, caller, client_id, mutation, answer)
+        with session.begin_nested():
+            version = _apply(session, caller, mutation)
+            answer = MutationResult(
+                id=mutation.id, status="applied", entity_id=mutation.entity_id, version=version
+            )
+            ledger.saved(_save(session, caller, client_id, mutation, answer))
         return answer
     except ApiError as error:
-        session.rollback()
         answer = _rejected(mutation, error)
     except IntegrityError:
         # The same mutation (or sequence number) was committed meanwhile by a concurrent push.
-        session.rollback()
         previous = _stored(session, caller, mutation)
-        session.rollback()
         if previous is not None:
             return previous
         # Another write took a unique value first (a record id, an external id). Not stored:
@@ -230,27 +274,57 @@ def apply_one(
         log.warning("mutation %s of user %s hit a constraint", mutation.id, user_id)
         message = "Someone else saved a conflicting change at the same moment; try again."
         return _rejected(mutation, ApiError(409, "conflict", message))
-    except (OperationalError, InterfaceError):
-        # The database itself is unavailable (gone, locked too long): nothing of this mutation
-        # was stored, and the client retries the push, whose answered mutations the ledger has.
-        session.rollback()
+    except OperationalError as error:
+        if _is_lock_cycle(error):
+            raise _LockCycle(error) from error
+        # The database itself is unavailable (gone, locked too long): the push fails, and the
+        # client retries it; the ledger answers what was already committed.
+        raise
+    except InterfaceError:
         raise
     except Exception as error:
         # Anything else this one mutation raised (the database refusing a value, an overflow
-        # computing a time) must not fail the push: the mutations before it are committed and
-        # need their answers, and the ones after it must still apply. Its answer is a rejection.
-        session.rollback()
+        # computing a time) must not fail the push: the mutations before it need their
+        # answers, and the ones after it must still apply. Its answer is a rejection.
         # Only the exception's type: its text may quote the values (patient data).
         log.warning("mutation %s of user %s could not be stored: %s", mutation.id, user_id,
                     type(error).__name__)
         answer = _rejected(mutation, _unstorable())
     try:
-        _save(session, caller, client_id, mutation, answer)
+        with session.begin_nested():
+            ledger.saved(_save(session, caller, client_id, mutation, answer))
     except IntegrityError:
-        session.rollback()
         previous = _stored(session, caller, mutation)
-        session.rollback()
         if previous is None:
             raise
         return previous
     return answer
+
+
+def apply_push(
+    session: Session, caller: Caller, client_id: UUID, mutations: list[Mutation]
+) -> list[MutationResult]:
+    """Apply a push's mutations in order, each atomically and exactly once; commit once.
+
+    Each mutation runs in a savepoint of one transaction (a refusal rolls back only its own
+    savepoint), so a push costs one commit, not one per mutation. When the database breaks a
+    lock cycle with another push, what is done so far is committed, which frees this push's
+    locks, and the failed mutation is tried again in a new transaction.
+    """
+    ledger = _Ledger(session, caller, client_id, mutations)
+    results: list[MutationResult] = []
+    tries = 0
+    while len(results) < len(mutations):
+        mutation = mutations[len(results)]
+        try:
+            results.append(_attempt(session, caller, client_id, mutation, ledger))
+        except _LockCycle as cycle:
+            tries += 1
+            if tries > _LOCK_CYCLE_TRIES:
+                session.rollback()
+                raise cycle.error from None  # answered like a database that is unavailable
+            log.info("push of user %s met a lock cycle; committing %d and going on",
+                     ledger.user_id, len(results))
+            session.commit()
+    session.commit()
+    return results

@@ -47,7 +47,7 @@ def _check_numbers(body: PushRequest) -> None:
 def push(body: PushRequest, session: SessionDep, caller: Staff) -> PushResponse:
     _check_protocol(body.protocol)
     _check_numbers(body)
-    results = [sync_push.apply_one(session, caller, body.client_id, m) for m in body.mutations]
+    results = sync_push.apply_push(session, caller, body.client_id, body.mutations)
     return PushResponse(protocol=PROTOCOL_VERSION, results=results)
 
 
