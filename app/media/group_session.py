@@ -44,6 +44,15 @@ SCREEN_BITRATE = 1_000_000
 #: How long a session keeps trying to get back in after losing Janus, and its pauses.
 RECONNECT_SECONDS = 120.0
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 3.0)
+#: Simulcast layers a subscriber can ask Janus for (publishers that send one layer ignore it).
+FULL_LAYER, HALF_LAYER, QUARTER_LAYER = 2, 1, 0
+
+
+def layer_for_width(width: int) -> int:
+    """The simulcast layer a tile this many pixels wide needs."""
+    return FULL_LAYER if width > 400 else HALF_LAYER if width > 180 else QUARTER_LAYER
+
+
 #: VideoRoom's "no such feed": someone not publishing (yet, or any more).
 NO_SUCH_FEED = 428
 RECONNECTING = "The connection to the group call was lost: reconnecting…"
@@ -165,6 +174,9 @@ class GroupSession:
         self._relay = MediaRelay()
         self._late: set[asyncio.Future[None]] = set()
         self._subscribing: set[str] = set()
+        #: The simulcast layer asked for the tiles, and each shown tile's video mid.
+        self.layer = HALF_LAYER
+        self._mids: dict[str, str] = {}
         self.reconnecting = False
         self.muted = False
         self.ended = False
@@ -340,7 +352,7 @@ class GroupSession:
             "request": "join",
             "ptype": "subscriber",
             "room": self.join.room,
-            "streams": [{"feed": feed}],
+            "streams": [{"feed": feed, "substream": self._layer(feed)}],
             "token": self.join.join_token,
         }
         try:
@@ -351,6 +363,9 @@ class GroupSession:
                 raise
             log.info("feed %s is not published (yet): shown when it is", feed)
             return  # not publishing (yet): subscribed when Janus announces them
+        streams = attached.get("plugindata", {}).get("data", {}).get("streams", [])
+        self._mids[feed] = next(
+            (str(s["mid"]) for s in streams if s.get("type") == "video" and "mid" in s), "")
         offer = attached.get("jsep")
         if offer is None:
             log.warning("Janus offered nothing for feed %s: %s", feed, attached)
@@ -368,6 +383,21 @@ class GroupSession:
         with confined_to(self._addresses):
             await pc.setLocalDescription(await pc.createAnswer())
         await self.janus.message(handle, {"request": "start"}, _jsep(pc.localDescription))
+
+    def _layer(self, feed: str) -> int:
+        return FULL_LAYER if is_screen(feed) else self.layer
+
+    async def set_layer(self, layer: int) -> None:
+        """Asks Janus for simulcast layer `layer` of every tile shown (a screen stays whole)."""
+        if layer == self.layer:
+            return
+        self.layer = layer
+        for feed, (handle, _pc) in list(self._shown.items()):
+            mid = self._mids.get(feed)
+            if mid and not is_screen(feed):
+                body = {"request": "configure", "streams": [{"mid": mid, "substream": layer}]}
+                with contextlib.suppress(JanusRefused):
+                    await self.janus.message(handle, body)
 
     # -- screen share ------------------------------------------------------------------------
 

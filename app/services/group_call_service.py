@@ -30,6 +30,7 @@ from app.media.group_session import (
     GroupSession,
     RejoinRefused,
     is_screen,
+    layer_for_width,
 )
 from app.media.janus_connection import JanusGone, JanusRefused
 from app.media.relay_probe import NoRelayPath
@@ -171,10 +172,21 @@ class GroupCallService(QObject):
             await self.session.show(feeds)
 
     def set_tile_size(self, width: int, height: int) -> None:
+        """The small tiles' size: their frames are converted for it, and a publisher sending
+        simulcast layers is asked for the layer that fills it."""
         self._tile_size = (width, height)
         for feed, sink in self._tiles.items():
             if not is_screen(feed):
                 sink.set_target_size(width, height)
+        session = self.session
+        if session is not None and layer_for_width(width) != session.layer:
+            task = asyncio.ensure_future(self._set_layer(session, layer_for_width(width)))
+            task.add_done_callback(lambda _task: None)
+
+    @staticmethod
+    async def _set_layer(session: GroupSession, layer: int) -> None:
+        with contextlib.suppress(JanusGone, JanusRefused):
+            await session.set_layer(layer)
 
     def set_screen_size(self, width: int, height: int) -> None:
         """The large tile's size: a shared screen is converted for it, not for a small tile."""

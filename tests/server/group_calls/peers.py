@@ -51,6 +51,8 @@ class Heard:
     """What one participant received: tiles' frames per feed, and the last mix samples."""
 
     video_frames: dict[str, int] = field(default_factory=dict)
+    #: The last decoded frame's width per feed (which simulcast layer arrives).
+    video_widths: dict[str, int] = field(default_factory=dict)
     mix: array.array[int] = field(default_factory=lambda: array.array("h"))  # noqa: UP037
     mix_rate: int = 48000
     participants: list[GroupParticipant] = field(default_factory=list)
@@ -94,6 +96,7 @@ class Recorder(GroupListener):
                 frame = await track.recv()
                 assert isinstance(frame, VideoFrame)
                 self.heard.video_frames[feed] = self.heard.video_frames.get(feed, 0) + 1
+                self.heard.video_widths[feed] = frame.width
 
     async def _audio(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
