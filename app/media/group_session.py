@@ -259,7 +259,9 @@ class GroupSession:
                     return False
                 continue
             self.reconnecting = False
-            await self.show(self._wanted)
+            # Janus going again meanwhile is the watch's next round, not a failure here.
+            with contextlib.suppress(JanusGone, JanusRefused):
+                await self.show(self._wanted)
             return True
         return False
 
