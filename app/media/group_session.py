@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRelay
 
 from app.media.ice_config import (
     IcePolicy,
@@ -31,6 +30,7 @@ from app.media.ice_config import (
 )
 from app.media.janus_connection import JanusConnection, JanusGone, JanusRefused
 from app.media.relay_probe import RelayRoute, relayed_policy
+from app.media.tracks import LentTrack
 from shared.group_call_protocol import GroupJoin
 
 log = logging.getLogger("clinicdesk.media.group")
@@ -169,9 +169,6 @@ class GroupSession:
         #: Screen shares in the room: feed id -> the sharer's name.
         self.screens: dict[str, str] = {}
         self._watch: asyncio.Task[None] | None = None
-        #: aiortc stops a sender's track with its peer connection: each leg sends a relay of
-        #: the camera, microphone or screen, so a rejoin can send them again.
-        self._relay = MediaRelay()
         self._late: set[asyncio.Future[None]] = set()
         self._subscribing: set[str] = set()
         #: The simulcast layer asked for the tiles, and each shown tile's video mid.
@@ -306,7 +303,7 @@ class GroupSession:
                 self.listener.mix_track(track)
 
         if self.audio is not None:
-            pc.addTrack(self._relay.subscribe(self.audio))
+            pc.addTrack(LentTrack(self.audio))
         else:
             pc.addTransceiver("audio", direction="recvonly")
         await self._negotiate(
@@ -316,7 +313,7 @@ class GroupSession:
     async def _publish_video(self) -> None:
         assert self.video is not None
         pc = self._publisher = _pc(self.ice)
-        pc.addTransceiver(self._relay.subscribe(self.video, buffered=False), direction="sendonly")
+        pc.addTransceiver(LentTrack(self.video), direction="sendonly")
         await self._negotiate(pc, self._video_handle, {"request": "publish", "audio": False})
 
     def connections(self) -> list[RTCPeerConnection]:
@@ -430,7 +427,9 @@ class GroupSession:
             "id": feed, "display": f"{self.join.display} (screen)",
         }
         await self.janus.message(handle, body)
-        pc.addTransceiver(self._relay.subscribe(track, buffered=False), direction="sendonly")
+        # aiortc stops a sender's track with its connection: each leg is lent the camera,
+        # microphone or screen, so a rejoin can send them again.
+        pc.addTransceiver(LentTrack(track), direction="sendonly")
         await self._negotiate(
             pc, handle, {"request": "publish", "audio": False, "bitrate": SCREEN_BITRATE}
         )
