@@ -506,7 +506,7 @@ class GroupSession:
         # A wanted tile whose publisher was not there yet (back after Janus restarted).
         for entry in entries:
             key = str(entry["id"])
-            if key in self._wanted and key not in self._shown and not self.reconnecting:
+            if key in self._wanted and key not in self._shown:
                 task = asyncio.ensure_future(self._subscribe_late(key))
                 self._late.add(task)
                 task.add_done_callback(self._late.discard)
@@ -514,7 +514,8 @@ class GroupSession:
     async def _subscribe_late(self, feed: str) -> None:
         log.info("feed %s published again: showing it", feed)
         try:
-            if feed in self._wanted and feed not in self._shown:
+            # Also while rejoining: the announcement may come between the join and show().
+            if feed in self._wanted and feed not in self._shown and not self.janus.closed.is_set():
                 await self._subscribe(feed)
         except (JanusGone, JanusRefused) as error:
             log.warning("could not show feed %s: %s", feed, error)

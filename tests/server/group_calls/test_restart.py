@@ -60,10 +60,12 @@ async def call(
 
 
 @pytest.mark.asyncio
-async def test_janus_killed_mid_call_everyone_rejoins_with_the_clinicians_decisions(
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+async def test_janus_gone_mid_call_everyone_rejoins_with_the_clinicians_decisions(
     call: tuple[Participant, Participant, str], janus: JanusServer, client: TestClient,
-    clinic: Clinic, engine: Engine,
+    clinic: Clinic, engine: Engine, how: str,
 ) -> None:
+    """`killed`: SIGKILL, nobody told; `stopped`: SIGTERM, Janus closing its sessions first."""
     clinician, guest, appointment = call
     me = clinician.recorder.heard
     await wait_until(lambda: (p := clinician.recorder.who("guest-1")) is not None and p.video,
@@ -80,7 +82,10 @@ async def test_janus_killed_mid_call_everyone_rejoins_with_the_clinicians_decisi
     await wait_until(lambda: (p := clinician.recorder.who("guest-1")) is not None and p.muted,
                      "the guest muted in the clinician's list")
 
-    janus.kill()
+    if how == "killed":
+        janus.kill()
+    else:
+        janus.stop()
     await wait_until(lambda: me.reconnecting and guest.recorder.heard.reconnecting,
                      "both told they are reconnecting")
     assert "reconnecting" in me.reconnecting[0]
