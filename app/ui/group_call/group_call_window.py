@@ -51,6 +51,8 @@ class GroupCallWindow(QWidget):
         self.shown: list[str] = []
         #: Screen shares in the room (feed -> the sharer's name); the first is the large tile.
         self.screens: dict[str, str] = {}
+        #: The call ended for this window (its buttons stay off).
+        self.over = False
         self._tasks: set[asyncio.Future[Any]] = set()
 
         self.notice = QLabel("Joining the group call…", self)
@@ -153,6 +155,7 @@ class GroupCallWindow(QWidget):
 
     @Slot(str)
     def show_ended(self, message: str) -> None:
+        self.over = True
         self.show_notice(message)
         for button in (self.mute_button, self.camera_button, self.share_button,
                        self.leave_button):
@@ -243,7 +246,7 @@ class GroupCallWindow(QWidget):
         self.share_button.blockSignals(True)
         self.share_button.setChecked(sharing)
         self.share_button.setText("Stop sharing" if sharing else "Share screen")
-        self.share_button.setEnabled(self.service.in_call)
+        self.share_button.setEnabled(not self.over)
         self.share_button.blockSignals(False)
 
     def _leave(self) -> None:
