@@ -105,9 +105,9 @@ def test_screen_share_both_ways_and_janus_killed_mid_call(
             await wait_until(lambda: window.screen_shown() == theirs, "their share again")
             await wait_until(lambda: mine in heard.screens, "the desktop's share again")
             window.share_button.click()
-            await wait_until(lambda: not service.sharing_screen, "sharing stopped")
+            await wait_until(lambda: window.share_button.text() == "Share screen", "stopped")
+            assert not service.sharing_screen and window.share_button.isEnabled()
             await wait_until(lambda: mine not in heard.screens, "the share gone for the guest")
-            assert window.share_button.text() == "Share screen"
         finally:
             await service.leave()
             service.close()
