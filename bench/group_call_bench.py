@@ -9,7 +9,8 @@ qasync loop, a test-pattern camera and tone, 9 tiles shown, the AudioBridge mix 
 Prints: a guest starting to join -> seen in the desktop's participant list, p50/p95; time for
 the desktop's nine tiles to show a first picture; then over S seconds with 9 tiles: CPU of the
 desktop (process time / wall; issue: <= 100 % of one core), its resident memory (<= 500 MB),
-Janus's CPU, frames painted per tile per second, and whether anyone was dropped.
+Janus's CPU, the guests' process's CPU, frames painted per tile per second, and whether anyone
+was dropped (failed to join, or no longer in the desktop's list at the end).
 
     .venv/bin/python bench/group_call_bench.py [--guests 50] [--video 10] [--seconds 20]
 """
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,9 +141,10 @@ def asyncio_desktop(args: argparse.Namespace, janus: Any, namespace: Any) -> int
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
-    calls = CallService(CallConfig(profile=CaptureProfile(640, 480, 30)), settings)
-    calls.config = CallConfig(options=replace_ice(calls.config.options),
-                              profile=CaptureProfile(640, 480, 30))
+    # No camera or microphone here: the test pattern and tone stand in (the product's own
+    # switch for demos and machines without devices).
+    config = CallConfig(profile=CaptureProfile(640, 480, 30), allow_test_sources=True)
+    calls = CallService(replace(config, options=replace_ice(config.options)), settings)
     service = GroupCallService(calls)
     window = GroupCallWindow(service, "Bench group")
     window.show()
@@ -187,10 +190,14 @@ def asyncio_desktop(args: argparse.Namespace, janus: Any, namespace: Any) -> int
         tiles_after = time.monotonic() - tiles_from
         before = dict(service.tiles_shown)
         cpu0, janus0, wall0 = time.process_time(), cpu_seconds(janus.process.pid), time.monotonic()
+        guests0 = cpu_seconds(worker.pid)
         await asyncio.sleep(args.seconds)
         wall = time.monotonic() - wall0
         cpu = (time.process_time() - cpu0) / wall
         janus_cpu = (cpu_seconds(janus.process.pid) - janus0) / wall
+        guests_cpu = (cpu_seconds(worker.pid) - guests0) / wall
+        # Nobody dropped meanwhile: every guest that joined is still in the desktop's list.
+        still_in = len({p.id for p in service.participants} & set(joined))
         fps = [(n - before.get(f, 0)) / wall for f, n in service.tiles_shown.items()]
         result = {
             "guests": args.guests, "video": args.video, "joined": len(joined),
@@ -200,6 +207,8 @@ def asyncio_desktop(args: argparse.Namespace, janus: Any, namespace: Any) -> int
             "seen_p95_ms": round(delays[int(0.95 * (len(delays) - 1))] * 1000) if delays else None,
             "tiles_first_picture_s": round(tiles_after, 2),
             "desktop_cpu_percent": round(cpu * 100), "janus_cpu_percent": round(janus_cpu * 100),
+            "guests_process_cpu_percent": round(guests_cpu * 100), "in_list_at_end": still_in,
+            "load_average_1min": round(os.getloadavg()[0], 1),
             "desktop_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
             "tiles": len(fps), "tile_fps_min": round(min(fps), 1) if fps else 0,
             "tile_fps_mean": round(statistics.mean(fps), 1) if fps else 0,
@@ -219,7 +228,6 @@ def asyncio_desktop(args: argparse.Namespace, janus: Any, namespace: Any) -> int
 
 
 def replace_ice(options: Any) -> Any:
-    from dataclasses import replace
     return replace(options, ice=IcePolicy(interfaces=(VETH_ADDRESS,)))
 
 

@@ -76,6 +76,13 @@ class JanusServer:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """Janus dies at once (SIGKILL): no goodbye to anyone, its rooms and sessions gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
 
 @contextmanager
 def janus_server(

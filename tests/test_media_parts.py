@@ -150,3 +150,29 @@ def test_the_servers_stun_and_turn_come_first_and_reach_the_page_in_the_offer() 
     assert merged.options.ice.servers == (server, own)
     assert merged.options.ice.interfaces == ("127.0.0.1",)
     assert merged.with_servers([server]).options.ice.servers == (server, own)  # stable
+
+
+@pytest.mark.asyncio
+async def test_a_lent_track_stops_alone_and_its_source_goes_on() -> None:
+    from aiortc.contrib.media import MediaPlayer
+    from aiortc.mediastreams import MediaStreamError
+    from av import VideoFrame
+
+    from app.media.tracks import LentTrack
+
+    player = MediaPlayer("testsrc=size=64x48:rate=30", format="lavfi")
+    assert player.video is not None
+    try:
+        first = LentTrack(player.video)
+        assert first.kind == "video"
+        frame = await first.recv()
+        assert isinstance(frame, VideoFrame) and frame.width == 64
+        first.stop()  # what aiortc does with a sender's track when its connection closes
+        with pytest.raises(MediaStreamError):
+            await first.recv()
+        assert player.video.readyState == "live"
+        again = LentTrack(player.video)  # the next connection (a rejoin) sends it again
+        frame = await again.recv()
+        assert isinstance(frame, VideoFrame) and frame.height == 48
+    finally:
+        player.video.stop()

@@ -11,11 +11,14 @@ import sys
 import time
 from collections.abc import Mapping
 
+import av
 from aiortc import MediaStreamTrack
+from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 from av import VideoFrame
 
 from app.media.devices import DeviceKind, MediaDevice
+from app.media.errors import DeviceUnavailable
 
 SCREEN_FPS = 15
 _TIME_BASE = fractions.Fraction(1, 90_000)
@@ -47,6 +50,18 @@ def lavfi_screen(width: int = 1280, height: int = 720, fps: int = SCREEN_FPS) ->
     """A stand-in screen for tests: SMPTE HD bars."""
     return MediaDevice(DeviceKind.CAMERA, "screen-test", "Test screen",
                        f"smptehdbars=size={width}x{height}:rate={fps}", "lavfi")
+
+
+def open_screen(device: MediaDevice) -> MediaPlayer:
+    """Opens a screen grabber (or a lavfi stand-in) at the screen's own size (blocks: run it in
+    an executor); DeviceUnavailable if it cannot be."""
+    try:
+        player = MediaPlayer(device.file, format=device.format, options=dict(device.options))
+    except (av.FFmpegError, OSError, ValueError) as error:
+        raise DeviceUnavailable(f"The screen could not be captured ({error}).") from error
+    if player.video is None:
+        raise DeviceUnavailable("The screen grabber gave no picture.")
+    return player
 
 
 class PushedVideoTrack(MediaStreamTrack):

@@ -127,3 +127,23 @@ class ForwardingTrack(MediaStreamTrack):
         if self.readyState != "live" or self._inner.readyState != "live":
             raise MediaStreamError
         return await self._inner.recv()
+
+
+class LentTrack(MediaStreamTrack):
+    """`source` lent to one sender: aiortc stops a sender's track with its peer connection, and
+    stopping this one leaves the source running for the next connection (a group call's rejoin).
+
+    No task and no buffer of its own: the sender's reads go straight to the source, so only one
+    lent track of a source may be in use at a time.
+    """
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+
+    async def recv(self) -> "Frame | Packet[Any]":
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._source.recv()
+

@@ -10,6 +10,11 @@
  *                (one subscriber handle each, up to MAX_TILES; the rest are listed by name).
  * Janus answers a plugin request with "ack" and then an "event" carrying the same transaction;
  * events without a transaction (someone joined, talking, left) go to the handle's listener.
+ * A feed whose id ends in ":screen" is someone's screen share: one large tile, not a person.
+ * The camera is published in three simulcast layers; a tile asks Janus for the layer its size
+ * needs, and drops a layer (in the end to no video) while its network loses packets.
+ * Losing Janus (it restarted) says "reconnecting", asks the server again (the rooms come back)
+ * and joins again by itself.
  */
 (function () {
   "use strict";
@@ -19,6 +24,23 @@
   var REQUEST_MS = 10000;
   /* Candidates found in this time go inside the offer; any later ones are trickled. */
   var GATHER_TIMEOUT_MS = 1500;
+  var SCREEN_SUFFIX = ":screen";
+  /* Getting back in after Janus went away: pauses between tries, and for how long at most. */
+  var RETRY_MS = [200, 500, 1000, 2000, 3000];
+  var RECONNECT_MS = 120000;
+  /* The server's answers that no retry changes. */
+  var FINAL = ["removed", "call_ended", "call_over", "link_expired", "call_closed", "room_locked", "not_group"];
+  /* Simulcast: the camera in three layers (full, half, quarter size), within the room's cap. */
+  var LAYERS = [
+    { rid: "h", maxBitrate: 150000 },
+    { rid: "m", maxBitrate: 70000, scaleResolutionDownBy: 2 },
+    { rid: "l", maxBitrate: 30000, scaleResolutionDownBy: 4 }
+  ];
+  /* Each tile's network is checked this often; above LOSSY of its packets lost it drops a
+     layer, below it for STEADY checks in a row it climbs back towards what its size needs. */
+  var QUALITY_MS = 3000;
+  var LOSSY = 0.05;
+  var STEADY = 4;
 
   var desk = window.clinicDesk;
   if (!desk) { return; }
@@ -33,6 +55,9 @@
   var cameraOff = false;
   var left = false;
   var speaker = null;      // who talked last (their tile comes first)
+  var screens = {};        // screen share feed id -> its name ("Dr Ng (screen)")
+  var reconnecting = false;
+  var qualityTimer = null;
 
   function $(id) { return document.getElementById(id); }
 
@@ -76,7 +101,7 @@
       var socket;
       try { socket = new WebSocket(url, "janus-protocol"); }
       catch (e) { reject(new Error("unreachable")); return; }
-      janus = { socket: socket, session: 0, token: token, pending: {}, handlers: {}, timer: null };
+      var mine = janus = { socket: socket, session: 0, token: token, pending: {}, handlers: {}, timer: null };
       socket.onopen = function () {
         request({ janus: "create" }).then(function (answer) {
           janus.session = answer.data.id;
@@ -93,10 +118,11 @@
         dispatch(message);
       };
       socket.onclose = function () {
-        Object.keys(janus.pending).forEach(function (key) { janus.pending[key].reject(new Error("gone")); });
-        janus.pending = {};
-        if (janus.timer) { window.clearInterval(janus.timer); }
-        if (!left) { ended("lost", "The connection to the group call was lost. Reload the page to join again."); }
+        Object.keys(mine.pending).forEach(function (key) { mine.pending[key].reject(new Error("gone")); });
+        mine.pending = {};
+        if (mine.timer) { window.clearInterval(mine.timer); }
+        reject(new Error("unreachable"));
+        if (janus === mine && !left && !reconnecting && join) { lost(); }
       };
     });
   }
@@ -245,6 +271,7 @@
     }).then(joinAudio).then(joinVideo).then(function () {
       setState("connected", "You are in the group call");
       announce("You are in the group call.");
+      qualityTimer = window.setInterval(checkQuality, QUALITY_MS);
       render();
     }).catch(function (error) {
       if (left) { return; }
@@ -254,6 +281,64 @@
         : "We could not join the group call (" + error.message + "). Reload the page to try again.";
       ended("problem", text);
     });
+  }
+
+  /* Janus went away: everyone else off the screen, then back in by ourselves. */
+  function lost() {
+    reconnecting = true;
+    closeLegs();
+    Object.keys(people).forEach(function (id) { if (!people[id].me) { delete people[id]; } });
+    screens = {};
+    speaker = null;
+    setState("reconnecting", "The connection to the group call was lost: reconnecting…");
+    announce("The connection to the group call was lost: reconnecting.");
+    render();
+    retry(0, Date.now());
+  }
+
+  function retry(attempt, since) {
+    window.setTimeout(function () {
+      if (left) { return; }
+      credential().then(function (answer) {
+        join = answer;
+        return openJanus(join.janus_url, join.janus_token);
+      }).then(joinAudio).then(joinVideo).then(function () {
+        reconnecting = false;
+        setState("connected", "You are in the group call");
+        announce("Reconnected to the group call.");
+        render();
+      }).catch(function (error) {
+        if (left) { return; }
+        if (error.refused && FINAL.indexOf(error.refused) >= 0) {
+          reconnecting = false;
+          if (error.refused === "removed" || error.refused === "room_locked") { ended("removed", error.message); }
+          else { desk.showEnded(); leave(); }
+          return;
+        }
+        closeLegs();
+        if (Date.now() - since > RECONNECT_MS) {
+          reconnecting = false;
+          ended("lost", "The group call service did not come back. Reload the page to try again.");
+          return;
+        }
+        retry(attempt + 1, since);
+      });
+    }, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+  }
+
+  /* Closes every peer connection and the Janus socket (gone already, or half made). */
+  function closeLegs() {
+    Object.keys(tiles).forEach(dropTile);
+    [mixer, publisher].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
+    mixer = publisher = null;
+    var old = janus;
+    janus = null;
+    if (old) {
+      if (old.timer) { window.clearInterval(old.timer); }
+      if (old.socket.readyState === WebSocket.OPEN || old.socket.readyState === WebSocket.CONNECTING) {
+        old.socket.close();
+      }
+    }
   }
 
   function joinAudio() {
@@ -290,7 +375,7 @@
       $("group-self-box").hidden = !track;
       if (!track) { return null; }
       var pc = publisher.pc = peer(publisher.handle);
-      pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+      pc.addTransceiver(track, { direction: "sendonly", streams: [stream], sendEncodings: LAYERS });
       people[join.id].video = true;
       return offer(pc, publisher.handle, { request: "publish", audio: false });
     });
@@ -314,6 +399,7 @@
   function publishers(entries) {
     entries.forEach(function (entry) {
       var id = String(entry.id);
+      if (isScreen(id)) { screens[id] = entry.display || "Shared screen"; return; }
       var person = people[id] || { id: id, display: entry.display || "Participant", muted: false, talking: false };
       person.video = true;
       people[id] = person;
@@ -362,7 +448,10 @@
     if (kicked(body)) { return; }
     if (body.publishers) { publishers(body.publishers); }
     ["unpublished", "leaving"].forEach(function (key) {
-      if (body[key] !== undefined && people[String(body[key])]) {
+      if (body[key] !== undefined && screens[String(body[key])] !== undefined) {
+        delete screens[String(body[key])];
+        dropTile(String(body[key]));
+      } else if (body[key] !== undefined && people[String(body[key])]) {
         people[String(body[key])].video = false;
         dropTile(String(body[key]));
       }
@@ -371,6 +460,24 @@
   }
 
   /* ---- Tiles ----------------------------------------------------------------------------- */
+
+  function isScreen(feed) { return feed.slice(-SCREEN_SUFFIX.length) === SCREEN_SUFFIX; }
+
+  function nameOf(feed) { return people[feed] ? people[feed].display : (screens[feed] || ""); }
+
+  /* The first screen shared into the room (not our own), shown large above the tiles. */
+  function wantedScreen() {
+    var feeds = Object.keys(screens).filter(function (feed) { return !join || feed !== join.id + SCREEN_SUFFIX; });
+    return feeds.length ? feeds[0] : null;
+  }
+
+  /* The simulcast layer a tile's size needs (2 full, 1 half, 0 quarter); a screen is whole. */
+  function layerFor(feed) {
+    if (isScreen(feed)) { return 2; }
+    var tile = tiles[feed];
+    var width = tile && tile.figure ? tile.figure.clientWidth : 0;
+    return width > 400 ? 2 : width > 180 ? 1 : 0;
+  }
 
   /* Everyone else with video, the last speaker first; the first MAX_TILES are shown. */
   function wantedTiles() {
@@ -384,22 +491,30 @@
   }
 
   function subscribe(feed) {
-    var tile = tiles[feed] = { handle: 0, pc: null, figure: null, video: null };
-    var figure = tile.figure = element("figure", { "class": "group-tile", "data-feed": feed });
+    var tile = tiles[feed] = { handle: 0, pc: null, figure: null, video: null, layer: 1, mid: null,
+      lost: 0, received: 0, steady: 0, audioOnly: false };
+    var screen = isScreen(feed);
+    var figure = tile.figure = element("figure", {
+      "class": screen ? "group-tile group-screen" : "group-tile", "data-feed": feed });
     var video = tile.video = element("video", { autoplay: "", playsinline: "", "aria-hidden": "true" });
     video.muted = true;  // the sound comes from the mix
     figure.appendChild(video);
-    figure.appendChild(element("figcaption", {}, people[feed].display));
-    $("group-tiles").insertBefore(figure, $("group-self-box"));
+    figure.appendChild(element("figcaption", {}, nameOf(feed)));
+    var box = $("group-tiles");
+    box.insertBefore(figure, screen ? box.firstChild : $("group-self-box"));
+    tile.layer = layerFor(feed);
     attach("janus.plugin.videoroom", function () {}).then(function (handle) {
       tile.handle = handle;
       if (tiles[feed] !== tile) { detach(handle); throw new Error("dropped"); }
       return message(handle, {
-        request: "join", ptype: "subscriber", room: join.room, streams: [{ feed: feed }],
-        token: join.join_token
+        request: "join", ptype: "subscriber", room: join.room,
+        streams: [{ feed: feed, substream: tile.layer }], token: join.join_token
       });
     }).then(function (answer) {
       if (!answer.jsep) { throw new Error("no offer"); }
+      var streams = data(answer).streams || [];
+      var videoStream = streams.filter(function (stream) { return stream.type === "video"; })[0];
+      tile.mid = videoStream ? videoStream.mid : null;
       var pc = tile.pc = peer(tile.handle);
       pc.ontrack = function (event) {
         if (event.track.kind === "video") { video.srcObject = new MediaStream([event.track]); }
@@ -431,16 +546,73 @@
     if (tile.figure && tile.figure.parentNode) { tile.figure.parentNode.removeChild(tile.figure); }
   }
 
+  /* Asks Janus for another simulcast layer of a tile (publishers without simulcast ignore it). */
+  function setLayer(feed, layer) {
+    var tile = tiles[feed];
+    if (!tile || !tile.handle || tile.mid === null || tile.layer === layer) { return; }
+    tile.layer = layer;
+    tile.figure.setAttribute("data-layer", String(layer));
+    message(tile.handle, { request: "configure", streams: [{ mid: tile.mid, substream: layer }] }).catch(function () {});
+  }
+
+  /* A tile on a lossy network drops a layer, at the lowest its video stops (audio-only: the
+     mix goes on) and comes back when the network is steady again. */
+  function checkQuality() {
+    if (left || reconnecting) { return; }
+    Object.keys(tiles).forEach(function (feed) {
+      var tile = tiles[feed];
+      if (!tile.pc) { return; }
+      tile.pc.getStats().then(function (report) {
+        var lost = 0, received = 0;
+        report.forEach(function (entry) {
+          if (entry.type === "inbound-rtp" && entry.kind === "video") {
+            lost += entry.packetsLost || 0;
+            received += entry.packetsReceived || 0;
+          }
+        });
+        var newLost = lost - tile.lost, total = newLost + received - tile.received;
+        tile.lost = lost;
+        tile.received = received;
+        var lossy = total > 0 && newLost / total > LOSSY;
+        var wanted = layerFor(feed);
+        if (lossy) {
+          tile.steady = 0;
+          if (tile.layer > 0) { setLayer(feed, tile.layer - 1); }
+          else { audioOnly(feed, true); }
+        } else if (++tile.steady >= STEADY) {
+          tile.steady = 0;
+          if (tile.audioOnly) { audioOnly(feed, false); }
+          else if (tile.layer < wanted) { setLayer(feed, tile.layer + 1); }
+        }
+        if (!lossy && tile.layer > wanted) { setLayer(feed, wanted); }
+      }).catch(function () {});
+    });
+  }
+
+  function audioOnly(feed, on) {
+    var tile = tiles[feed];
+    if (!tile || tile.mid === null || tile.audioOnly === on) { return; }
+    tile.audioOnly = on;
+    tile.figure.setAttribute("data-audio-only", String(on));
+    message(tile.handle, { request: "configure", streams: [{ mid: tile.mid, send: !on }] }).catch(function () {});
+    if (on) { announce("The network is weak: " + nameOf(feed) + "'s video is paused, you still hear everyone."); }
+  }
+
   function render() {
     if (!join || left) { return; }
     var wanted = wantedTiles();
-    Object.keys(tiles).forEach(function (feed) { if (wanted.indexOf(feed) < 0) { dropTile(feed); } });
+    var screen = reconnecting ? null : wantedScreen();
+    Object.keys(tiles).forEach(function (feed) {
+      if (wanted.indexOf(feed) < 0 && feed !== screen) { dropTile(feed); }
+    });
+    if (reconnecting) { wanted = []; }
+    if (screen && !tiles[screen]) { subscribe(screen); }
     wanted.forEach(function (feed) { if (!tiles[feed]) { subscribe(feed); } });
     // The speaker's tile first and framed; the others in the list's order; oneself last.
     var box = $("group-tiles");
     var shown = Array.prototype.map.call(box.querySelectorAll("figure[data-feed]"), function (figure) {
       return figure.getAttribute("data-feed");
-    });
+    }).filter(function (feed) { return !isScreen(feed); });
     wanted.forEach(function (feed) {
       var tile = tiles[feed];
       tile.figure.setAttribute("data-speaking", String(!!people[feed].talking));
@@ -539,6 +711,7 @@
   function leave() {
     if (left) { return; }
     left = true;
+    if (qualityTimer) { window.clearInterval(qualityTimer); }
     Object.keys(tiles).forEach(dropTile);
     [mixer, publisher].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
     if (janus && janus.socket.readyState === WebSocket.OPEN) {
@@ -575,19 +748,22 @@
 
   desk.groupStats = function () {
     var parts = Object.keys(tiles).map(function (feed) {
-      return { feed: feed, pc: tiles[feed].pc };
+      return { feed: feed, pc: tiles[feed].pc, layer: tiles[feed].layer };
     });
     if (mixer && mixer.pc) { parts.push({ feed: "mix", pc: mixer.pc }); }
     if (publisher && publisher.pc) { parts.push({ feed: "publisher", pc: publisher.pc }); }
     return Promise.all(parts.map(function (part) {
       if (!part.pc) { return { feed: part.feed, ice: "new" }; }
       return part.pc.getStats().then(function (report) {
-        var summary = { feed: part.feed, ice: part.pc.iceConnectionState, framesDecoded: 0,
+        var summary = { feed: part.feed, layer: part.layer, ice: part.pc.iceConnectionState, framesDecoded: 0,
           audioEnergy: 0, framesSent: 0, audioSent: 0 };
         report.forEach(function (entry) {
           if (entry.type === "inbound-rtp" && entry.kind === "video") { summary.framesDecoded += entry.framesDecoded || 0; }
           if (entry.type === "inbound-rtp" && entry.kind === "audio") { summary.audioEnergy += entry.totalAudioEnergy || 0; }
-          if (entry.type === "outbound-rtp" && entry.kind === "video") { summary.framesSent += entry.framesSent || 0; }
+          if (entry.type === "outbound-rtp" && entry.kind === "video") {
+            summary.framesSent += entry.framesSent || 0;
+            if (entry.framesSent) { summary.layersSent = (summary.layersSent || 0) + 1; }
+          }
           if (entry.type === "outbound-rtp" && entry.kind === "audio") { summary.audioSent += entry.packetsSent || 0; }
         });
         return summary;
@@ -595,7 +771,8 @@
     })).then(function (summaries) {
       var byFeed = {};
       summaries.forEach(function (summary) { byFeed[summary.feed] = summary; });
-      return { people: Object.keys(people).map(function (id) { return people[id]; }), parts: byFeed };
+      return { people: Object.keys(people).map(function (id) { return people[id]; }), parts: byFeed,
+        screens: Object.keys(screens), reconnecting: reconnecting };
     });
   };
 })();

@@ -87,7 +87,9 @@ class GroupCallController(WindowController):
     async def _join(self, appointment: Appointment) -> None:
         try:
             credential = await self.sync.api.group_call(appointment.id)
-            await self.service.join(credential)
+            # After a Janus restart the call asks the server again (the rooms come back).
+            await self.service.join(
+                credential, again=lambda: self.sync.api.group_call(appointment.id))
         except KnownError as error:
             # Janus down, not set up, or the room refused: said in the window and on the
             # schedule; nothing else changes (1:1 calls do not use Janus).

@@ -1,6 +1,7 @@
 """The group call window: up to 9 tiles a page (PgUp / PgDn), the active speaker first and
-lit up, the participant list beside them with the room controls (mute or remove the selected
-participant, lock, end for all), and the call's own controls (mute, camera, leave)."""
+lit up, a screen shared into the room as a large tile above them, the participant list beside
+them with the room controls (mute or remove the selected participant, lock, end for all), and
+the call's own controls (mute, camera, share screen, leave)."""
 
 import asyncio
 import logging
@@ -18,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.media.group_session import GroupParticipant
+from app.media.group_session import GroupParticipant, screen_feed
 from app.services.group_call_service import GroupCallService
 from app.ui.call.video_widget import VideoWidget
 from app.ui.group_call.gallery_order import PAGE_SIZE, gallery, next_speaker, page_count, page_of
 from app.ui.group_call.participant_list import ParticipantList
 from app.ui.group_call.room_controls import RoomControls
 from app.ui.group_call.tile import Tile
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.ui")
 
@@ -47,11 +49,17 @@ class GroupCallWindow(QWidget):
         self.speaker: str | None = None
         self.participants: list[GroupParticipant] = []
         self.shown: list[str] = []
+        #: Screen shares in the room (feed -> the sharer's name); the first is the large tile.
+        self.screens: dict[str, str] = {}
+        #: The call ended for this window (its buttons stay off).
+        self.over = False
         self._tasks: set[asyncio.Future[Any]] = set()
 
         self.notice = QLabel("Joining the group call…", self)
         self.notice.setWordWrap(True)
         self.tiles = [Tile(self) for _ in range(PAGE_SIZE)]
+        self.screen_tile = Tile(self)
+        self.screen_tile.hide()
         grid = QGridLayout()
         grid.setSpacing(6)
         for index, tile in enumerate(self.tiles):
@@ -68,6 +76,9 @@ class GroupCallWindow(QWidget):
         self.mute_button.setCheckable(True)
         self.camera_button = QPushButton("Camera off", self)
         self.camera_button.setCheckable(True)
+        self.share_button = QPushButton("Share screen", self)
+        self.share_button.setCheckable(True)
+        self.share_button.setToolTip("Show your screen to everyone in the call, as a large tile")
         self.leave_button = QPushButton("Leave", self)
         self.leave_button.setStyleSheet(_LEAVE_STYLE)
 
@@ -76,14 +87,17 @@ class GroupCallWindow(QWidget):
         side.addWidget(self.participant_list, 1)
         side.addWidget(self.room_controls)
         side.addWidget(self.self_view)
+        stage = QVBoxLayout()
+        stage.addWidget(self.screen_tile, 3)
+        stage.addLayout(grid, 2)
         body = QHBoxLayout()
-        body.addLayout(grid, 1)
+        body.addLayout(stage, 1)
         body.addLayout(side)
         controls = QHBoxLayout()
         for widget in (self.previous_button, self.page_label, self.next_button):
             controls.addWidget(widget)
         controls.addStretch(1)
-        for widget in (self.mute_button, self.camera_button, self.leave_button):
+        for widget in (self.mute_button, self.camera_button, self.share_button, self.leave_button):
             controls.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
@@ -96,6 +110,7 @@ class GroupCallWindow(QWidget):
         self.next_button.clicked.connect(self.next_page)
         self.mute_button.toggled.connect(self._mute_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
+        self.share_button.toggled.connect(self._share_toggled)
         self.leave_button.clicked.connect(self._leave)
         self.participant_list.chosenChanged.connect(self.room_controls.select)
         service.participantsChanged.connect(self.show_participants)
@@ -103,6 +118,10 @@ class GroupCallWindow(QWidget):
         service.selfFrame.connect(self.self_view.show_image)
         service.mutedChanged.connect(self._muted_changed)
         service.ended.connect(self.show_ended)
+        service.reconnecting.connect(self.show_notice)
+        service.reconnected.connect(self._reconnected)
+        service.screensChanged.connect(self.show_screens)
+        service.screenShareChanged.connect(self._sharing_changed)
         self._lay_out_page()
 
     # -- what the service says -----------------------------------------------------------------
@@ -120,18 +139,34 @@ class GroupCallWindow(QWidget):
         self.notice.setText(text)
         self.notice.show()
 
+    @Slot()
+    def _reconnected(self) -> None:
+        self.show_notice("Reconnected to the group call.")
+
+    @Slot(dict)
+    def show_screens(self, screens: dict[str, str]) -> None:
+        """The room's screen shares: the first (not this desktop's own) is the large tile."""
+        self.screens = screens
+        self._lay_out_page()
+
+    def screen_shown(self) -> str | None:
+        own = screen_feed(self.service.session.join.id) if self.service.session else None
+        return next((feed for feed in self.screens if feed != own), None)
+
     @Slot(str)
     def show_ended(self, message: str) -> None:
+        self.over = True
         self.show_notice(message)
-        for button in (self.mute_button, self.camera_button, self.leave_button):
+        for button in (self.mute_button, self.camera_button, self.share_button,
+                       self.leave_button):
             button.setEnabled(False)
         self.room_controls.finish()
-        for tile in self.tiles:
+        for tile in (*self.tiles, self.screen_tile):
             tile.hide()
 
     @Slot(str, QImage)
     def _tile_image(self, participant_id: str, image: QImage) -> None:
-        for tile in self.tiles:
+        for tile in (*self.tiles, self.screen_tile):
             if tile.participant_id == participant_id and tile.isVisible():
                 tile.show_image(image)
 
@@ -170,13 +205,20 @@ class GroupCallWindow(QWidget):
         self.page_label.setText(f"Page {self.page + 1} of {pages}")
         self.previous_button.setEnabled(self.page > 0)
         self.next_button.setEnabled(self.page + 1 < pages)
-        with_video = [i for i in ids if by_id[i].video]
+        screen = self.screen_shown()
+        self.screen_tile.show_participant(
+            GroupParticipant(screen, self.screens[screen], video=True) if screen else None, False
+        )
+        with_video = ([screen] if screen else []) + [i for i in ids if by_id[i].video]
         if with_video != self.shown:
             self.shown = with_video
             self._run(self.service.show(with_video))
         if self.tiles[0].isVisible():
             size = self.tiles[0].video.size()
             self.service.set_tile_size(size.width(), size.height())
+        if screen is not None:
+            size = self.screen_tile.video.size()
+            self.service.set_screen_size(size.width(), size.height())
 
     # -- controls ------------------------------------------------------------------------------
 
@@ -186,6 +228,26 @@ class GroupCallWindow(QWidget):
     def _camera_toggled(self, off: bool) -> None:
         self.service.set_camera_enabled(not off)
         self.camera_button.setText("Camera on" if off else "Camera off")
+
+    def _share_toggled(self, on: bool) -> None:
+        self.share_button.setEnabled(False)
+        self._run(self._share(on))
+
+    async def _share(self, on: bool) -> None:
+        try:
+            await self.service.set_screen_share(on)
+        except KnownError as error:
+            self.show_notice(str(error))
+        finally:
+            self._sharing_changed(self.service.sharing_screen)
+
+    @Slot(bool)
+    def _sharing_changed(self, sharing: bool) -> None:
+        self.share_button.blockSignals(True)
+        self.share_button.setChecked(sharing)
+        self.share_button.setText("Stop sharing" if sharing else "Share screen")
+        self.share_button.setEnabled(not self.over)
+        self.share_button.blockSignals(False)
 
     def _leave(self) -> None:
         self.leave_button.setEnabled(False)

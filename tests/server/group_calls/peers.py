@@ -15,7 +15,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame, VideoFrame
 
-from app.media.group_session import GroupListener, GroupParticipant, GroupSession
+from app.media.group_session import GroupListener, GroupParticipant, GroupSession, Renew
 from app.media.ice_config import IcePolicy
 from shared.group_call_protocol import GroupJoin
 from tests.netns import VETH_ADDRESS
@@ -51,10 +51,17 @@ class Heard:
     """What one participant received: tiles' frames per feed, and the last mix samples."""
 
     video_frames: dict[str, int] = field(default_factory=dict)
+    #: The last decoded frame's width per feed (which simulcast layer arrives).
+    video_widths: dict[str, int] = field(default_factory=dict)
     mix: array.array[int] = field(default_factory=lambda: array.array("h"))  # noqa: UP037
     mix_rate: int = 48000
     participants: list[GroupParticipant] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
+    #: What the session said when it lost Janus, and how often it got back in.
+    reconnecting: list[str] = field(default_factory=list)
+    reconnected: int = 0
+    #: The room's screen shares now (feed -> the sharer's name).
+    screens: dict[str, str] = field(default_factory=dict)
 
 
 class Recorder(GroupListener):
@@ -74,12 +81,22 @@ class Recorder(GroupListener):
     def ended(self, message: str) -> None:
         self.heard.ended.append(message)
 
+    def reconnecting(self, message: str) -> None:
+        self.heard.reconnecting.append(message)
+
+    def reconnected(self) -> None:
+        self.heard.reconnected += 1
+
+    def screens_changed(self, screens: dict[str, str]) -> None:
+        self.heard.screens = screens
+
     async def _video(self, feed: str, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 assert isinstance(frame, VideoFrame)
                 self.heard.video_frames[feed] = self.heard.video_frames.get(feed, 0) + 1
+                self.heard.video_widths[feed] = frame.width
 
     async def _audio(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
@@ -96,7 +113,12 @@ class Participant:
     """One aiortc participant: a test picture (or none) and a tone (or no microphone)."""
 
     def __init__(
-        self, join: GroupJoin, tone: int | None, camera: bool, size: str = "320x240"
+        self,
+        join: GroupJoin,
+        tone: int | None,
+        camera: bool,
+        size: str = "320x240",
+        renew: Renew | None = None,
     ) -> None:
         source = f"testsrc=size={size}:rate=15"
         self.camera = MediaPlayer(source, format="lavfi") if camera else None
@@ -109,6 +131,7 @@ class Participant:
             audio=self.microphone.audio if self.microphone else None,
             video=self.camera.video if self.camera else None,
             ice=IcePolicy(interfaces=(VETH_ADDRESS,)),
+            renew=renew,
         )
 
     async def close(self) -> None:
