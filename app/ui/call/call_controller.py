@@ -16,6 +16,7 @@ from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
 from app.ui.call.call_window import CallWindow
 from app.ui.common.window_controller import WindowController
+from app.ui.schedule.actions_menu import dials_phone
 from shared.enums import AppointmentKind, AppointmentStatus
 from shared.errors import KnownError
 from shared.records import Appointment
@@ -24,7 +25,8 @@ log = logging.getLogger("clinicdesk.media")
 
 
 class GroupStarter(Protocol):
-    """Joins a group appointment's call (app/ui/group_call/group_call_controller.py)."""
+    """Joins a group appointment's call (app/ui/group_call/group_call_controller.py), or rings
+    a phone appointment's patient (app/ui/phone_call/phone_call_controller.py)."""
 
     def start(self, appointment: Appointment) -> object: ...
 
@@ -49,6 +51,9 @@ class CallController(WindowController):
         self._marked_taken = False
         #: Joins group appointments' calls (app/ui/group_call/group_call_controller.py).
         self.group: GroupStarter | None = None
+        #: Rings the telephone of a phone appointment's patient who has a number
+        #: (app/ui/phone_call/phone_call_controller.py); without one, the browser audio call.
+        self.phone: GroupStarter | None = None
         calls.stateChanged.connect(self._state_changed)
         calls.ended.connect(self._ended)
 
@@ -56,6 +61,9 @@ class CallController(WindowController):
         """Call the patient of `appointment` (one click on the row, or Enter on a green row)."""
         if appointment.kind is AppointmentKind.GROUP and self.group is not None:
             self.group.start(appointment)
+            return None
+        if self.phone is not None and dials_phone(appointment):
+            self.phone.start(appointment)
             return None
         if self.calls.in_call:
             self._bridge.info.emit(
