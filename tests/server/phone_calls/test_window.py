@@ -8,7 +8,10 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +21,7 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
@@ -53,6 +56,18 @@ from tests.server.phone_calls.conftest import book_phone, status_of
 from tests.sip.phone import PHONE_TONE, Phone, wav_samples
 from tests.sync.qt_loop import QtLoop, qt_loop
 
+#: Something of these tests (not a Python-visible QObject: none is left after each test) dies
+#: later on another thread: "QObject::~QObject: Timers cannot be stopped from another thread"
+#: failed the next test of the same pytest process, and one whole run crashed (as with
+#: tests/server/group_calls/test_window.py). Until it is found, this module runs in a pytest
+#: process of its own, started by test_window_process.py (or by hand with
+#: CLINIC_DESK_PHONE_WINDOW=1).
+OWN_PROCESS = "CLINIC_DESK_PHONE_WINDOW"
+pytestmark = pytest.mark.skipif(
+    os.environ.get(OWN_PROCESS) != "1",
+    reason="runs in a process of its own (tests/server/phone_calls/test_window_process.py)",
+)
+
 DESK_TONE = 440  # the test microphone's tone (app/media/devices.py tone_microphone)
 DEADLINE = 20.0
 
@@ -67,6 +82,9 @@ class TestClientTransport(httpx.AsyncBaseTransport):
         self.client = client
         #: Every request's method and path, in order.
         self.sent: list[str] = []
+        # Plain threads, not the qasync loop's QThread executor (asyncio.to_thread): its Qt
+        # objects outlived the loop and died on another thread in a later test.
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="desk-http")
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         content = await request.aread()
@@ -80,7 +98,7 @@ class TestClientTransport(httpx.AsyncBaseTransport):
             return httpx.Response(answer.status_code, headers=answer.headers,
                                   content=answer.content)
 
-        return await asyncio.to_thread(send)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, send)
 
 
 @dataclass
@@ -123,12 +141,13 @@ def loop(qapp: QApplication, inside: None) -> Iterator[QtLoop]:
     qapp.setQuitOnLastWindowClosed(quits)
 
 
-@pytest.fixture
-def desk(
-    loop: QtLoop, client: TestClient, tmp_path: Path, engine: Engine,
-    settings: Settings, clinic: Clinic, clock: FixedClock,
+@contextmanager
+def desktop(
+    loop: QtLoop, client: TestClient, folder: Path, engine: Engine, settings: Settings,
+    clinic: Clinic, clock: FixedClock, user: str = "ng",
 ) -> Iterator[Desk]:
-    desktop_settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """A desktop signed in as `user`: the services and controllers the app builds for calls."""
+    desktop_settings = QSettings(str(folder / f"{user}.ini"), QSettings.Format.IniFormat)
     options = quick_options(ice=IcePolicy(interfaces=(VETH_ADDRESS,)))
     # No microphone on a test machine: the test tone stands in (440 Hz).
     config = CallConfig(options=options, profile=CaptureProfile(320, 240, 15),
@@ -137,15 +156,15 @@ def desk(
     service = PhoneCallService(calls)
     bridge = MessageBridge()
     transport = TestClientTransport(client)
-    # Signed in as Dr Ng: the refresh token in the keychain, the access token fetched with it.
+    # Signed in: the refresh token in the keychain, the access token fetched with it.
     tokens = MemoryTokenStore()
     with Session(engine) as session:
-        user = session.get(User, clinic.ids["ng"])
-        assert user is not None
-        tokens.save("http://testserver", "ng",
-                    start_session(session, settings, user, clock.now()).refresh_token)
+        account = session.get(User, clinic.ids[user])
+        assert account is not None
+        tokens.save("http://testserver", user,
+                    start_session(session, settings, account, clock.now()).refresh_token)
         session.commit()
-    api = ApiClient("http://testserver", "ng", tokens, transport=transport)
+    api = ApiClient("http://testserver", user, tokens, transport=transport)
     controller = PhoneCallController(service, sync=_Sync(api), bridge=bridge)
     # The schedule's one call dispatch (the row's menu, Enter, the toolbar's Call).
     dispatch = CallController(calls, _Sync(api), None, bridge)  # type: ignore[arg-type]
@@ -154,18 +173,35 @@ def desk(
     bridge.warning.connect(desk.warnings.append)
     bridge.info.connect(desk.warnings.append)
     service.tap = desk.hear
-    yield desk
-    if service.in_call:
-        loop.run(service.hang_up(), 10)
-    with contextlib.suppress(Exception):
-        loop.run(asyncio.sleep(0.3))
-    if controller.call_window is not None:
-        controller.call_window.close()
-    service.close()
-    calls.close()
-    loop.run(api.close())
-    for item in (dispatch, controller, service, calls, bridge):
-        item.deleteLater()
+    try:
+        yield desk
+    finally:
+        if service.in_call:
+            loop.run(service.hang_up(), 10)
+        with contextlib.suppress(Exception):
+            loop.run(asyncio.sleep(0.3))
+        if controller.call_window is not None:
+            controller.call_window.close()
+        service.close()
+        # Not calls.close(): it is for the app's exit, and its memory trim 2 s later (a
+        # single-shot QTimer) would outlive this loop and die on another thread. No 1:1 call
+        # was made; the phone call's microphone was the PhoneCallService's to close.
+        loop.run(api.close())
+        transport.pool.shutdown(wait=True)
+        # Freed here, on the GUI thread: left to Python's collector, their timers would die on
+        # whichever thread collects next (a warning that fails a later test).
+        for item in (dispatch, controller, service, calls, bridge):
+            item.deleteLater()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def desk(
+    loop: QtLoop, client: TestClient, tmp_path: Path, engine: Engine,
+    settings: Settings, clinic: Clinic, clock: FixedClock,
+) -> Iterator[Desk]:
+    with desktop(loop, client, tmp_path, engine, settings, clinic, clock) as desk:
+        yield desk
 
 
 @dataclass
@@ -302,3 +338,48 @@ def test_a_number_that_cannot_be_dialled_is_refused_before_anything_is_sent(
     assert desk.transport.sent == sent  # not a request, let alone an INVITE
     assert "CALL_INCOMING" not in phone.event_types()
     assert desk.warnings == [f"{appointment.patient.name}'s phone was not called: {why}"]
+
+
+def test_a_second_clinician_is_told_who_is_calling_and_nothing_changes(
+    loop: QtLoop, desk: Desk, client: TestClient, phone: Phone, tmp_path: Path,
+    engine: Engine, settings: Settings, clinic: Clinic, clock: FixedClock,
+) -> None:
+    appointment = record(engine, book_phone(engine, clinic, owner="okafor"), clinic)
+    phone.command("answermode", "manual")
+    with desktop(loop, client, tmp_path, engine, settings, clinic, clock, "okafor") as okafor:
+
+        async def scenario() -> None:
+            okafor.dispatch.start(appointment)
+            await wait_until(lambda: okafor.window.state_label.text() == "Ringing…", "ringing")
+            desk.dispatch.start(appointment)
+            window = desk.window
+            await wait_until(lambda: window.state_label.text() == "Not called", "refused")
+            assert window.detail_label.text() == "Okafor is already calling this patient."
+            assert desk.warnings == ["Okafor is already calling this patient."]
+            assert window.hang_up_button.text() == "Close" and not window.keypad.isEnabled()
+            assert not desk.service.in_call and desk.service.media is None
+            assert okafor.window.state_label.text() == "Ringing…"  # their call goes on
+            okafor.window.hang_up_button.click()
+            await wait_until(lambda: okafor.window.state_label.text() == "Cancelled", "ended")
+            assert status_of(engine, appointment.id) == "scheduled"
+
+        loop.run(scenario(), 90)
+
+
+def test_janus_not_answering_is_said_in_the_window_and_changes_nothing(
+    loop: QtLoop, janus_gone_client: TestClient, tmp_path: Path, engine: Engine,
+    settings: Settings, clinic: Clinic, clock: FixedClock,
+) -> None:
+    appointment = record(engine, book_phone(engine, clinic), clinic)
+    with desktop(loop, janus_gone_client, tmp_path, engine, settings, clinic, clock) as desk:
+
+        async def scenario() -> None:
+            desk.dispatch.start(appointment)
+            window = desk.window
+            await wait_until(lambda: window.hang_up_button.text() == "Close", "the call over")
+            assert window.state_label.text() == "Failed"
+            assert window.detail_label.text() == "The phone service (Janus) is not answering."
+            assert not desk.service.in_call
+            assert status_of(engine, appointment.id) == "scheduled"
+
+        loop.run(scenario(), 90)
