@@ -217,6 +217,7 @@ class Application(QObject):
         self.phone_calls = PhoneCallService(self.calls, self)
         phone = PhoneCallController(self.phone_calls, self.sync, self.bridge)
         calls.phone = phone
+        phone.in_browser = calls.start_in_browser
         self.window.attach_calls(calls, self.calls)
         calls.inCallChanged.connect(self.idle_lock.hold)
         group.setParent(self.window)  # its window opens over the schedule

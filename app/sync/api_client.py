@@ -276,8 +276,8 @@ class ApiClient:
         if status >= 500 or status == 429:
             # The server's own sentence when it has one (e.g. "the group call service is not
             # answering"), else a generic one.
-            message, _code = _message(
+            message, code = _message(
                 response, f"The server is busy or failing (HTTP {status}); retrying.")
-            raise ServerBusy(message, _retry_after(response))
+            raise ServerBusy(message, _retry_after(response), code)
         message, code = _message(response, f"The server refused the request (HTTP {status}).")
         raise ServerRefused(message, status, code)

@@ -4,6 +4,7 @@ the idle lock held off meanwhile. The server turns the appointment taken when th
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtCore import Qt, Signal
@@ -12,6 +13,7 @@ from app.services.message_bridge import MessageBridge
 from app.services.phone_call_service import BUSY_ELSEWHERE, PhoneCallService
 from app.services.schedule_service import report_unexpected
 from app.sync.api_client import ApiClient
+from app.sync.errors import ServerBusy
 from app.sync.phone_line import ApiPhoneLine
 from app.ui.common.window_controller import WindowController
 from app.ui.phone_call.phone_call_window import PhoneCallWindow
@@ -22,6 +24,8 @@ from shared.records import Appointment
 
 log = logging.getLogger("clinicdesk.media.phone")
 
+#: The server's code for "no phone line set up" (503).
+PHONE_LINE_OFF = "phone_calls_off"
 #: The server dials a scheduled appointment, and a taken one again (the line dropped).
 _DIALLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.TAKEN)
 
@@ -44,6 +48,10 @@ class PhoneCallController(WindowController):
         self._bridge = bridge
         self.call_window: PhoneCallWindow | None = None
         self._task: asyncio.Future[None] | None = None
+        #: The server dials telephones (until it says it has no phone line).
+        self.dials_out = True
+        #: Calls the patient in their browser instead (CallController.start_in_browser).
+        self.in_browser: Callable[[Appointment], object] | None = None
         service.ended.connect(self._ended)
 
     def start(self, appointment: Appointment) -> PhoneCallWindow | None:
@@ -81,13 +89,22 @@ class PhoneCallController(WindowController):
     async def _dial(self, appointment: Appointment) -> None:
         try:
             await self.service.dial(ApiPhoneLine(self.sync.api, appointment.id))
-        except KnownError as error:
-            # Refused (the number, someone else calling), or the phone service down: said in
-            # the window and on the schedule; the appointment is as it was.
+        except ServerBusy as error:
+            if error.code != PHONE_LINE_OFF or self.in_browser is None:
+                self._refused(str(error))
+                return
+            # This server has no phone line (the demo's, or one without a trunk): the patient
+            # joins from their browser, audio only, as before dial-out existed.
+            self.dials_out = False
             self.inCallChanged.emit(False)
-            self._bridge.warning.emit(str(error))
+            self._bridge.info.emit(f"{error} Calling the patient in their browser instead "
+                                   "(audio only, through the invite's link).")
             if self.call_window is not None:
-                self.call_window.show_failure(str(error))
+                self.call_window.close()
+            self.in_browser(appointment)
+            return
+        except KnownError as error:
+            self._refused(str(error))
             return
         except Exception as error:  # an unexpected failure goes to the crash handler
             self.inCallChanged.emit(False)
@@ -97,6 +114,14 @@ class PhoneCallController(WindowController):
             return
         if self.call_window is not None:
             self.call_window.number_label.setText(self.service.number)
+
+    def _refused(self, message: str) -> None:
+        """Refused (the number, someone else calling), or the phone service down: said in the
+        window and on the schedule; the appointment is as it was."""
+        self.inCallChanged.emit(False)
+        self._bridge.warning.emit(message)
+        if self.call_window is not None:
+            self.call_window.show_failure(message)
 
     def _ended(self, _heading: str, _message: str) -> None:
         self.inCallChanged.emit(False)

@@ -39,6 +39,7 @@ from app.ui.call.call_controller import CallController
 from app.ui.phone_call.phone_call_controller import PhoneCallController
 from app.ui.phone_call.phone_call_window import PhoneCallWindow
 from app.ui.schedule.actions_menu import ActionKey, action_states
+from server.app import create_app
 from server.models.appointment import Appointment as AppointmentRow
 from server.models.patient import Patient as PatientRow
 from server.models.user import User
@@ -48,9 +49,11 @@ from shared.clock import FixedClock
 from shared.enums import AppointmentKind, AppointmentStatus, Role
 from shared.records import Appointment, Patient, StaffMember
 from tests.accessibility import unnamed_controls
+from tests.janus_server import JanusServer
 from tests.media_peers import quick_options
 from tests.netns import VETH_ADDRESS
 from tests.server.conftest import Clinic
+from tests.server.group_calls.conftest import janus_settings
 from tests.server.group_calls.peers import tone_power
 from tests.server.phone_calls.conftest import book_phone, status_of
 from tests.sip.phone import PHONE_TONE, Phone, wav_samples
@@ -383,3 +386,37 @@ def test_janus_not_answering_is_said_in_the_window_and_changes_nothing(
             assert status_of(engine, appointment.id) == "scheduled"
 
         loop.run(scenario(), 90)
+
+
+@pytest.fixture
+def no_line_client(
+    inside: None, settings: Settings, engine: Engine, clock: FixedClock, janus: JanusServer
+) -> Iterator[TestClient]:
+    """A server with no phone line set up (the demo's, or one without a trunk)."""
+    with TestClient(create_app(janus_settings(settings, janus), engine, clock)) as client:
+        yield client
+
+
+def test_a_server_without_a_phone_line_calls_the_patient_in_their_browser(
+    loop: QtLoop, no_line_client: TestClient, tmp_path: Path, engine: Engine,
+    settings: Settings, clinic: Clinic, clock: FixedClock,
+) -> None:
+    appointment = record(engine, book_phone(engine, clinic), clinic)
+    with desktop(loop, no_line_client, tmp_path, engine, settings, clinic, clock) as desk:
+        in_browser: list[Appointment] = []
+        desk.controller.in_browser = in_browser.append
+
+        async def scenario() -> None:
+            desk.dispatch.start(appointment)
+            await wait_until(lambda: in_browser, "the browser's call instead")
+            assert in_browser == [appointment]
+            assert desk.warnings == [
+                "Dialling out is not set up on this server (no phone line). Ask your IT team. "
+                "Calling the patient in their browser instead (audio only, through the "
+                "invite's link)."]
+            assert not desk.service.in_call and desk.service.media is None
+            await wait_until(lambda: desk.controller.call_window is None, "the window closed")
+            assert not desk.controller.dials_out  # the next call goes to the browser at once
+            assert status_of(engine, appointment.id) == "scheduled"
+
+        loop.run(scenario(), 60)
