@@ -294,7 +294,7 @@ def test_the_row_rings_the_phone_and_the_window_follows_the_call(
 
 def test_a_busy_line_and_a_patient_who_hangs_up_are_said_in_words(
     qtbot: Any, loop: QtLoop, desk: Desk, phone: Phone, engine: Engine,
-    clinic: Clinic,
+    clinic: Clinic, screenshot_dir: Path | None,
 ) -> None:
     appointment = record(engine, book_phone(engine, clinic), clinic)
     phone.command("answermode", "manual")
@@ -307,6 +307,8 @@ def test_a_busy_line_and_a_patient_who_hangs_up_are_said_in_words(
         phone.command("hangup")  # the patient rejects it: 486
         await wait_until(lambda: window.state_label.text() == "Busy", "Busy in the window")
         assert window.detail_label.text() == "Busy: the patient's line is engaged."
+        if screenshot_dir is not None:
+            window.grab().save(str(screenshot_dir / "phone-call-busy.png"))
         assert status_of(engine, appointment.id) == "scheduled"
         window.hang_up_button.click()  # now Close
         await wait_until(lambda: desk.controller.call_window is None, "the window closed")
