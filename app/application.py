@@ -38,6 +38,7 @@ from shared.events import PatientArrived
 if TYPE_CHECKING:
     from app.services.call_service import CallService
     from app.services.group_call_service import GroupCallService
+    from app.services.phone_call_service import PhoneCallService
 
 log = logging.getLogger("clinicdesk.app")
 
@@ -107,6 +108,7 @@ class Application(QObject):
         # Calls (aiortc, PyAV) are built once the first day is shown: `_build_calls`.
         self.calls: CallService | None = None
         self.group_calls: GroupCallService | None = None
+        self.phone_calls: PhoneCallService | None = None
         self.tasks: TaskService | None = None
         self.tasks_controller: TasksController | None = None
         if signed_in is not None:
@@ -196,8 +198,10 @@ class Application(QObject):
         (about half the start-up's imports), so they load behind the shown schedule."""
         from app.services.call_service import CallConfig, CallService
         from app.services.group_call_service import GroupCallService
+        from app.services.phone_call_service import PhoneCallService
         from app.ui.call.call_controller import CallController
         from app.ui.group_call.group_call_controller import GroupCallController
+        from app.ui.phone_call.phone_call_controller import PhoneCallController
 
         if self.calls is not None or self.sync is None:
             return
@@ -210,10 +214,16 @@ class Application(QObject):
         self.group_calls = GroupCallService(self.calls, self)
         group = GroupCallController(self.group_calls, self.sync, self.schedule, self.bridge)
         calls.group = group
+        self.phone_calls = PhoneCallService(self.calls, self)
+        phone = PhoneCallController(self.phone_calls, self.sync, self.bridge)
+        calls.phone = phone
+        phone.in_browser = calls.start_in_browser
         self.window.attach_calls(calls, self.calls)
         calls.inCallChanged.connect(self.idle_lock.hold)
         group.setParent(self.window)  # its window opens over the schedule
         group.inCallChanged.connect(self.idle_lock.hold)
+        phone.setParent(self.window)  # its window opens over the schedule
+        phone.inCallChanged.connect(self.idle_lock.hold)
         if self._sync_on_show:
             self._sync_on_show = False
             self.sync.start()
@@ -284,6 +294,8 @@ class Application(QObject):
         self.patients.close()
         if self.group_calls is not None:
             self.group_calls.close()
+        if self.phone_calls is not None:
+            self.phone_calls.close()
         if self.calls is not None:
             self.calls.close()
         if self.tasks is not None:

@@ -38,3 +38,19 @@ def for_people(e164: str) -> str:
     """The number as people write it internationally (+44 1632 960961)."""
     number = phonenumbers.parse(e164, None)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def check_before_dialling(raw: str) -> None:
+    """NumberRefused for what no clinic could dial: no number, or text that is no number at all;
+    a number written with its country code (+44..., 0044...) is checked in full. The server
+    checks a national number (07700 900123) against the clinic's region before dialling."""
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not text or text.startswith("+"):
+        to_e164(text)
+        return
+    try:
+        phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise NumberRefused(f"“{text}” is not a phone number.") from None

@@ -20,6 +20,7 @@ from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, Si
 from app.sync.token_store import TokenStore
 from shared.enums import Role
 from shared.group_call_protocol import GroupJoin
+from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent, PhoneEvents
 from shared.records import Location, StaffMember
 from shared.sync_protocol import (
     PROTOCOL_VERSION,
@@ -197,6 +198,24 @@ class ApiClient:
         answer = await self._json("POST", path, json=body)
         return str(answer["status"])
 
+    async def phone_dial(self, appointment_id: UUID, sdp: str) -> PhoneCallStarted:
+        """Ring the phone appointment's patient with this audio offer (ServerRefused with the
+        server's sentence: no number, someone else calling; ServerBusy: the phone service)."""
+        body = await self._json("POST", f"/appointments/{appointment_id}/phone-call",
+                                json={"sdp": sdp})
+        return PhoneCallStarted.model_validate(body)
+
+    async def phone_events(self, call_id: UUID, after: int, wait: float) -> list[PhoneEvent]:
+        """The call's events after `after`, waiting up to `wait` seconds for one (a long poll)."""
+        body = await self._body("GET", f"/phone-calls/{call_id}/events",
+                                params={"after": after, "wait": wait})
+        return PhoneEvents.model_validate_json(body).events
+
+    async def phone_control(self, call_id: UUID, control: str,
+                            body: dict[str, Any] | None = None) -> None:
+        """"hangup", "keys" ({"digits": "1#"}) or "hold" ({"hold": true}) for the call."""
+        await self._body("POST", f"/phone-calls/{call_id}/{control}", json=body or {})
+
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")
 
@@ -257,8 +276,8 @@ class ApiClient:
         if status >= 500 or status == 429:
             # The server's own sentence when it has one (e.g. "the group call service is not
             # answering"), else a generic one.
-            message, _code = _message(
+            message, code = _message(
                 response, f"The server is busy or failing (HTTP {status}); retrying.")
-            raise ServerBusy(message, _retry_after(response))
+            raise ServerBusy(message, _retry_after(response), code)
         message, code = _message(response, f"The server refused the request (HTTP {status}).")
         raise ServerRefused(message, status, code)

@@ -14,9 +14,11 @@ class Offline(SyncError, KnownError):
 class ServerBusy(SyncError, KnownError):
     """The server answered 5xx or 429: try again later (after `retry_after` seconds if given)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, code: str = "") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        #: The server's code for it when it gave one ("phone_calls_off").
+        self.code = code
 
 
 class SignInRequired(SyncError, KnownError):

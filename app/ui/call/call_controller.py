@@ -16,6 +16,7 @@ from app.services.sync_service import SyncService
 from app.sync.hub_signalling import HubSignalling
 from app.ui.call.call_window import CallWindow
 from app.ui.common.window_controller import WindowController
+from app.ui.schedule.actions_menu import dials_phone
 from shared.enums import AppointmentKind, AppointmentStatus
 from shared.errors import KnownError
 from shared.records import Appointment
@@ -27,6 +28,14 @@ class GroupStarter(Protocol):
     """Joins a group appointment's call (app/ui/group_call/group_call_controller.py)."""
 
     def start(self, appointment: Appointment) -> object: ...
+
+
+class PhoneStarter(GroupStarter, Protocol):
+    """Rings a phone appointment's patient (app/ui/phone_call/phone_call_controller.py)."""
+
+    @property
+    def dials_out(self) -> bool:
+        """False once the server said it has no phone line: the browser's audio call instead."""
 
 
 class CallController(WindowController):
@@ -49,6 +58,9 @@ class CallController(WindowController):
         self._marked_taken = False
         #: Joins group appointments' calls (app/ui/group_call/group_call_controller.py).
         self.group: GroupStarter | None = None
+        #: Rings the telephone of a phone appointment's patient who has a number
+        #: (app/ui/phone_call/phone_call_controller.py); without one, the browser audio call.
+        self.phone: PhoneStarter | None = None
         calls.stateChanged.connect(self._state_changed)
         calls.ended.connect(self._ended)
 
@@ -57,6 +69,14 @@ class CallController(WindowController):
         if appointment.kind is AppointmentKind.GROUP and self.group is not None:
             self.group.start(appointment)
             return None
+        if self.phone is not None and dials_phone(appointment) and self.phone.dials_out:
+            self.phone.start(appointment)
+            return None
+        return self.start_in_browser(appointment)
+
+    def start_in_browser(self, appointment: Appointment) -> CallWindow | None:
+        """The 1:1 call with the patient's browser (video, or audio only for a phone
+        appointment whose patient has no number, or when the server does not dial out)."""
         if self.calls.in_call:
             self._bridge.info.emit(
                 "A call is already in progress: hang up before starting another.")

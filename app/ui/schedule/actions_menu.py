@@ -60,9 +60,21 @@ def _kind_reason(key: ActionKey, appointment: Appointment) -> str:
     if key is ActionKey.VIDEO_CALL and kind is AppointmentKind.PHONE:
         return "A phone appointment: start the phone call (the patient joins with audio only)."
     if key is ActionKey.PHONE_CALL and kind is not AppointmentKind.PHONE:
-        return ("Dial-out to a telephone number needs Janus's SIP gateway, which this version "
-                f"cannot use yet; this is a {kind.label.lower()} appointment.")
+        return (f"This is a {kind.label.lower()} appointment: only a phone appointment rings "
+                "the patient's telephone.")
     return ""
+
+
+def dials_phone(appointment: Appointment) -> bool:
+    """A phone appointment whose patient has a number: its call rings their telephone (without
+    one, the patient joins from the invite's link in their browser, audio only)."""
+    return appointment.kind is AppointmentKind.PHONE and bool(appointment.patient.phone.strip())
+
+
+def _phone_text(appointment: Appointment) -> str:
+    if appointment.kind is AppointmentKind.PHONE and not dials_phone(appointment):
+        return "Start &phone call (patient's browser)"
+    return "Call patient's &phone"
 
 
 def action_states(
@@ -76,7 +88,7 @@ def action_states(
     group = appointment.kind is AppointmentKind.GROUP
     rows = [
         (ActionKey.VIDEO_CALL, "Join the &group call" if group else "Start &video call", ""),
-        (ActionKey.PHONE_CALL, "Start &phone call", ""),
+        (ActionKey.PHONE_CALL, _phone_text(appointment), ""),
         (ActionKey.RESEND_INVITE,
          "&Invite" if appointment.invite_status == NOT_INVITED else "&Resend invite", ""),
         (ActionKey.COPY_LINK, "Copy patient &link", ""),

@@ -31,6 +31,7 @@ from app.ui.schedule.actions_menu import (
     ActionKey,
     action_states,
     build_actions_menu,
+    dials_phone,
 )
 from app.ui.schedule.appointment_controller import AppointmentController
 from app.ui.schedule.appointment_dialog import AppointmentDialog
@@ -436,7 +437,16 @@ class MainWindow(QMainWindow):
         self.calls = calls
         self.call_service = call_service
         calls.setParent(self)
+        self.view.rings_on_enter = self._rings_now
         self._update_actions()
+
+    def _rings_now(self, appointment: Appointment) -> bool:
+        """Enter on this row dials the patient's telephone: a phone appointment with a number,
+        at or after its start, that may be called now."""
+        if not dials_phone(appointment) or appointment.start > self.schedule.now():
+            return False
+        states = action_states(appointment, self.schedule.now(), self._server)
+        return any(s.key is ActionKey.PHONE_CALL and s.enabled for s in states)
 
     def start_call(self, appointment: Appointment) -> object:
         """The row's call button, Enter on a waiting row, the toolbar or the menu."""

@@ -1,5 +1,7 @@
 """The schedule's table view: one row per appointment, keyboard first, a ⋯ menu per row."""
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableView, QWidget
@@ -21,7 +23,8 @@ class ScheduleView(QTableView):
     actionsRequested = Signal(object, QPoint)
     openRequested = Signal(object)
     cancelRequested = Signal(object)
-    #: start the call (the row's call button, or Enter on a waiting row)
+    #: start the call (the row's call button, Enter on a waiting row, or Enter on a phone
+    #: appointment that `rings_on_enter` says may be dialled now)
     callRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -41,6 +44,8 @@ class ScheduleView(QTableView):
         self.customContextMenuRequested.connect(self._context_menu)
         self.clicked.connect(self._clicked)
         self.doubleClicked.connect(self._double_clicked)
+        #: Whether Enter on this row rings the patient's phone (set once calls are ready).
+        self.rings_on_enter: Callable[[Appointment], bool] | None = None
 
     def configure_columns(self) -> None:
         """Column widths once the model is set (the header has sections only then)."""
@@ -120,8 +125,10 @@ class ScheduleView(QTableView):
         appointment = self.current_appointment()
         key = event.key()
         if appointment is not None and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if self._callable(self.currentIndex()):
-                self.callRequested.emit(appointment)  # a waiting patient: Enter calls
+            rings = self.rings_on_enter is not None and self.rings_on_enter(appointment)
+            if self._callable(self.currentIndex()) or rings:
+                # A waiting patient, or a phone appointment at or after its start: Enter calls.
+                self.callRequested.emit(appointment)
             else:
                 self.openRequested.emit(appointment)
             return

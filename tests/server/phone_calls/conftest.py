@@ -88,6 +88,17 @@ def client(
         yield client
 
 
+@pytest.fixture
+def janus_gone_client(
+    inside: None, settings: Settings, engine: Engine, clock: object, janus: JanusServer,
+    registrar: Registrar,
+) -> Iterator[TestClient]:
+    """A server whose Janus does not answer (nothing listens at its address)."""
+    values = phone_settings(settings, janus, registrar, janus_url="http://127.0.0.1:1/janus")
+    with TestClient(create_app(values, engine, clock)) as client:  # type: ignore[arg-type]
+        yield client
+
+
 def book_phone(engine: Engine, clinic: Clinic, number: str = PATIENT_NUMBER,
                owner: str = "ng") -> UUID:
     """A phone appointment starting now, its patient reachable at `number`."""

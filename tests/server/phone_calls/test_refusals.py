@@ -4,7 +4,6 @@ a declined or unknown number, a second clinician, Janus not answering, the trunk
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from aiortc import RTCPeerConnection
@@ -121,16 +120,6 @@ def test_a_second_clinician_is_told_who_is_calling(
     assert end.outcome is PhoneOutcome.CANCELLED
     # Once it ended, the next clinician may dial.
     assert dial(client, clinic, "ng", appointment)["status"] == 200
-
-
-@pytest.fixture
-def janus_gone_client(
-    inside: None, settings: Settings, engine: Engine, clock: object, janus: JanusServer,
-    registrar: Registrar,
-) -> Iterator[TestClient]:
-    values = phone_settings(settings, janus, registrar, janus_url="http://127.0.0.1:1/janus")
-    with TestClient(create_app(values, engine, clock)) as client:  # type: ignore[arg-type]
-        yield client
 
 
 def test_janus_not_answering_is_said_and_changes_nothing(

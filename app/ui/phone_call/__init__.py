@@ -1,0 +1,1 @@
+"""The phone call window: a call to the patient's telephone, dialled by the server."""
