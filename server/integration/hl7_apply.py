@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from server.errors import ApiError
 from server.integration import hl7_read
 from server.integration.hl7_log import lock
-from server.integration.hl7_read import BookingFacts, Header, PatientFacts, Refusal
+from server.integration.hl7_read import FILLER, PLACER, BookingFacts, Header, PatientFacts, Refusal
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.location import Location
 from server.models.patient import Patient
@@ -31,7 +31,6 @@ from server.settings import Settings
 from shared.enums import AppointmentKind, AppointmentStatus, Role
 from shared.schemas import AppointmentCreate, AppointmentUpdate, PatientCreate
 
-PLACER, FILLER = "hl7-placer", "hl7-filler"
 #: Advisory-lock namespace (PostgreSQL) of one appointment's messages: they apply in order.
 _APPOINTMENT_LOCK_SPACE = 0x0C11_0004
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.errors import ApiError
+from server.integration.hl7_outbound_sender import OutboundSender
 from server.janus.client import JanusClient
 from server.janus.sip_call import SipCall, SipLine
 from server.models.appointment import Appointment
@@ -67,9 +68,10 @@ def _taken_by(session: Session, user_id: UUID) -> str:
 
 
 def _mark_taken(
-    engine: Engine, hub: Hub, clock: Clock, appointment_id: UUID, user_id: UUID
+    engine: Engine, hub: Hub, clock: Clock, appointment_id: UUID, user_id: UUID,
+    outbound: OutboundSender | None,
 ) -> None:
-    with ServerSession(engine, hub=hub) as session:
+    with ServerSession(engine, hub=hub, hl7_outbound=outbound) as session:
         row = session.get(Appointment, appointment_id)
         user = session.get(User, user_id)
         if row is None or user is None or row.status != AppointmentStatus.SCHEDULED:
@@ -89,8 +91,10 @@ def dial(
     appointment: Appointment,
     user: User,
     offer_sdp: str,
+    outbound: OutboundSender | None = None,
 ) -> PhoneCallStarted:
-    """Starts ringing the patient's phone for `user`; the events follow on the call."""
+    """Starts ringing the patient's phone for `user`; the events follow on the call (an
+    answer marks the appointment taken, told to the hospital through `outbound`)."""
     number = number_to_dial(session, appointment, settings)
     line = sip_line(settings)
     if line is None:
@@ -101,7 +105,7 @@ def dial(
     appointment_id, user_id = appointment.id, user.id
 
     def answered(call: PhoneCall) -> None:
-        _mark_taken(engine, hub, clock, call.appointment_id, call.user_id)
+        _mark_taken(engine, hub, clock, call.appointment_id, call.user_id, outbound)
 
     def ended(call: PhoneCall) -> None:
         log.info("phone call %s ended: %s", call.id, call.outcome)

@@ -67,7 +67,7 @@ def dial(
     state = state_of(request.app)
     started = phone_dialling.dial(
         session, state.engine, state.hub, state.phone_calls, settings, clock, row, caller.user,
-        body.sdp,
+        body.sdp, outbound=state.hl7_outbound,
     )
     audit.record(session, caller, "appointment.phone_call", "appointment", row.id)
     session.commit()
