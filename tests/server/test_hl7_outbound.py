@@ -28,6 +28,7 @@ from shared.enums import AppointmentStatus
 from tests.polling import wait_until
 from tests.server.conftest import Clinic
 from tests.server.live_server import live
+from tests.server.mail_helpers import DEADLINE
 from tests.server.mllp_helpers import ack_code, sender, siu
 from tests.server.mllp_receiver import receiver
 from tests.server.postgres import free_port
@@ -148,20 +149,24 @@ def test_a_refused_message_is_kept_for_the_admin_and_not_sent_again(
         assert [_field(m, "SCH-25") for m in hospital.received] == ["Noshow", "Arrived"]
 
         admin = clinic.auth("admin")
-        refused = httpx.get(f"{base}/hl7/outbound", params={"state": "refused"}, headers=admin)
+        refused = httpx.get(f"{base}/hl7/outbound", params={"state": "refused"},
+                            headers=admin, timeout=DEADLINE)
         assert refused.status_code == 200, refused.text
         [row] = refused.json()
         assert row["appointment_id"] == str(first_id) and row["attempts"] == 1
         assert row["last_error"] == "AE: Unknown appointment"
         assert "MSA|AE|" + row["control_id"] in row["ack"]
-        assert httpx.get(f"{base}/hl7/outbound", headers=clinic.auth("ng")).status_code == 403
+        assert httpx.get(f"{base}/hl7/outbound", headers=clinic.auth("ng"),
+                         timeout=DEADLINE).status_code == 403
 
         # Once the cause is fixed an admin sends it again.
-        again = httpx.post(f"{base}/hl7/outbound/{row['id']}/resend", headers=admin)
+        again = httpx.post(f"{base}/hl7/outbound/{row['id']}/resend", headers=admin,
+                           timeout=DEADLINE)
         assert again.status_code == 200, again.text
         wait_until(lambda: _queue(engine)[0].state == SENT, what="the resent message")
         assert len(hospital.received) == 3
-        twice = httpx.post(f"{base}/hl7/outbound/{row['id']}/resend", headers=admin)
+        twice = httpx.post(f"{base}/hl7/outbound/{row['id']}/resend", headers=admin,
+                           timeout=DEADLINE)
         assert twice.status_code == 409 and "sent" in twice.json()["message"]
 
 
@@ -181,3 +186,13 @@ def test_only_changes_made_here_to_hl7_bookings_are_sent(
         assert status is not None and status.status == AppointmentStatus.NO_SHOW
         assert session.exec(select(AppointmentExternalId)).all()
     assert _queue(engine) == []
+
+
+def test_the_events_setting_takes_siu_events_per_known_status(settings: Settings) -> None:
+    values = settings.model_dump()
+    changed = Settings(**{**values, "hl7_outbound_events": {"no_show": "SIU^S26", "taken": ""}})
+    assert changed.hl7_outbound_events == {"no_show": "SIU^S26", "taken": ""}
+    with pytest.raises(ValueError, match="not an SIU event"):
+        Settings(**{**values, "hl7_outbound_events": {"waiting": "ADT^A04"}})
+    with pytest.raises(ValueError):
+        Settings(**{**values, "hl7_outbound_events": {"arrived": "SIU^S14"}})
