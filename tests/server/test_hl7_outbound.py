@@ -6,7 +6,7 @@ mllp_receiver.py. SQLite and PostgreSQL.
 
 from collections.abc import Iterator
 from datetime import timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -18,10 +18,7 @@ from server.app import create_app
 from server.app_state import state_of
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.hl7_outbound import QUEUED, REFUSED, SENT, Hl7Outbound
-from server.models.user import User
-from server.services import booking, waiting_visits
-from server.services.caller import Caller
-from server.session_effects import ServerSession
+from server.services import waiting_visits
 from server.settings import Settings
 from shared.clock import FixedClock
 from shared.enums import AppointmentStatus
@@ -64,16 +61,20 @@ def _book(port: int, control_id: str, placer: str, filler: str, start: str) -> U
     return UUID(str(ack["MSA.F3"]).rsplit(" ", 1)[-1])
 
 
-def _set_status(app: FastAPI, engine: Engine, clinic: Clinic, clock: FixedClock,
-                appointment_id: UUID, status: AppointmentStatus) -> None:
-    """What every path that changes a status does (sync push, FHIR, a phone call answered)."""
-    with ServerSession(engine, hl7_outbound=state_of(app).hl7_outbound) as session:
+def _set_status(base: str, engine: Engine, clinic: Clinic, appointment_id: UUID,
+                status: AppointmentStatus) -> None:
+    """The clinician's desktop pushes the move, as its outbox does (sync push over HTTP)."""
+    with Session(engine) as session:
         row = session.get(Appointment, appointment_id)
-        user = session.get(User, clinic.ids["ng"])
-        assert row is not None and user is not None
-        caller = Caller(user=user, address="test", now=clock.now())
-        booking.set_status(session, caller, row, status, row.version)
-        session.commit()
+        assert row is not None
+        version = row.version
+    mutation = {"id": str(uuid4()), "seq": 1, "intent": "appointment.status",
+                "entity_id": str(appointment_id), "base_version": version,
+                "payload": {"status": status.value}}
+    answer = httpx.post(f"{base}/sync/push", headers=clinic.auth("ng"), timeout=DEADLINE,
+                        json={"protocol": 1, "client_id": str(uuid4()), "mutations": [mutation]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["status"] == "applied", answer.text
 
 
 def _arrive(app: FastAPI, engine: Engine, clock: FixedClock, appointment_id: UUID) -> None:
@@ -99,10 +100,10 @@ def _field(message: str, key: str) -> str:
 def test_arrival_and_taken_reach_the_hospital_in_order_once_it_is_up(
     served: tuple[FastAPI, int, str, int], engine: Engine, clinic: Clinic, clock: FixedClock
 ) -> None:
-    app, port, _base, hospital_port = served
+    app, port, base, hospital_port = served
     appointment_id = _book(port, "C1", "P100", "F100", "20261127100000")
     _arrive(app, engine, clock, appointment_id)
-    _set_status(app, engine, clinic, clock, appointment_id, AppointmentStatus.TAKEN)
+    _set_status(base, engine, clinic, appointment_id, AppointmentStatus.TAKEN)
 
     # The hospital is down: the head is tried and waits for its retry; the next waits behind.
     wait_until(lambda: any(r.last_error for r in _queue(engine)), what="a failed attempt")
@@ -138,7 +139,7 @@ def test_a_refused_message_is_kept_for_the_admin_and_not_sent_again(
     first_id = _book(port, "C1", "P100", "F100", "20261127100000")
     second_id = _book(port, "C2", "P200", "F200", "20261127110000")
     with receiver(hospital_port, code="AE") as hospital:
-        _set_status(app, engine, clinic, clock, first_id, AppointmentStatus.NO_SHOW)
+        _set_status(base, engine, clinic, first_id, AppointmentStatus.NO_SHOW)
         wait_until(lambda: _queue(engine)[0].state == REFUSED, what="the refusal")
         hospital.code = "AA"
         clock.advance(300)  # long past a retry (5 s) if there were one
@@ -173,13 +174,12 @@ def test_a_refused_message_is_kept_for_the_admin_and_not_sent_again(
 def test_only_changes_made_here_to_hl7_bookings_are_sent(
     served: tuple[FastAPI, int, str, int], engine: Engine, clinic: Clinic, clock: FixedClock
 ) -> None:
-    app, port, _base, _hospital = served
+    app, port, base, _hospital = served
     hl7_booked = _book(port, "C1", "P100", "F100", "20261127100000")
     with sender(port) as hl7_sender:  # the hospital's own no-show: nothing to tell it
         assert ack_code(hl7_sender.send(siu("S26", "C2", "P100", filler="F100"))) == "AA"
     # A clerk's booking has no placer or filler id to carry back.
-    _set_status(app, engine, clinic, clock, clinic.ids["ng_appointment"],
-                AppointmentStatus.TAKEN)
+    _set_status(base, engine, clinic, clinic.ids["ng_appointment"], AppointmentStatus.TAKEN)
     _arrive(app, engine, clock, clinic.ids["ng_appointment"])
     with Session(engine) as session:
         status = session.get(Appointment, hl7_booked)
