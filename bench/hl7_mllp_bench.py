@@ -6,7 +6,8 @@ as interface engines do) and prints messages per second and the ACK latency. Wit
 the sender keeps up to N messages in flight (a pipelining sender): the server then commits the
 messages waiting on the connection together (one fsync for all) before their ACKs.
 
-    .venv/bin/python bench/hl7_mllp_bench.py [--messages 10000] [--window 1] [--sqlite-only]
+    .venv/bin/python bench/hl7_mllp_bench.py [--messages 10000] [--window 1]
+        [--sqlite-only | --postgres-only]
 """
 
 import argparse
@@ -83,9 +84,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--window", type=int, default=1,
                         help="messages in flight before waiting for an ACK")
-    parser.add_argument("--sqlite-only", action="store_true")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true")
+    only.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()
-    run(False, args.messages, args.window)
+    if not args.postgres_only:
+        run(False, args.messages, args.window)
     if not args.sqlite_only:
         run(True, args.messages, args.window)
 

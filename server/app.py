@@ -23,6 +23,7 @@ from server.api.routes import (
     group_calls,
     health,
     hl7_messages,
+    hl7_outbound,
     invites,
     locations,
     patient,
@@ -41,6 +42,8 @@ from server.errors import install_error_handlers
 from server.fhir.app import mount_fhir
 from server.integration import interface_account
 from server.integration.hl7_inbox import inbox_of
+from server.integration.hl7_outbound import install_session_events as install_hl7_outbound_events
+from server.integration.hl7_outbound_sender import OutboundSender
 from server.integration.mllp_listener import MllpListener
 from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
@@ -91,6 +94,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(_expire_tokens(hub, state.clock, stop))]
     sender = state.invite_sender
     sending = asyncio.create_task(sender.run(stop)) if sender is not None else None
+    outbound = state.hl7_outbound
+    hl7_sending = asyncio.create_task(outbound.run(stop)) if outbound is not None else None
     if state.engine.dialect.name == "postgresql":
         listening = asyncio.Event()
         tasks.append(asyncio.create_task(listen(state.engine, hub, stop, listening)))
@@ -108,12 +113,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         if listener is not None:
             await listener.close()
-        if sending is not None:
-            # An SMTP server that does not answer must not hold up shutdown: a leased invite
-            # is taken again by the next worker once its lease ends.
-            sending.cancel()
-            with suppress(asyncio.CancelledError):
-                await sending
+        # An SMTP server or a hospital host that does not answer must not hold up shutdown: a
+        # leased invite or message is taken again by the next worker once its lease ends.
+        for worker in (sending, hl7_sending):
+            if worker is not None:
+                worker.cancel()
+                with suppress(asyncio.CancelledError):
+                    await worker
         await asyncio.to_thread(state.phone_calls.hang_up_all)
         await state.waiting_room.close()
         await asyncio.gather(*tasks)
@@ -132,7 +138,8 @@ async def _start_mllp(app: FastAPI, state: AppState) -> MllpListener | None:
     return listener
 
 
-def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock) -> WaitingRoom:
+def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock,
+                  outbound: OutboundSender | None) -> WaitingRoom:
     """Presence of this process's waiting-room pages, announced in a worker thread."""
 
     async def publish(
@@ -142,7 +149,7 @@ def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock) ->
             publish_committed, engine, hub, appointment_id, state, at, people
         )
 
-    visits = StoredVisits(engine, timedelta(seconds=settings.patient_resume_seconds))
+    visits = StoredVisits(engine, timedelta(seconds=settings.patient_resume_seconds), outbound)
     return WaitingRoom(publish, clock.now, settings.patient_leave_grace_seconds, visits)
 
 
@@ -167,6 +174,10 @@ def create_app(
     hub = Hub()
     install_session_events()
     clock = clock or Clock()
+    # No hospital host set up: no outbound HL7 message is queued, and no worker runs.
+    outbound = (
+        OutboundSender(engine, settings, clock) if settings.hl7_outbound_port is not None else None
+    )
     app.state.clinic = AppState(
         settings=settings,
         engine=engine,
@@ -186,7 +197,7 @@ def create_app(
             settings.join_failures_per_address, settings.join_failure_window_seconds
         ),
         trusted_proxies=parse_networks(settings.trusted_proxies),
-        waiting_room=_waiting_room(settings, engine, hub, clock),
+        waiting_room=_waiting_room(settings, engine, hub, clock, outbound),
         group_rooms=group_rooms(settings),
         phone_calls=PhoneCalls(),
         # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.
@@ -195,8 +206,10 @@ def create_app(
             if settings.smtp_host or settings.mail_pickup_dir
             else None
         ),
+        hl7_outbound=outbound,
     )
     install_invite_events()
+    install_hl7_outbound_events()
     install_room_events()
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -219,6 +232,7 @@ def create_app(
         patient_pages,
         calls,
         hl7_messages,
+        hl7_outbound,
         group_calls,
         phone_calls,
     ):

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 if TYPE_CHECKING:  # the parts import the routes' helpers; the types are all this needs
     from sqlalchemy import Engine
 
+    from server.integration.hl7_outbound_sender import OutboundSender
     from server.integration.mllp_listener import MllpListener
     from server.janus.rooms import GroupRooms
     from server.realtime.hub import Hub
@@ -46,6 +47,8 @@ class AppState:
     group_rooms: GroupRooms | None
     #: None: invites are off (no SMTP server nor pickup folder set up).
     invite_sender: InviteSender | None
+    #: None: outbound HL7 is off (no hl7_outbound_port set up).
+    hl7_outbound: OutboundSender | None
     #: The phone calls this process is carrying (Janus's SIP plugin; phone_dialling.py).
     phone_calls: PhoneCalls
     #: The HL7 MLLP listener once started (serve --mllp-port).

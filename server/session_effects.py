@@ -1,16 +1,17 @@
 """The server's database session and what it does once it commits: tell the hub, wake the
-invite worker, close ended group calls' rooms.
+invite worker and the outbound HL7 worker, close ended group calls' rooms.
 
 Who gets told is given when the session is made (`ServerSession(engine, hub=..., ...)`); what
 to tell collects in its `effects` during the transaction (server/realtime/notify.py,
-server/services/invites.py, server/services/room_closing.py) and is acted on, or dropped on
+server/services/invites.py, server/services/room_closing.py,
+server/integration/hl7_outbound.py) and is acted on, or dropped on
 rollback, by those modules' commit hooks. A plain sqlmodel Session has none of this: its
 commits tell nobody.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlalchemy import Engine
@@ -20,6 +21,9 @@ from sqlmodel import Session
 from server.janus.rooms import GroupRooms
 from server.realtime.delivery import Item
 from server.realtime.hub import Hub
+
+if TYPE_CHECKING:  # the sender imports this module
+    from server.integration.hl7_outbound_sender import OutboundSender
 
 
 @dataclass
@@ -32,6 +36,10 @@ class CommitEffects:
     wake_invites: Callable[[], None] | None = None
     #: Where group calls' rooms live; None: group calls are off.
     rooms: GroupRooms | None = None
+    #: Sends status changes of HL7-booked appointments back to the hospital; None: off.
+    hl7_outbound: "OutboundSender | None" = None
+    #: This transaction queued outbound HL7 messages (the sender is woken after commit).
+    hl7_queued: bool = False
     #: The change log's head written by this transaction (SQLite).
     cursor: int | None = None
     #: Deliveries and revocations to dispatch after commit (SQLite).
@@ -51,10 +59,13 @@ class ServerSession(Session):
         hub: Hub | None = None,
         wake_invites: Callable[[], None] | None = None,
         rooms: GroupRooms | None = None,
+        hl7_outbound: "OutboundSender | None" = None,
         **options: Any,
     ) -> None:
         super().__init__(engine, **options)
-        self.effects = CommitEffects(hub=hub, wake_invites=wake_invites, rooms=rooms)
+        self.effects = CommitEffects(
+            hub=hub, wake_invites=wake_invites, rooms=rooms, hl7_outbound=hl7_outbound
+        )
 
 
 def effects_of(session: Session | OrmSession) -> CommitEffects | None:

@@ -1,6 +1,7 @@
 """Server settings from the environment (CLINIC_DESK_*) and an optional TOML file."""
 
 import os
+import re
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,12 @@ from pydantic_settings import (
 from server.security.client_address import parse_networks
 from shared.enums import AppointmentKind
 from shared.phone_numbers import NumberRefused, known_region, to_e164
+
+#: The statuses an outbound HL7 event may be configured for (hl7_outbound_events).
+OutboundStatus = Literal["waiting", "taken", "no_show"]
+_DEFAULT_OUTBOUND_EVENTS: dict[OutboundStatus, str] = {
+    "waiting": "SIU^S14", "taken": "SIU^S14", "no_show": "SIU^S14",
+}
 
 #: Names a TOML settings file when the command line does not.
 CONFIG_ENV = "CLINIC_DESK_CONFIG"
@@ -175,6 +182,29 @@ class Settings(BaseSettings):
     hl7_mrn_authority: str = Field(default="", max_length=64)
     #: Raw messages kept for the admin's log and replay; the oldest go first.
     hl7_log_max_messages: int = Field(default=100_000, ge=100)
+    #: Outbound HL7 (server/integration/hl7_outbound*.py): when an appointment the hospital's
+    #: system booked changes status here, this SIU event is sent back to hl7_outbound_host:port,
+    #: queued in the database and retried until ACKed. A status left out (or "") sends nothing.
+    hl7_outbound_host: str = "127.0.0.1"
+    #: None: nothing is sent (and nothing queued).
+    hl7_outbound_port: int | None = Field(default=None, ge=1, le=65535)
+    hl7_outbound_events: dict[OutboundStatus, str] = Field(default_factory=lambda: dict(
+        _DEFAULT_OUTBOUND_EVENTS))
+    #: MSH-5 / MSH-6 of outbound messages (the hospital's receiving application and facility).
+    hl7_outbound_application: str = Field(default="", max_length=64)
+    hl7_outbound_facility: str = Field(default="", max_length=64)
+    #: The first retry waits this long, each next one twice as long (at most 10 minutes).
+    hl7_outbound_retry_seconds: float = Field(default=5.0, gt=0, le=600)
+    #: How long to wait for the connection and for the ACK.
+    hl7_outbound_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
+    @field_validator("hl7_outbound_events")
+    @classmethod
+    def _outbound_events(cls, events: dict[str, str]) -> dict[str, str]:
+        for status, event in events.items():
+            if event and not re.fullmatch(r"SIU\^S\d\d", event):
+                raise ValueError(f"{event!r} (for {status}) is not an SIU event such as SIU^S14")
+        return events
 
     #: Janus, the SFU of group calls (docs/group-calls.md). Empty: group calls are off.
     #: The HTTP API the server manages rooms through (e.g. http://127.0.0.1:8088/janus).

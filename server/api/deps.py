@@ -27,7 +27,8 @@ _bearer = HTTPBearer(auto_error=False, description="The access token from /auth/
 
 
 def get_session(state: StateDep) -> Iterator[Session]:
-    """A request's session: its commits tell the hub, wake the invite worker, close rooms."""
+    """A request's session: its commits tell the hub, wake the invite and outbound HL7
+    workers, close rooms."""
     sender = state.invite_sender
     with ServerSession(
         state.engine,
@@ -35,6 +36,7 @@ def get_session(state: StateDep) -> Iterator[Session]:
         hub=state.hub,
         wake_invites=sender.wake if sender is not None else None,
         rooms=state.group_rooms,
+        hl7_outbound=state.hl7_outbound,
     ) as session:
         yield session
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from server.errors import ApiError
 from server.integration import hl7_read
 from server.integration.hl7_log import lock
-from server.integration.hl7_read import BookingFacts, Header, PatientFacts, Refusal
+from server.integration.hl7_read import FILLER, PLACER, BookingFacts, Header, PatientFacts, Refusal
 from server.models.appointment import Appointment, AppointmentExternalId
 from server.models.location import Location
 from server.models.patient import Patient
@@ -31,7 +31,6 @@ from server.settings import Settings
 from shared.enums import AppointmentKind, AppointmentStatus, Role
 from shared.schemas import AppointmentCreate, AppointmentUpdate, PatientCreate
 
-PLACER, FILLER = "hl7-placer", "hl7-filler"
 #: Advisory-lock namespace (PostgreSQL) of one appointment's messages: they apply in order.
 _APPOINTMENT_LOCK_SPACE = 0x0C11_0004
 
@@ -121,7 +120,7 @@ def _clinician(session: Session, settings: Settings, facts: BookingFacts) -> Use
             username = settings.hl7_clinicians.get(key)
             if username is None:
                 continue
-            user = session.exec(select(User).where(User.username == username.lower())).first()
+            user = _user(session, username.lower())
             if user is None or user.role != Role.CLINICIAN or not user.is_active:
                 raise Refusal("AIP-3", f"Clinician {key!r} maps to {username!r}, which is not "
                               "an active clinician account.", hl7_read.TABLE_VALUE_NOT_FOUND)
@@ -129,6 +128,32 @@ def _clinician(session: Session, settings: Settings, facts: BookingFacts) -> Use
     shown = ", ".join(keys[0] for keys in facts.clinician_keys if keys)[:200]
     raise Refusal("AIP-3", f"No clinician is set up for identifier {shown or '(empty)'}: add it "
                   "to hl7_clinicians.", hl7_read.TABLE_VALUE_NOT_FOUND)
+
+
+#: Account ids of the usernames hl7_clinicians names, learnt once: a batch's messages then find
+#: the account in the session's identity map (no query). The row itself is read in each
+#: transaction, so a deactivated account is refused at once; a stale id reads nothing.
+_USER_IDS: dict[str, UUID] = {}
+
+
+def hold_accounts(session: Session, settings: Settings, also: str) -> list[User]:
+    """The accounts hl7_clinicians names and `also` (the interface's), in one query: held by
+    the caller for a batch, its messages find them in the session (whose identity map holds
+    rows weakly) without a query each."""
+    names = {username.lower() for username in settings.hl7_clinicians.values()} | {also}
+    users = list(session.exec(select(User).where(col(User.username).in_(names))))
+    _USER_IDS.update((user.username, user.id) for user in users)
+    return users
+
+
+def _user(session: Session, username: str) -> User | None:
+    known = _USER_IDS.get(username)
+    user = session.get(User, known) if known is not None else None
+    if user is None or user.username != username:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is not None:
+            _USER_IDS[username] = user.id
+    return user
 
 
 def _kind(settings: Settings, code: str) -> AppointmentKind:

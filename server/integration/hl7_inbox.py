@@ -19,9 +19,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from server.app_state import state_of
-from server.integration import hl7_apply, hl7_log, hl7_read
+from server.integration import hl7_apply, hl7_log, hl7_read, interface_account
 from server.integration.hl7_ack import acknowledge, reject_unreadable
 from server.integration.hl7_read import Refusal
+from server.models.hl7_message import Hl7Message
 from server.models.user import User
 from server.realtime.hub import Hub
 from server.services.caller import Caller
@@ -75,21 +76,32 @@ class Inbox:
         with ServerSession(
             self.engine, expire_on_commit=False, hub=self.hub, wake_invites=self.wake
         ) as session:
+            accounts = hl7_apply.hold_accounts(session, self.settings, interface_account.USERNAME)
             user = session.get(User, self.interface_id)
             assert user is not None
             caller = Caller(user=user, address=address[:64], now=now, system=True)
-            acks = [self._receive(session, caller, _read(raw)) for raw in raws]
+            readings = [_read(raw) for raw in raws]
+            applied = hl7_log.applied_acks(session, [
+                (r.head.sender, r.head.control_id) for r in readings if r.head and r.message
+            ])
+            logged: list[Hl7Message] = []
+            acks = [self._receive(session, caller, r, applied, logged) for r in readings]
+            hl7_log.record_all(session, logged, self.settings.hl7_log_max_messages)
             session.commit()
+            del accounts  # held until here: the batch found them without a query each
             return [ack.encode() for ack in acks]
 
-    def _receive(self, session: Session, caller: Caller, reading: "_Reading") -> str:
-        """Apply or refuse one message inside the batch's transaction; log it; its ACK."""
+    def _receive(self, session: Session, caller: Caller, reading: "_Reading",
+                 applied: dict[tuple[str, str], str], logged: list[Hl7Message]) -> str:
+        """Apply or refuse one message inside the batch's transaction; its log row joins
+        `logged`, its ACK (when applied) `applied`; its ACK."""
         if reading.head is None or reading.message is None:
             assert reading.refusal is not None
-            self._log(session, caller.now, reading.text, reading.refused_ack, reading.refusal)
+            logged.append(self._log(caller.now, reading.text, reading.refused_ack,
+                                    reading.refusal))
             return reading.refused_ack
         message, head = reading.message, reading.head
-        previous = hl7_log.applied_ack(session, head.sender, head.control_id)
+        previous = applied.get((head.sender, head.control_id))
         if previous is not None:
             return previous
         subject, error = "", ""
@@ -102,20 +114,21 @@ class Inbox:
             code, error = refusal.ack_code, f"{refusal.field}: {refusal.message}"
             subject = hl7_apply.subject_of(message, head, self.settings)
             ack = acknowledge(message, refusal.ack_code, refusal.message, refusal)
-        hl7_log.record(
-            session, at=caller.now, sender=head.sender, control_id=head.control_id,
+        logged.append(hl7_log.entry(
+            at=caller.now, sender=head.sender, control_id=head.control_id,
             event=head.name, ack_code=code, subject=subject, error=error, raw=reading.text,
-            ack=ack, keep=self.settings.hl7_log_max_messages,
-        )
+            ack=ack,
+        ))
+        if code == "AA":
+            applied[(head.sender, head.control_id)] = ack
         return ack
 
-    def _log(self, session: Session, now: datetime, text: str, ack: str,
-             refusal: Refusal) -> None:
-        """Keep a message that could not be read in the log too."""
-        hl7_log.record(
-            session, at=now, sender="", control_id="", event="", subject="",
+    def _log(self, now: datetime, text: str, ack: str, refusal: Refusal) -> Hl7Message:
+        """The log row of a message that could not be read (kept too)."""
+        return hl7_log.entry(
+            at=now, sender="", control_id="", event="", subject="",
             ack_code=refusal.ack_code, error=f"{refusal.field}: {refusal.message}",
-            raw=text, ack=ack, keep=self.settings.hl7_log_max_messages,
+            raw=text, ack=ack,
         )
 
 

@@ -19,6 +19,9 @@ import hl7.util
 for _module in (hl7.util, hl7.containers):
     logging.getLogger(_module.__file__).disabled = True
 
+#: The external-id systems of an appointment's SCH-1 (placer) and SCH-2 (filler) ids.
+PLACER, FILLER = "hl7-placer", "hl7-filler"
+
 #: HL7 table 0357 (message error condition codes) used in ERR segments.
 REQUIRED_MISSING = "101"
 DATA_TYPE_ERROR = "102"

@@ -5,6 +5,7 @@ from server.models.appointment import Appointment, AppointmentExternalId, Appoin
 from server.models.audit import AuditEvent
 from server.models.group_call import GroupCallMember, GroupCallRoom
 from server.models.hl7_message import Hl7Message
+from server.models.hl7_outbound import Hl7Outbound
 from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
@@ -30,6 +31,7 @@ __all__ = [
     "GroupCallMember",
     "GroupCallRoom",
     "Hl7Message",
+    "Hl7Outbound",
     "Invite",
     "Location",
     "Patient",

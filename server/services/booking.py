@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from server.database import lock_schedules
 from server.errors import ApiError, invalid, not_found
+from server.integration import hl7_outbound
 from server.models.appointment import (
     Appointment,
     AppointmentExternalId,
@@ -412,5 +413,6 @@ def _move(session: Session, caller: Caller, row: Appointment, status: Appointmen
     audit.record(session, caller, "appointment.status", "appointment", row.id, f"status={status}")
     if status is AppointmentStatus.NO_SHOW:
         room_closing.close_after_commit(session, row)
+    hl7_outbound.queue_status(session, row, status.value, now, caller.user)
     changes.record(session, "appointment", row.id, [row.clinician_id], now)
     session.flush()

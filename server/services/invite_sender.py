@@ -26,6 +26,7 @@ from server.models.user import User
 from server.realtime.hub import Hub
 from server.services import invites, mail_pickup, patient_links
 from server.services.invite_mail import InviteFacts, build
+from server.services.wakeable import Wakeable
 from server.session_effects import ServerSession
 from server.settings import Settings
 from shared.clock import Clock
@@ -56,7 +57,7 @@ def retry_delay(settings: Settings, attempts: int) -> float:
     return min(delay, MAX_RETRY_SECONDS)
 
 
-class InviteSender:
+class InviteSender(Wakeable):
     """Owns the worker task of one server process; wake() may be called from any thread."""
 
     def __init__(self, engine: Engine, hub: Hub, settings: Settings, clock: Clock) -> None:
@@ -64,20 +65,12 @@ class InviteSender:
         self._hub = hub
         self._settings = settings
         self._clock = clock
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Look for due invites now (after a commit that queued some)."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+        super().__init__()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send due invites until `stop`."""
-        self._loop = asyncio.get_running_loop()
+        self._attach()
         while not stop.is_set():
-            self._wake.clear()
             try:
                 while not stop.is_set():
                     job = await asyncio.to_thread(self._claim)
@@ -87,12 +80,7 @@ class InviteSender:
                     await asyncio.to_thread(self._finish, job.invite_id, error)
             except Exception:  # the worker must outlive a bad invite or a database hiccup
                 log.exception("the invite worker failed; it carries on")
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
-            try:
-                await asyncio.wait(waiters, timeout=POLL_SECONDS)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await self._pause(stop, POLL_SECONDS)
 
     async def _deliver(self, job: Job) -> str | None:
         """None when the message was handed over; otherwise why it was not."""

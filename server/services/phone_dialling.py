@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from server.app_state import AppState
 from server.errors import ApiError
+from server.integration.hl7_outbound_sender import OutboundSender
 from server.janus.client import JanusClient
 from server.janus.sip_call import SipCall, SipLine
 from server.models.appointment import Appointment
@@ -67,9 +68,11 @@ def _taken_by(session: Session, user_id: UUID) -> str:
     return f"{name} is already calling this patient."
 
 
-def _answered(engine: Engine, hub: Hub, clock: Clock, call: PhoneCall) -> None:
+def _answered(
+    engine: Engine, hub: Hub, clock: Clock, call: PhoneCall, outbound: OutboundSender | None
+) -> None:
     """The phone answered: the appointment turns taken and the attempt says when, together."""
-    with ServerSession(engine, hub=hub) as session:
+    with ServerSession(engine, hub=hub, hl7_outbound=outbound) as session:
         row = session.get(Appointment, call.appointment_id)
         user = session.get(User, call.user_id)
         if row is None or user is None:
@@ -94,6 +97,7 @@ def dial(
     it (and a refusal before that leaves none)."""
     settings, clock = state.settings, state.clock
     engine, hub, calls = state.engine, state.hub, state.phone_calls
+    outbound = state.hl7_outbound  # an answer is told to the hospital's system too
     number = number_to_dial(session, appointment, settings)
     line = sip_line(settings)
     if line is None:
@@ -103,7 +107,7 @@ def dial(
         )
 
     def answered(call: PhoneCall) -> None:
-        _answered(engine, hub, clock, call)
+        _answered(engine, hub, clock, call, outbound)
 
     def ended(call: PhoneCall) -> None:
         log.info("phone call %s ended: %s", call.id, call.outcome)

@@ -3,7 +3,8 @@
 The waiting room (server/realtime/waiting_room.py) asks `arrive` when the first page of an
 appointment connects: a visit heard from within `resume` is the same visit (the server restarted,
 or another server process had the page), so its first arrival is kept; anything older starts
-anew. Each call is one short transaction, run in a worker thread by StoredVisits.
+anew. Each call is one short transaction, run in a worker thread by StoredVisits. A new visit of
+an appointment the hospital's system booked queues its "arrived" message (hl7_outbound.py).
 """
 
 import asyncio
@@ -14,19 +15,27 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from server.integration import hl7_outbound
+from server.integration.hl7_outbound_sender import OutboundSender
+from server.models.appointment import Appointment
 from server.models.waiting import WaitingVisit
+from server.session_effects import ServerSession
+from shared.enums import AppointmentStatus
 
 
-def arrive(engine: Engine, appointment_id: UUID, now: datetime, resume: timedelta) -> datetime:
+def arrive(engine: Engine, appointment_id: UUID, now: datetime, resume: timedelta,
+           outbound: OutboundSender | None = None) -> datetime:
     """The arrival of the visit a page of the appointment joins at `now` (kept or new)."""
     for _attempt in range(2):
-        with Session(engine) as session:
+        with ServerSession(engine, hl7_outbound=outbound) as session:
             visit = session.get(WaitingVisit, appointment_id)
             if visit is None:
                 visit = WaitingVisit(appointment_id=appointment_id, arrived_at=now, seen_at=now)
                 session.add(visit)
+                _tell_hospital(session, appointment_id, now)
             elif visit.seen_at < now - resume:
                 visit.arrived_at = now
+                _tell_hospital(session, appointment_id, now)
             visit.seen_at = max(visit.seen_at, now)
             arrived = visit.arrived_at
             try:
@@ -37,6 +46,13 @@ def arrive(engine: Engine, appointment_id: UUID, now: datetime, resume: timedelt
                 continue
             return arrived
     return now
+
+
+def _tell_hospital(session: Session, appointment_id: UUID, now: datetime) -> None:
+    """Queue the "arrived" message of a new visit, when the hospital booked the appointment."""
+    row = session.get(Appointment, appointment_id)
+    if row is not None and row.status == AppointmentStatus.SCHEDULED:
+        hl7_outbound.queue_status(session, row, "waiting", now)
 
 
 def heard(engine: Engine, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
@@ -67,12 +83,16 @@ def leave(engine: Engine, appointment_id: UUID) -> None:
 class StoredVisits:
     """The waiting room's view of the table: the same calls, awaited off the event loop."""
 
-    def __init__(self, engine: Engine, resume: timedelta) -> None:
+    def __init__(self, engine: Engine, resume: timedelta,
+                 outbound: OutboundSender | None = None) -> None:
         self._engine = engine
         self._resume = resume
+        self._outbound = outbound
 
     async def arrive(self, appointment_id: UUID, now: datetime) -> datetime:
-        return await asyncio.to_thread(arrive, self._engine, appointment_id, now, self._resume)
+        return await asyncio.to_thread(
+            arrive, self._engine, appointment_id, now, self._resume, self._outbound
+        )
 
     async def heard(self, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
         await asyncio.to_thread(heard, self._engine, appointment_id, arrived_at, now)

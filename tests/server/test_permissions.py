@@ -276,6 +276,17 @@ ROWS = [
         ADMIN,
         404,
     ),
+    Row("GET", "/hl7/outbound", "outbound HL7 queue", _fixed("/hl7/outbound"), ADMIN),
+    # Nothing is queued in this app: a permitted resend finds no message (tests/server/
+    # test_hl7_outbound.py resends a real one).
+    Row(
+        "POST",
+        "/hl7/outbound/{message_id}/resend",
+        "send a refused HL7 message again",
+        _fixed("/hl7/outbound/999999/resend"),
+        ADMIN,
+        404,
+    ),
     Row("POST", "/sync/push", "push changes", _push, STAFF),
     Row("GET", "/sync/pull", "pull changes", _fixed("/sync/pull?protocol=1"), STAFF),
     # This app has no SMTP server: a permitted resend is refused 409 invites_off (a 202 with
