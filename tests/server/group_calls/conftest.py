@@ -7,19 +7,22 @@ The helpers (book_group, staff_join...) are imported by the test modules.
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.app import create_app
+from server.app_state import state_of
 from server.database import create_db_engine
 from server.models.appointment import Appointment, AppointmentParticipant
 from server.models.base import ServerTable
 from server.models.user import User
-from server.services import patient_links
+from server.services import group_call_controls, patient_links
 from server.services.accounts import start_session
 from server.settings import Settings
 from shared.clock import FixedClock
@@ -150,7 +153,24 @@ def staff_join(client: TestClient, clinic: Clinic, user: str, appointment_id: UU
     return GroupJoin.model_validate(answer.json())
 
 
+def admit_in_store(client: TestClient, token: str) -> None:
+    """The clinician's admission of the link's holder, written straight to the server's store
+    (tests of other things than admission; tests/server/group_calls/test_admission.py goes
+    through the clinician's window and API)."""
+    with Session(state_of(cast(FastAPI, client.app)).engine) as session:
+        resolved = patient_links.resolve(session, token, datetime.now(UTC), 60)
+        assert resolved.appointment is not None and resolved.link is not None
+        member = f"guest-{resolved.link.recipient}"
+        group_call_controls.admit(session, resolved.appointment.id, [member], datetime.now(UTC))
+        session.commit()
+
+
 def guest_join(client: TestClient, token: str) -> GroupJoin:
+    """The link holder's credential: asked once (they wait), admitted, asked again."""
     answer = client.post("/patient/group-call", json={"token": token})
+    if answer.status_code == 202:
+        assert answer.json()["code"] == "waiting_for_admission", answer.text
+        admit_in_store(client, token)
+        answer = client.post("/patient/group-call", json={"token": token})
     assert answer.status_code == 200, answer.text
     return GroupJoin.model_validate(answer.json())
