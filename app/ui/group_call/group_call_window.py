@@ -1,6 +1,7 @@
 """The group call window: up to 9 tiles a page (PgUp / PgDn), the active speaker first and
-lit up, the participant list beside them with the room controls (mute or remove the selected
-participant, lock, end for all), and the call's own controls (mute, camera, leave)."""
+lit up, those waiting to be admitted and the participant list beside them with the room
+controls (mute or remove the selected participant, lock, end for all), the chat to everyone,
+and the call's own controls (mute, camera, leave)."""
 
 import asyncio
 import logging
@@ -18,13 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.media.group_chat import ChatMessage
 from app.media.group_session import GroupParticipant
 from app.services.group_call_service import GroupCallService
 from app.ui.call.video_widget import VideoWidget
+from app.ui.group_call.chat_panel import ChatPanel
 from app.ui.group_call.gallery_order import PAGE_SIZE, gallery, next_speaker, page_count, page_of
 from app.ui.group_call.participant_list import ParticipantList
 from app.ui.group_call.room_controls import RoomControls
 from app.ui.group_call.tile import Tile
+from app.ui.group_call.waiting_list import WaitingList
+from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.ui")
 
@@ -42,7 +47,7 @@ class GroupCallWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.service = service
         self.setWindowTitle(f"Group call — {title}")
-        self.resize(1180, 760)
+        self.resize(1280, 800)
         self.page = 0
         self.speaker: str | None = None
         self.participants: list[GroupParticipant] = []
@@ -57,8 +62,11 @@ class GroupCallWindow(QWidget):
         for index, tile in enumerate(self.tiles):
             grid.addWidget(tile, index // _COLUMNS, index % _COLUMNS)
             tile.hide()
+        self.waiting_list = WaitingList(self)
         self.participant_list = ParticipantList(self)
         self.room_controls = RoomControls(self)
+        self.chat_panel = ChatPanel(self)
+        self.chat_panel.setFixedWidth(260)
         self.self_view = VideoWidget("You", self)
         self.self_view.setFixedSize(220, 124)
         self.page_label = QLabel(self)
@@ -72,13 +80,17 @@ class GroupCallWindow(QWidget):
         self.leave_button.setStyleSheet(_LEAVE_STYLE)
 
         side = QVBoxLayout()
+        side.addWidget(self.waiting_list)
         side.addWidget(QLabel("Participants", self))
         side.addWidget(self.participant_list, 1)
         side.addWidget(self.room_controls)
-        side.addWidget(self.self_view)
+        talk = QVBoxLayout()
+        talk.addWidget(self.chat_panel, 1)
+        talk.addWidget(self.self_view)
         body = QHBoxLayout()
         body.addLayout(grid, 1)
         body.addLayout(side)
+        body.addLayout(talk)
         controls = QHBoxLayout()
         for widget in (self.previous_button, self.page_label, self.next_button):
             controls.addWidget(widget)
@@ -103,6 +115,9 @@ class GroupCallWindow(QWidget):
         service.selfFrame.connect(self.self_view.show_image)
         service.mutedChanged.connect(self._muted_changed)
         service.ended.connect(self.show_ended)
+        service.chatMessage.connect(self._chat_message)
+        service.chatReady.connect(self.chat_panel.set_ready)
+        self.chat_panel.sendRequested.connect(self._send_chat)
         self._lay_out_page()
 
     # -- what the service says -----------------------------------------------------------------
@@ -126,8 +141,13 @@ class GroupCallWindow(QWidget):
         for button in (self.mute_button, self.camera_button, self.leave_button):
             button.setEnabled(False)
         self.room_controls.finish()
+        self.chat_panel.set_ready(False, "The call is over: the chat is closed.")
         for tile in self.tiles:
             tile.hide()
+
+    @Slot(object)
+    def _chat_message(self, message: ChatMessage) -> None:
+        self.chat_panel.add_message(message)
 
     @Slot(str, QImage)
     def _tile_image(self, participant_id: str, image: QImage) -> None:
@@ -186,6 +206,17 @@ class GroupCallWindow(QWidget):
     def _camera_toggled(self, off: bool) -> None:
         self.service.set_camera_enabled(not off)
         self.camera_button.setText("Camera on" if off else "Camera off")
+
+    def _send_chat(self, text: str) -> None:
+        self._run(self._chat_out(text))
+
+    async def _chat_out(self, text: str) -> None:
+        try:
+            await self.service.send_chat(text)
+        except KnownError as error:
+            self.chat_panel.not_sent(str(error))
+            return
+        self.chat_panel.sent()
 
     def _leave(self) -> None:
         self.leave_button.setEnabled(False)

@@ -2,7 +2,8 @@
 devices) with ten aiortc guests: a full page of tiles, paging, the active speaker first."""
 
 import asyncio
-import os
+import contextlib
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,19 +27,6 @@ from tests.server.conftest import Clinic
 from tests.server.group_calls.conftest import book_group, guest_join, guest_link, staff_join
 from tests.server.group_calls.peers import Participant, wait_until
 
-#: Something of this test's call (a capture or converter thread posting into the closed qasync
-#: loop, seen as "QObject::startTimer: Timers cannot be started from another thread") outlives
-#: it and crashed a later test of the same pytest process. Seen again on 2026-12-02: in a whole
-#: run with this test on, a segfault 19 tests later, in pytest-qt's teardown event processing of
-#: tests/server/test_appointments.py (main thread in pytestqt/plugin.py _process_events; the
-#: only other threads an asyncio child watcher and an idle ThreadPoolExecutor worker). Until
-#: that leak is found, the test runs on its own:
-#: CLINIC_DESK_GROUP_WINDOW=1 pytest tests/server/group_calls/test_window.py
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CLINIC_DESK_GROUP_WINDOW") != "1",
-    reason="run on its own (CLINIC_DESK_GROUP_WINDOW=1): it leaks into later tests",
-)
-
 GUESTS = 10
 #: The one guest who talks (a tone); on the first page, but not first until they talk.
 TALKER = 7
@@ -49,15 +37,35 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
     event_loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
-    # Nothing of this call may outlive its loop: a task destroyed pending, or a frame posted
-    # from a capture thread to a closed loop, would warn in whichever test runs next.
-    event_loop.run_until_complete(asyncio.sleep(0.3))
-    pending = [task for task in asyncio.all_tasks(event_loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    event_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    event_loop.close()
-    asyncio.set_event_loop(None)
+    # Nothing of this call may outlive its loop: a peer connection left open keeps its tasks,
+    # its sockets' notifiers and its frame sink's thread, which then run into the closed loop
+    # in a later test (a segfault in pytest-qt's event processing, once).
+    try:
+        with contextlib.suppress(AssertionError):  # said below, with what is left
+            event_loop.run_until_complete(
+                wait_until(lambda: not left_over(event_loop), "nothing left over")
+            )
+    finally:
+        leftovers = left_over(event_loop)
+        pending = [task for task in asyncio.all_tasks(event_loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        event_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        event_loop.close()
+        asyncio.set_event_loop(None)
+    assert not leftovers, f"the call left {leftovers} behind"
+
+
+def left_over(event_loop: qasync.QEventLoop) -> list[str]:
+    """Tasks still running, sockets still watched and media threads still alive."""
+    tasks = [repr(task.get_coro()) for task in asyncio.all_tasks(event_loop) if not task.done()]
+    own = event_loop._ssock.fileno()  # the loop's own wake-up pipe
+    fds = (*event_loop._read_notifiers, *event_loop._write_notifiers)
+    watched = [f"socket {fd}" for fd in fds if fd != own]
+    threads = [
+        thread.name for thread in threading.enumerate() if thread.name.startswith("frames-")
+    ]
+    return tasks + watched + threads
 
 
 @pytest.fixture
