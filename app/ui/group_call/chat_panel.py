@@ -40,6 +40,7 @@ class ChatPanel(QWidget):
         self.messages.setWordWrap(True)
         self.messages.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.messages.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.messages.setSpacing(3)
         self.entry = QLineEdit(self)
         self.entry.setAccessibleName("Message to everyone")
         self.entry.setPlaceholderText("Message to everyone")

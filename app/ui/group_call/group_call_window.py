@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -79,7 +80,11 @@ class GroupCallWindow(QWidget):
         self.leave_button = QPushButton("Leave", self)
         self.leave_button.setStyleSheet(_LEAVE_STYLE)
 
-        side = QVBoxLayout()
+        # The side panel keeps its width: the gallery has the rest, tiles or not.
+        side_panel = QWidget(self)
+        side_panel.setFixedWidth(280)
+        side = QVBoxLayout(side_panel)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.waiting_list)
         side.addWidget(QLabel("Participants", self))
         side.addWidget(self.participant_list, 1)
@@ -87,9 +92,12 @@ class GroupCallWindow(QWidget):
         talk = QVBoxLayout()
         talk.addWidget(self.chat_panel, 1)
         talk.addWidget(self.self_view)
+        stage = QWidget(self)
+        stage.setLayout(grid)
+        stage.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         body = QHBoxLayout()
-        body.addLayout(grid, 1)
-        body.addLayout(side)
+        body.addWidget(stage, 1)
+        body.addWidget(side_panel)
         body.addLayout(talk)
         controls = QHBoxLayout()
         for widget in (self.previous_button, self.page_label, self.next_button):

@@ -4,6 +4,7 @@ the real clock: Janus checks its tokens against it), group appointments and cred
 The helpers (book_group, staff_join...) are imported by the test modules.
 """
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from shared.group_call_protocol import GroupJoin
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace, net_namespace
 from tests.server.conftest import Clinic
+from tests.server.live_server import live
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +103,23 @@ def client(
 ) -> Iterator[TestClient]:
     with TestClient(create_app(janus_settings(settings, janus), engine, clock)) as client:
         yield client
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def base(
+    inside: None, settings: Settings, engine: Engine, clock: FixedClock, janus: JanusServer
+) -> Iterator[str]:
+    """The server over real HTTP inside the namespace (where the browsers and Janus are)."""
+    app = create_app(janus_settings(settings, janus), engine, clock)
+    with live(app, _free_port()) as url:
+        yield url
 
 
 def book_group(

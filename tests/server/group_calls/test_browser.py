@@ -9,8 +9,7 @@ Chromium (started from the test's thread while it is inside) and aiortc on 127.0
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,7 @@ from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
 
 from app.media.group_chat import ChatMessage, GroupChat
-from server.app import create_app
-from server.settings import Settings
-from shared.clock import FixedClock
 from shared.group_call_protocol import GroupJoin
-from tests.janus_server import JanusServer
 from tests.server.axe_check import assert_clean_async
 from tests.server.call_helpers import (
     device_checked,
@@ -37,29 +32,11 @@ from tests.server.call_helpers import (
     shown,
 )
 from tests.server.conftest import Clinic
-from tests.server.group_calls.conftest import book_group, guest_link, janus_settings
+from tests.server.group_calls.conftest import book_group, guest_link
 from tests.server.group_calls.peers import Participant, wait_until
-from tests.server.live_server import live
 
 #: The clinician's tone; the pages' fake microphones beep.
 CLINICIAN_TONE = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def base(
-    inside: None, settings: Settings, engine: Engine, clock: FixedClock, janus: JanusServer
-) -> Iterator[str]:
-    """The server over real HTTP inside the namespace (where the browsers and Janus are)."""
-    app = create_app(janus_settings(settings, janus), engine, clock)
-    with live(app, _free_port()) as url:
-        yield url
 
 
 async def waiting_from_link(browser: Browser, url: str) -> Page:

@@ -1,12 +1,15 @@
 """The group call window on a real Janus: the desktop (GroupCallService over the CallService's
-devices) with ten aiortc guests: a full page of tiles, paging, the active speaker first."""
+devices) with ten aiortc guests (a full page of tiles, paging, the active speaker first), and
+with two Chromium participants it admits from the waiting room and chats with."""
 
 import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import qasync
@@ -20,12 +23,22 @@ from app.media.capture import CaptureProfile
 from app.media.ice_config import IcePolicy
 from app.services.call_service import CallConfig, CallService
 from app.services.group_call_service import GroupCallService
+from app.services.message_bridge import MessageBridge
+from app.services.schedule_service import ScheduleService
+from app.services.sync_service import SyncService
+from app.sync.api_client import ApiClient
+from app.sync.token_store import MemoryTokenStore
+from app.ui.group_call.group_call_controller import GroupCallController
 from app.ui.group_call.group_call_window import GroupCallWindow
+from shared.enums import AppointmentKind, AppointmentStatus, Role
+from shared.records import Appointment, Patient, StaffMember
 from tests.media_peers import quick_options
 from tests.netns import VETH_ADDRESS
-from tests.server.conftest import Clinic
+from tests.server.call_helpers import page_eventually, patient_browser
+from tests.server.conftest import PASSWORD, Clinic
 from tests.server.group_calls.conftest import book_group, guest_join, guest_link, staff_join
 from tests.server.group_calls.peers import Participant, wait_until
+from tests.server.group_calls.test_browser import connected, waiting_from_link
 
 GUESTS = 10
 #: The one guest who talks (a tone); on the first page, but not first until they talk.
@@ -167,3 +180,110 @@ def test_a_full_page_of_tiles_paging_and_the_active_speaker(
             await asyncio.sleep(0.3)  # the closed tiles' and players' tasks wind down
 
     run(loop, scenario)
+
+
+def test_the_clinician_admits_browsers_and_chats_with_them(
+    qapp: QApplication,
+    loop: qasync.QEventLoop,
+    service: GroupCallService,
+    base: str,
+    clinic: Clinic,
+    engine: Engine,
+    screenshot_dir: Path | None,
+) -> None:
+    """The desktop's window and controller (through the server's API) with two Chromium
+    participants: both wait and are listed, Admit lets one in and Admit all the other, each
+    page joins by itself, and the chat goes both ways."""
+    appointment = book_group(engine, clinic, guests=2)
+    api = ApiClient(base, "ng", MemoryTokenStore())
+    bridge = MessageBridge()
+    # Taken already: the controller has no schedule to mark it in.
+    controller = GroupCallController(
+        service, cast(SyncService, SimpleNamespace(api=api)), cast(ScheduleService, None), bridge
+    )
+    booked = Appointment(
+        id=appointment,
+        patient=Patient(id=clinic.ids["patient"], name="Diabetes education group"),
+        clinician=StaffMember(id=clinic.ids["ng"], name="Ng", role=Role.CLINICIAN),
+        start=datetime.now(UTC),
+        duration_minutes=60,
+        kind=AppointmentKind.GROUP,
+        status=AppointmentStatus.TAKEN,
+    )
+    links = {n: f"{base}/join#{guest_link(engine, appointment, n)}" for n in (1, 2)}
+
+    # The window closes inside the loop: the application must not quit with it (and stop it).
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+
+    async def scenario() -> None:
+        await api.login(PASSWORD)
+        window = controller.start(booked)
+        assert window is not None  # deletes itself on close
+        waiting = window.waiting_list
+        try:
+            await wait_until(lambda: service.in_call and service.chat is not None, "joined")
+            async with patient_browser() as browser:
+                pages = {n: await waiting_from_link(browser, url) for n, url in links.items()}
+                await wait_until(lambda: len(waiting.waiting) == 2, "both in the waiting list")
+                assert waiting.title.text() == "Waiting to be admitted (2)"
+                assert waiting.admit_all_button.text() == "Admit all (2 waiting)"
+                assert [w.display for w in waiting.waiting] == ["Guest 1", "Guest 2"]
+                if screenshot_dir is not None:
+                    window.grab().save(str(screenshot_dir / "group-call-waiting-list.png"))
+                waiting.admit_buttons["guest-1"].click()
+                await connected(pages[1])
+                await wait_until(lambda: [w.participant for w in waiting.waiting] == ["guest-2"],
+                                 "guest 1 off the waiting list")
+                assert await pages[2].get_attribute("#group-state", "data-state") == "waiting"
+                assert waiting.admit_all_button.text() == "Admit all (1 waiting)"
+                waiting.admit_all_button.click()
+                await connected(pages[2])
+                await wait_until(lambda: waiting.waiting == [], "nobody waiting")
+                assert waiting.empty.isVisibleTo(window)
+                await wait_until(
+                    lambda: {p.id for p in window.participants} >= {"guest-1", "guest-2"},
+                    "both pages in the window's list",
+                )
+                await wait_until(
+                    lambda: sum(1 for n in service.tiles_shown.values() if n > 0) == 2,
+                    "both pages' pictures in their tiles",
+                )
+
+                # Chat both ways: Enter in the window reaches both pages; a page's message
+                # reaches the window (as text).
+                chat = window.chat_panel.messages
+                window.chat_panel.entry.setText("Hello <b>everyone</b>")
+                QTest.keyClick(window.chat_panel.entry, Qt.Key.Key_Return)
+                await wait_until(
+                    lambda: chat.count() == 1 or window.chat_panel.state.isVisibleTo(window),
+                    "the clinician's own message delivered",
+                )
+                assert chat.count() == 1, window.chat_panel.state.text()
+                for page in pages.values():
+                    await page_eventually(
+                        page, "document.querySelectorAll('#group-chat-log li').length === 1",
+                        "the clinician's message",
+                    )
+                    texts = await page.locator("#group-chat-log .chat-text").all_inner_texts()
+                    assert texts == ["Hello <b>everyone</b>"]
+                await pages[2].fill("#group-chat-text", "Thank you, doctor")
+                await pages[2].press("#group-chat-text", "Enter")
+                await wait_until(lambda: chat.count() == 2, "the page's message in the window")
+                assert chat.item(0).text().startswith("You · ")
+                assert chat.item(0).text().endswith("\nHello <b>everyone</b>")
+                assert chat.item(1).text().startswith("Guest 2 · ")
+                assert chat.item(1).text().endswith("\nThank you, doctor")
+                assert window.chat_panel.entry.text() == ""
+                await asyncio.sleep(0.5)  # a few more frames in each tile for the picture
+                if screenshot_dir is not None:
+                    window.grab().save(str(screenshot_dir / "group-call-admitted-chat.png"))
+        finally:
+            await service.leave()
+            window.close()
+            await api.close()
+
+    try:
+        run(loop, scenario)
+    finally:
+        qapp.setQuitOnLastWindowClosed(quits)
