@@ -90,15 +90,17 @@ def waiting_refusal() -> ApiError:
 
 def record_join(
     session: Session, appointment_id: UUID, member: str, now: datetime, admitted: bool
-) -> None:
+) -> bool:
     """`member` asked to join: remembered (a participant waits in the list until admitted);
-    `admitted`: given a credential now (staff)."""
+    `admitted`: given a credential now (staff). True the first time they asked."""
     found = _member(session, appointment_id, member)
+    first = found is None
     if found is None:
         found = GroupCallMember(appointment_id=appointment_id, member=member, joined_at=now)
     if admitted and found.admitted_at is None:
         found.admitted_at = now
     session.add(found)
+    return first
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,8 +94,9 @@ def guest_join(
     detail = f"link={link.id} recipient={link.recipient}"
     if admission == group_call_controls.Admission.WAITING:
         # Remembered, so the clinician's window lists them while their page is open.
-        group_call_controls.record_join(session, appointment.id, member, now, admitted=False)
-        record_patient(session, now, address, "group_call.wait", appointment.id, detail)
+        if group_call_controls.record_join(session, appointment.id, member, now, admitted=False):
+            # Audited once: a waiting page asks again each time someone else is admitted.
+            record_patient(session, now, address, "group_call.wait", appointment.id, detail)
         session.commit()
         raise group_call_controls.waiting_refusal()
     answer = group_calls.guest_credential(session, _rooms(request), settings, appointment, link)
