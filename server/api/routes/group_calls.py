@@ -136,6 +136,15 @@ def _controlled(session: SessionDep, caller: Staff, appointment_id: UUID) -> App
     return row
 
 
+def _tell_waiting_pages(session: SessionDep, appointment_id: UUID) -> None:
+    """After commit every open page of the appointment hears `admission`: a waiting one asks
+    again, and is let in, or told it was removed or that the call ended."""
+    notify.send(
+        session,
+        Delivery(AdmissionEvent().model_dump_json(), users=frozenset(), patient_of=appointment_id),
+    )
+
+
 def _done(
     session: SessionDep,
     caller: Staff,
@@ -189,11 +198,7 @@ def admit_participants(
 ) -> GroupAdmitted:
     _controlled(session, caller, appointment_id)
     admitted = group_call_controls.admit(session, appointment_id, body.participants, caller.now)
-    # After commit: every open page of the appointment hears it; a waiting one asks again.
-    notify.send(
-        session,
-        Delivery(AdmissionEvent().model_dump_json(), users=frozenset(), patient_of=appointment_id),
-    )
+    _tell_waiting_pages(session, appointment_id)
     audit.record(session, caller, "appointment.group_admit", "appointment", appointment_id,
                  " ".join(admitted))
     session.commit()
@@ -236,6 +241,7 @@ def remove_participant(
     group_call_controls.remove(
         session, _rooms(request), settings.signing_key(), appointment_id, participant, caller.now
     )
+    _tell_waiting_pages(session, appointment_id)  # a waiting one hears it now
     return _done(session, caller, "remove", appointment_id, "removed", participant)
 
 
@@ -263,4 +269,5 @@ def end_for_all(
 ) -> ControlAnswer:
     _controlled(session, caller, appointment_id)
     group_call_controls.end(session, _rooms(request), appointment_id, caller.now)
+    _tell_waiting_pages(session, appointment_id)  # those still waiting hear it is over
     return _done(session, caller, "end", appointment_id, "ended")

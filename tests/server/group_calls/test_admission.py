@@ -133,10 +133,11 @@ def test_a_page_that_closed_leaves_the_list(
 
 
 def test_locked_rooms_and_removed_people_are_not_admitted(
-    client: TestClient, clinic: Clinic, engine: Engine
+    client: TestClient, clinic: Clinic, engine: Engine, pages: ExitStack
 ) -> None:
     appointment = book_group(engine, clinic)
     first, second = guest_link(engine, appointment, 1), guest_link(engine, appointment, 2)
+    page = open_page(client, pages, second)
     assert ask(client, first)[0] == 202
     assert ask(client, second)[0] == 202
     locked = client.post(
@@ -160,6 +161,8 @@ def test_locked_rooms_and_removed_people_are_not_admitted(
         headers=clinic.auth("ng"),
     )
     assert removed.status_code == 200, removed.text
+    # Their waiting page hears it at once, asks again and is told in words.
+    assert next_event(page, "admission") == {"type": "admission"}
     status, body = admit(client, clinic, appointment, "guest-2")
     assert (status, body["code"]) == (409, "removed")
     status, body = ask(client, second)
@@ -173,3 +176,20 @@ def test_locked_rooms_and_removed_people_are_not_admitted(
         headers=clinic.auth("lee"),
     )
     assert other.status_code == 403
+
+
+def test_those_still_waiting_hear_that_the_call_ended(
+    client: TestClient, clinic: Clinic, engine: Engine, pages: ExitStack
+) -> None:
+    appointment = book_group(engine, clinic)
+    token = guest_link(engine, appointment, 1)
+    page = open_page(client, pages, token)
+    assert ask(client, token)[0] == 202
+    staff_join(client, clinic, "ng", appointment)
+    ended = client.post(
+        f"/appointments/{appointment}/group-call/end", headers=clinic.auth("ng")
+    )
+    assert ended.status_code == 200, ended.text
+    assert next_event(page, "admission") == {"type": "admission"}
+    status, body = ask(client, token)
+    assert (status, body["code"]) == (410, "call_ended")
