@@ -4,6 +4,7 @@ with two Chromium participants it admits from the waiting room and chats with.""
 
 import asyncio
 import contextlib
+import gc
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 import qasync
+import shiboken6
 from fastapi.testclient import TestClient
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
@@ -66,6 +68,13 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
         event_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         event_loop.close()
         asyncio.set_event_loop(None)
+        # The loop's timer object still holds Qt timers (of callbacks cancelled, not fired):
+        # freed by Python's collector on another thread (a later test's server thread) it
+        # warned "Timers cannot be stopped from another thread" and left its timers to fire
+        # on freed memory in the next event processing (the old segfault). Freed here, on the
+        # GUI thread, with the rest of the call's Qt objects.
+        shiboken6.delete(event_loop._timer)
+        gc.collect()
     assert not leftovers, f"the call left {leftovers} behind"
 
 
@@ -75,8 +84,12 @@ def left_over(event_loop: qasync.QEventLoop) -> list[str]:
     own = event_loop._ssock.fileno()  # the loop's own wake-up pipe
     fds = (*event_loop._read_notifiers, *event_loop._write_notifiers)
     watched = [f"socket {fd}" for fd in fds if fd != own]
+    # Frame sinks' converters, and the watchers of subprocesses (Playwright's driver) whose
+    # exit is still to be told to this loop.
     threads = [
-        thread.name for thread in threading.enumerate() if thread.name.startswith("frames-")
+        thread.name
+        for thread in threading.enumerate()
+        if thread.name.startswith(("frames-", "asyncio-waitpid-"))
     ]
     return tasks + watched + threads
 
