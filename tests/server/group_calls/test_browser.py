@@ -175,7 +175,8 @@ async def test_browsers_join_and_media_flows_every_way(
     )
     # Chat to everyone: the clinician's message reaches both pages, a page's (sent with Enter)
     # the clinician and the other page; markup in a message is shown as text.
-    await first.wait_for_selector("#group-chat:not([hidden])")
+    for page in (first, second):  # each page's chat joined (shown once it did)
+        await page.wait_for_selector("#group-chat:not([hidden])")
     await room.chat.send("Welcome <b>both</b> of you")
     attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     await first.fill("#group-chat-text", attack)

@@ -266,6 +266,8 @@ def test_the_clinician_admits_browsers_and_chats_with_them(
                 # Chat both ways: Enter in the window reaches both pages; a page's message
                 # reaches the window (as text).
                 chat = window.chat_panel.messages
+                for page in pages.values():  # each page's chat joined (shown once it did)
+                    await page.wait_for_selector("#group-chat:not([hidden])", timeout=20_000)
                 window.chat_panel.entry.setText("Hello <b>everyone</b>")
                 QTest.keyClick(window.chat_panel.entry, Qt.Key.Key_Return)
                 await wait_until(
