@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class GroupIceServer(BaseModel):
@@ -35,3 +35,34 @@ class GroupJoin(BaseModel):
     ice_servers: list[GroupIceServer] = Field(default_factory=list)
     #: "relay": the legs' media only through the TURN relay (the server's ice_relay_only).
     ice_transport_policy: Literal["all", "relay"] = "all"
+
+
+class GroupWaiting(BaseModel):
+    """A participant waiting in the waiting room for the clinician to admit them."""
+
+    #: Their id in the rooms once admitted ("guest-3").
+    participant: str
+    display: str
+    #: When they first asked to join the call.
+    since: datetime
+
+
+class GroupWaitingList(BaseModel):
+    """Who waits to be admitted (their page open now), oldest first, and the room's lock."""
+
+    waiting: list[GroupWaiting]
+    locked: bool = False
+
+
+class GroupAdmit(BaseModel):
+    """The participants the clinician lets in ("Admit" one, "Admit all" those shown)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    participants: list[str] = Field(min_length=1, max_length=64)
+
+
+class GroupAdmitted(BaseModel):
+    """Who was let in (already admitted ones included)."""
+
+    admitted: list[str]

@@ -2,7 +2,8 @@
 
 It opens the devices the 1:1 calls remember (through the CallService), turns the session's
 events into Qt signals (the participant list, each shown tile's images, the end), plays the
-AudioBridge mix, and keeps one frame converter per tile on screen. One group call at a time.
+AudioBridge mix, and keeps one frame converter per tile on screen; the chat to everyone
+(TextRoom) joins once the call is on. One group call at a time.
 Given a way to ask the server again (`renew`), it rides out a Janus restart ("reconnecting",
 then back in by itself); it shares the screen as a second feed of the room.
 """
@@ -24,6 +25,7 @@ from app.media.call_session import relay_failure
 from app.media.capture import LocalMedia
 from app.media.devices import MediaDevice
 from app.media.frames import FrameSink, PaintableImage
+from app.media.group_chat import ChatMessage, GroupChat
 from app.media.group_session import (
     GroupListener,
     GroupParticipant,
@@ -51,6 +53,7 @@ SHARE_REFUSED = "The group call did not take your screen: {reason}"
 
 #: Asks the server for this user's credential again (KnownError when it cannot).
 Credential = Callable[[], Awaitable[GroupJoin]]
+CHAT_UNAVAILABLE = "The chat is not available just now ({reason}). The call goes on."
 
 
 class _Forward(GroupListener):
@@ -108,14 +111,23 @@ class GroupCallService(QObject):
     screensChanged = Signal(dict)
     #: This desktop shares its screen (True) or stopped (False).
     screenShareChanged = Signal(bool)
+    #: A ChatMessage to everyone (this desktop's own too, once Janus delivered it).
+    chatMessage = Signal(object)
+    #: The chat can be used (True, "") or not, and why.
+    chatReady = Signal(bool, str)
 
     def __init__(self, calls: CallService, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.calls = calls
         self.session: GroupSession | None = None
+        self.chat: GroupChat | None = None
         self.media: LocalMedia | None = None
         self.participants: list[GroupParticipant] = []
         self._tiles: dict[str, FrameSink] = {}
+        # Subscribing and leaving one at a time: a tile's subscription still on its way when
+        # the call ends would otherwise open a peer connection (and a frame sink) after the
+        # leave closed them all, and outlive the call (its sockets, tasks and threads too).
+        self._legs = asyncio.Lock()
         self._tile_size = (320, 180)
         self._screen_size = (960, 540)
         self._self_view = FrameSink(self._show_self, "group-self")
@@ -161,15 +173,43 @@ class GroupCallService(QObject):
         self.audio_output.start(self.calls.remembered("speaker"))
         self.mutedChanged.emit(media.muted)
         self.cameraChanged.emit(media.camera_enabled)
+        await self._open_chat(session)
+
+    async def _open_chat(self, session: GroupSession) -> None:
+        """The chat joins on the call's Janus session; without it the call goes on."""
+        chat = GroupChat(session.janus, session.join, session.ice, self._on_chat)
+        try:
+            await chat.start()
+        except (JanusGone, JanusRefused, OSError) as error:
+            log.warning("the group call's chat did not open: %s", error)
+            with contextlib.suppress(JanusGone, JanusRefused, OSError):
+                await chat.close()
+            self.chatReady.emit(False, CHAT_UNAVAILABLE.format(reason=error))
+            return
+        if self.session is not session:  # left meanwhile
+            await chat.close()
+            return
+        self.chat = chat
+        self.chatReady.emit(True, "")
+
+    async def send_chat(self, text: str) -> None:
+        """Sends `text` to everyone; KnownError with the reason when it cannot."""
+        if self.chat is None:
+            raise KnownError("The chat is not connected.")
+        try:
+            await self.chat.send(text)
+        except (JanusGone, JanusRefused) as error:
+            raise KnownError(str(error)) from None
 
     async def show(self, feeds: list[str]) -> None:
         """Subscribes to exactly the tiles on screen (the others' streams stop)."""
-        if self.session is None:
-            return
-        for feed in [feed for feed in self._tiles if feed not in feeds]:
-            self._tiles.pop(feed).close()
-        with contextlib.suppress(JanusGone, JanusRefused):
-            await self.session.show(feeds)
+        async with self._legs:
+            if self.session is None:
+                return
+            for feed in [feed for feed in self._tiles if feed not in feeds]:
+                self._tiles.pop(feed).close()
+            with contextlib.suppress(JanusGone, JanusRefused):
+                await self.session.show(feeds)
 
     def set_tile_size(self, width: int, height: int) -> None:
         """The small tiles' size: their frames are converted for it, and a publisher sending
@@ -276,6 +316,8 @@ class GroupCallService(QObject):
         self.participantsChanged.emit(participants)
 
     def _on_video(self, feed: str, track: MediaStreamTrack) -> None:
+        if self.session is None:
+            return  # a track of a call already left
         sink = self._tiles.get(feed)
         if sink is None:
             sink = self._tiles[feed] = FrameSink(lambda image: self._show_tile(feed, image), feed)
@@ -292,11 +334,23 @@ class GroupCallService(QObject):
     def audio_write(self, pcm: bytes) -> None:
         self.audio_output.write(pcm)
 
+    def _on_chat(self, message: ChatMessage) -> None:
+        if shiboken6.isValid(self):
+            self.chatMessage.emit(message)
+
     def _on_ended(self, message: str) -> None:
         asyncio.ensure_future(self.leave(message))
 
     async def _release(self) -> None:
+        async with self._legs:
+            await self._release_legs()
+
+    async def _release_legs(self) -> None:
         session, self.session = self.session, None
+        chat, self.chat = self.chat, None
+        if chat is not None:
+            with contextlib.suppress(JanusGone, JanusRefused, OSError):
+                await chat.close()
         for sink in self._tiles.values():
             sink.close()
         self._tiles.clear()

@@ -19,7 +19,7 @@ from app.media.ice_config import IceServer
 from app.sync.errors import Offline, ServerBusy, ServerRefused, SignInFailed, SignInRequired
 from app.sync.token_store import TokenStore
 from shared.enums import Role
-from shared.group_call_protocol import GroupJoin
+from shared.group_call_protocol import GroupAdmit, GroupAdmitted, GroupJoin, GroupWaitingList
 from shared.phone_call_protocol import PhoneCallStarted, PhoneEvent, PhoneEvents
 from shared.records import Location, StaffMember
 from shared.sync_protocol import (
@@ -215,6 +215,17 @@ class ApiClient:
                             body: dict[str, Any] | None = None) -> None:
         """"hangup", "keys" ({"digits": "1#"}) or "hold" ({"hold": true}) for the call."""
         await self._body("POST", f"/phone-calls/{call_id}/{control}", json=body or {})
+
+    async def group_waiting(self, appointment_id: UUID) -> GroupWaitingList:
+        """Who waits to be admitted to the group call (their page open now), oldest first."""
+        body = await self._json("GET", f"/appointments/{appointment_id}/group-call/waiting")
+        return GroupWaitingList.model_validate(body)
+
+    async def group_admit(self, appointment_id: UUID, participants: list[str]) -> list[str]:
+        """Lets `participants` into the group call; who was let in."""
+        body = await self._json("POST", f"/appointments/{appointment_id}/group-call/admit",
+                                json=GroupAdmit(participants=participants).model_dump())
+        return GroupAdmitted.model_validate(body).admitted
 
     async def resend_invites(self, appointment_id: UUID) -> None:
         await self._json("POST", f"/appointments/{appointment_id}/invites")

@@ -32,6 +32,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
+    202: "Accepted, not done yet: e.g. a participant waits for the clinician to admit them.",
     400: "The request cannot be read (JSON nested too deep) or names an unsupported protocol.",
     401: "Not signed in, or the token is invalid, expired or of an ended session.",
     403: "Signed in, but this account may not do this.",
@@ -40,6 +41,7 @@ _DESCRIPTIONS = {
     410: "Gone: the link expired or the appointment was cancelled.",
     413: "The request body is larger than the server accepts.",
     422: "A value is invalid, out of range, or a query parameter is unknown (see `fields`).",
+    423: "Locked: e.g. the clinician locked the group call to anyone new.",
     429: "Too many attempts: wait for the seconds in the Retry-After header.",
     502: "A service the server relies on (the SFU) refused the request.",
     503: "A service the server relies on (the SFU) is not set up or not answering.",

@@ -31,9 +31,10 @@ class _Plugin:
     room_exists: int
 
 
-#: "No such participant" of VideoRoom and of AudioBridge.
+#: "No such participant" of VideoRoom, AudioBridge and TextRoom.
 VIDEO_NO_SUCH_FEED = 428
 AUDIO_NO_SUCH_USER = 492
+TEXT_NO_SUCH_USER = 423
 
 VIDEO = _Plugin("janus.plugin.videoroom", 426, 427)
 AUDIO = _Plugin("janus.plugin.audiobridge", 485, 486)
@@ -131,14 +132,16 @@ class GroupRooms:
         so it opens none of them again; rooms that are gone, or where they are not, are fine."""
         secured = self._secured(appointment_id)
         # Gone already (their page left when the first plugin kicked them) is fine.
-        kicks = {VIDEO: VIDEO_NO_SUCH_FEED, AUDIO: AUDIO_NO_SUCH_USER}
+        kicks = {VIDEO: VIDEO_NO_SUCH_FEED, AUDIO: AUDIO_NO_SUCH_USER, TEXT: TEXT_NO_SUCH_USER}
+        # TextRoom names its participants by username (the same id).
+        who = {VIDEO: "id", AUDIO: "id", TEXT: "username"}
         with self._client.session() as session:
             for plugin in PLUGINS:
                 handle = session.attach(plugin.name)
                 allowed = {"request": "allowed", "action": "remove", "allowed": [token]}
                 requests = [secured | allowed]
                 if plugin in kicks:
-                    requests.append(secured | {"request": "kick", "id": participant})
+                    requests.append(secured | {"request": "kick", who[plugin]: participant})
                 for body in requests:
                     try:
                         session.request(handle, body)

@@ -1,4 +1,4 @@
-"""A group call's own state on the server: locked, ended, and who joined or was removed."""
+"""A group call's own state on the server: locked, ended, and who asked, was admitted or removed."""
 
 from datetime import datetime
 from uuid import UUID
@@ -22,12 +22,16 @@ class GroupCallRoom(ServerTable, table=True):
 
 
 class GroupCallMember(ServerTable, table=True):
-    """Someone who was given a credential to the call (`member`: "guest-3", "staff-<id>")."""
+    """Someone who asked to join the call (`member`: "guest-3", "staff-<id>"); a guest is given
+    a credential once the clinician admitted them (staff at once)."""
 
     __tablename__ = "group_call_member"
 
     appointment_id: UUID = Field(foreign_key="appointment.id", primary_key=True, ondelete="CASCADE")
     member: str = Field(primary_key=True, max_length=64)
+    #: When they first asked to join (a guest then waits to be admitted).
     joined_at: datetime = Field(sa_type=UTCDateTime)
+    #: Let in by the clinician (staff: at once); None: waiting to be admitted.
+    admitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: Removed by the clinician: their link no longer opens this call.
     removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,6 +8,10 @@
  *   AudioBridge  the microphone goes in, one mix of everyone else comes back (one <audio>);
  *   VideoRoom    the camera is published (video only); each other publisher is a tile
  *                (one subscriber handle each, up to MAX_TILES; the rest are listed by name).
+ *   TextRoom     the chat to everyone, over a data channel (the same join token).
+ * Until the clinician admits the participant the server answers 202: the page says they wait,
+ * and asks again when the server's socket says someone was admitted (waiting-room.js calls
+ * window.clinicDesk.admissionChanged()), so it joins by itself without a reload.
  * Janus answers a plugin request with "ack" and then an "event" carrying the same transaction;
  * events without a transaction (someone joined, talking, left) go to the handle's listener.
  * A feed whose id ends in ":screen" is someone's screen share: one large tile, not a person.
@@ -58,6 +62,10 @@
   var screens = {};        // screen share feed id -> its name ("Dr Ng (screen)")
   var reconnecting = false;
   var qualityTimer = null;
+  var waiting = false;     // asked to join; the clinician has not let us in yet
+  var asking = false;      // a credential request is on its way
+  var chat = null;         // {handle, pc, channel, pending}: TextRoom
+  var names = {};          // TextRoom username (participant id) -> display name
 
   function $(id) { return document.getElementById(id); }
 
@@ -251,6 +259,7 @@
       referrerPolicy: "no-referrer"
     }).then(function (response) {
       return response.json().then(function (body) {
+        if (response.status === 202) { return null; }  // waiting to be admitted
         if (response.status !== 200) {
           var error = new Error((body && body.message) || "The clinic could not open the group call.");
           error.refused = body && body.code;
@@ -263,17 +272,31 @@
 
   function joinGroup() {
     buildControls();
-    setState("connecting", "Joining the group call…");
+    if (asking || join || left) { return; }
+    asking = true;
+    setState("connecting", waiting ? "Waiting for the clinician to let you in…" : "Joining the group call…");
     credential().then(function (answer) {
+      asking = false;
+      if (!answer) { wait(); return null; }
+      if (waiting) {
+        waiting = false;
+        $("group-waiting").hidden = true;
+        $("group-call").removeAttribute("data-waiting");
+      }
       join = answer;
       people[join.id] = { id: join.id, display: join.display + " (you)", muted: false, talking: false, video: false, me: true };
       return openJanus(join.janus_url, join.janus_token);
-    }).then(joinAudio).then(joinVideo).then(function () {
-      setState("connected", "You are in the group call");
-      announce("You are in the group call.");
-      qualityTimer = window.setInterval(checkQuality, QUALITY_MS);
-      render();
+    }).then(function () {
+      if (!join) { return; }
+      return joinAudio().then(joinVideo).then(function () {
+        setState("connected", "You are in the group call");
+        announce("You are in the group call.");
+        qualityTimer = window.setInterval(checkQuality, QUALITY_MS);
+        render();
+        joinChat();
+      });
     }).catch(function (error) {
+      asking = false;
       if (left) { return; }
       if (error.refused === "link_expired" || error.refused === "call_over" ||
           error.refused === "call_ended") { desk.showEnded(); return; }
@@ -300,6 +323,7 @@
     window.setTimeout(function () {
       if (left) { return; }
       credential().then(function (answer) {
+        if (!answer) { throw new Error("not admitted"); }  // admission is kept: not expected
         join = answer;
         return openJanus(join.janus_url, join.janus_token);
       }).then(joinAudio).then(joinVideo).then(function () {
@@ -307,6 +331,7 @@
         setState("connected", "You are in the group call");
         announce("Reconnected to the group call.");
         render();
+        joinChat();
       }).catch(function (error) {
         if (left) { return; }
         if (error.refused && FINAL.indexOf(error.refused) >= 0) {
@@ -329,8 +354,8 @@
   /* Closes every peer connection and the Janus socket (gone already, or half made). */
   function closeLegs() {
     Object.keys(tiles).forEach(dropTile);
-    [mixer, publisher].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
-    mixer = publisher = null;
+    [mixer, publisher, chat].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
+    mixer = publisher = chat = null;
     var old = janus;
     janus = null;
     if (old) {
@@ -339,6 +364,20 @@
         old.socket.close();
       }
     }
+  }
+
+  /* The clinician has not let us in yet: say so, and wait for the server's word. */
+  function wait() {
+    if (!waiting) { announce("You are in the waiting room. The clinician will let you in shortly."); }
+    waiting = true;
+    setState("waiting", "Waiting for the clinician to let you in…");
+    $("group-waiting").hidden = false;
+    $("group-call").setAttribute("data-waiting", "true");
+  }
+
+  /* Someone was admitted (or the socket reconnected): ask again if we still wait. */
+  function admissionChanged() {
+    if (waiting && !join && !left) { joinGroup(); }
   }
 
   function joinAudio() {
@@ -662,6 +701,7 @@
     ui.mute.addEventListener("click", toggleMute);
     ui.camera.addEventListener("click", toggleCamera);
     ui.leave.addEventListener("click", function () { leave(); desk.showEnded(); });
+    $("group-chat-form").addEventListener("submit", sendChat);
     $("group-call").addEventListener("click", function () {
       var audio = $("group-mix");
       if (audio.srcObject && audio.paused) { audio.play().catch(function () {}); }
@@ -713,7 +753,7 @@
     left = true;
     if (qualityTimer) { window.clearInterval(qualityTimer); }
     Object.keys(tiles).forEach(dropTile);
-    [mixer, publisher].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
+    [mixer, publisher, chat].forEach(function (part) { if (part && part.pc) { part.pc.close(); } });
     if (janus && janus.socket.readyState === WebSocket.OPEN) {
       try { send({ janus: "destroy" }, transaction()); } catch (e) { /* closing anyway */ }
       janus.socket.close();
@@ -731,6 +771,7 @@
 
   function ended(how, text) {
     leave();
+    $("group-waiting").hidden = true;
     if (how === "ended") { desk.showEnded(); return; }
     setState("problem", text);
     var notice = $("group-problem");
@@ -741,8 +782,104 @@
     announce(text);
   }
 
+  /* ---- Chat to everyone (TextRoom over a data channel) -------------------------------------- */
+
+  function joinChat() {
+    var box = $("group-chat");
+    var state = $("group-chat-state");
+    attach("janus.plugin.textroom", function () {}).then(function (handle) {
+      chat = { handle: handle, pc: null, channel: null, pending: {} };
+      return message(handle, { request: "setup" });
+    }).then(function (answer) {
+      if (!answer.jsep) { throw new Error("no offer"); }
+      var pc = chat.pc = peer(chat.handle);
+      // Janus talks on the channel the page opens (the label janus.js uses too).
+      var channel = chat.channel = pc.createDataChannel("JanusDataChannel", { ordered: true });
+      var opened = new Promise(function (resolve) { channel.onopen = resolve; });
+      channel.onmessage = function (event) { chatReceived(event.data); };
+      return pc.setRemoteDescription(answer.jsep)
+        .then(function () { return pc.createAnswer(); })
+        .then(function (description) { return pc.setLocalDescription(description); })
+        .then(function () { return gathered(pc); })
+        .then(function () {
+          return message(chat.handle, { request: "ack" }, { type: "answer", sdp: pc.localDescription.sdp });
+        }).then(function () { described(pc, chat.handle); return opened; });
+    }).then(function () {
+      return chatRequest({ textroom: "join", room: join.room, username: join.id,
+        display: join.display, token: join.join_token });
+    }).then(function (joined) {
+      names[join.id] = join.display;
+      (joined.participants || []).forEach(function (person) { names[String(person.username)] = person.display || ""; });
+      box.hidden = false;
+      $("group-chat-form").hidden = false;  // again, after a Janus restart took it away
+      state.textContent = "";
+    }).catch(function (error) {
+      if (left) { return; }
+      box.hidden = false;
+      $("group-chat-form").hidden = true;
+      state.textContent = "The chat is not available just now (" + error.message + "). The call goes on.";
+    });
+  }
+
+  function chatRequest(body) {
+    return new Promise(function (resolve, reject) {
+      if (!chat || !chat.channel || chat.channel.readyState !== "open") { reject(new Error("not connected")); return; }
+      var id = transaction();
+      var timer = window.setTimeout(function () { delete chat.pending[id]; reject(new Error("timeout")); }, REQUEST_MS);
+      chat.pending[id] = function (answer) {
+        window.clearTimeout(timer);
+        if (answer.textroom === "error") { reject(new Error(answer.error || "refused")); } else { resolve(answer); }
+      };
+      chat.channel.send(JSON.stringify(Object.assign({}, body, { transaction: id })));
+    });
+  }
+
+  function chatReceived(raw) {
+    var message_;
+    try { message_ = JSON.parse(raw); } catch (e) { return; }
+    var answer = chat && chat.pending[message_.transaction];
+    if (answer) { delete chat.pending[message_.transaction]; answer(message_); return; }
+    if (message_.textroom === "join") { names[String(message_.username)] = message_.display || ""; }
+    if (message_.textroom === "message" && typeof message_.text === "string") {
+      var from = String(message_.from);
+      addChat(from === join.id ? "You" : (names[from] || "Participant"), message_.text, message_.date, from === join.id);
+    }
+  }
+
+  /* Everything written goes in as text, never as markup. */
+  function addChat(who, text, date, mine) {
+    var log = $("group-chat-log");
+    var item = element("li", { "data-mine": String(!!mine) });
+    item.appendChild(element("span", { "class": "chat-who" }, who));
+    var when = element("time", {}, "");
+    var at = date ? new Date(String(date).replace(/([+-]\d\d)(\d\d)$/, "$1:$2")) : new Date();
+    if (isNaN(at.getTime())) { at = new Date(); }
+    when.setAttribute("datetime", at.toISOString());
+    when.textContent = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    item.appendChild(when);
+    item.appendChild(element("span", { "class": "chat-text" }, text));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (!mine) { announce(who + " wrote: " + text); }
+  }
+
+  function sendChat(event) {
+    event.preventDefault();
+    var input = $("group-chat-text");
+    var text = input.value.trim();
+    if (!text) { return; }
+    input.disabled = true;
+    chatRequest({ textroom: "message", room: join.room, text: text }).then(function () {
+      input.value = "";
+      $("group-chat-state").textContent = "";
+    }).catch(function (error) {
+      $("group-chat-state").textContent = "Your message was not sent (" + error.message + "). Try again.";
+    }).then(function () { input.disabled = false; input.focus(); });
+  }
+
   desk.joinGroup = joinGroup;
   desk.leaveGroup = leave;
+  desk.admissionChanged = admissionChanged;
 
   /* ---- For tests and support: what each part receives ------------------------------------- */
 

@@ -511,7 +511,8 @@
         reconnectDelay = 1000;
         setEarly(message.early_seconds || 0, message.now);
         startWaitedClock(message.waited_seconds);
-        if (isGroup()) { break; }  // in the group call, not waiting
+        // In the group call (or waiting to be let in: a reconnection may have missed the word).
+        if (isGroup()) { if (window.clinicDesk.admissionChanged) { window.clinicDesk.admissionChanged(); } break; }
         announce(message.early_seconds > 0
           ? "You are in the waiting room. The clinic will call you " + format.moment(details.start, message.now) + "."
           : "You are in the waiting room.");
@@ -524,6 +525,10 @@
         break;
       case "signal":
         signal(message);
+        break;
+      case "admission":
+        // The clinician let someone into the group call: if it was us, we join now.
+        if (isGroup() && window.clinicDesk.admissionChanged) { window.clinicDesk.admissionChanged(); }
         break;
       case "cancelled":
         finish("cancelled", message.message);

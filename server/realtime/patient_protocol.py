@@ -2,7 +2,8 @@
 
 The page sends auth (the link's token) first, then pong, ping and signal messages; the server
 sends hello, ping, pong, message (from the clinician), signal (relayed from the desktop),
-cancelled and error messages, and closes with the CLOSE_* codes below.
+admission (a group call let someone in), cancelled and error messages, and closes with the
+CLOSE_* codes below.
 """
 
 from datetime import datetime
@@ -85,3 +86,10 @@ class WaitingMessage(BaseModel):
 class CancelledEvent(BaseModel):
     type: Literal["cancelled"] = "cancelled"
     message: str
+
+
+class AdmissionEvent(BaseModel):
+    """The clinician admitted someone to the group call: a waiting page asks for its credential
+    again (no names: which page was let in is the server's answer to that page alone)."""
+
+    type: Literal["admission"] = "admission"

@@ -93,6 +93,15 @@ class WaitingRoom:
         room = self._rooms.get(appointment_id)
         return 0 if room is None else room.present()
 
+    def persons(self, appointment_id: UUID) -> frozenset[int]:
+        """Whose pages of the appointment are open (link recipients; within the grace too)."""
+        room = self._rooms.get(appointment_id)
+        if room is None:
+            return frozenset()
+        # A snapshot taken in one step: routes in worker threads read it while the loop writes.
+        people, going = list(room.people.items()), set(room.going)
+        return frozenset(person for person, pages in people if pages > 0 or person in going)
+
     def since(self, appointment_id: UUID) -> datetime | None:
         room = self._rooms.get(appointment_id)
         return None if room is None else room.since

@@ -52,6 +52,17 @@ def check_joinable(appointment: Appointment, settings: Settings, now: datetime) 
         raise ApiError(410, "call_over", "This group call is over.")
 
 
+def available(rooms: GroupRooms | None) -> GroupRooms:
+    """The rooms, or the refusal when this server has no SFU (before anyone waits for a call)."""
+    if rooms is None:
+        raise ApiError(
+            503,
+            "group_calls_off",
+            "Group calls are not set up on this server (no SFU). Ask your IT team.",
+        )
+    return rooms
+
+
 def _credential(
     rooms: GroupRooms | None,
     settings: Settings,
@@ -60,16 +71,11 @@ def _credential(
     display: str,
     role: str,
 ) -> GroupJoin:
-    if rooms is None:
-        raise ApiError(
-            503,
-            "group_calls_off",
-            "Group calls are not set up on this server (no SFU). Ask your IT team.",
-        )
+    found = available(rooms)
     secret = settings.signing_key()
     token = join_token(secret, appointment.id, who)
     try:
-        room = rooms.admit(appointment.id, token, f"Group appointment {appointment.id}")
+        room = found.admit(appointment.id, token, f"Group appointment {appointment.id}")
     except JanusUnreachable as error:
         log.warning("Janus unreachable for appointment %s: %s", appointment.id, error)
         raise ApiError(

@@ -375,12 +375,15 @@ _CONTROLS = {
         "participants/guest-1/remove", None),
     "/appointments/{appointment_id}/group-call/lock": ("lock", {"locked": True}),
     "/appointments/{appointment_id}/group-call/end": ("end", None),
+    "/appointments/{appointment_id}/group-call/admit": ("admit", {"participants": ["guest-1"]}),
+    "/appointments/{appointment_id}/group-call/waiting": ("waiting", None),
 }
 for _route, (_path, _body) in _CONTROLS.items():
+    _method = "GET" if _path == "waiting" else "POST"
     ROWS += [
-        Row("POST", _route, f"group call control {_path}",
+        Row(_method, _route, f"group call control {_path}",
             _fixed("/appointments/{ng_appointment}/group-call/" + _path, _body), STAFF, 409),
-        Row("POST", _route, f"group call control {_path} of an unrelated booking",
+        Row(_method, _route, f"group call control {_path} of an unrelated booking",
             _fixed("/appointments/{lee_appointment}/group-call/" + _path, _body), NOBODY),
     ]
 

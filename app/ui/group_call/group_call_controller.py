@@ -1,9 +1,11 @@
 """Joining a group appointment's call from the schedule: the credential from the server, the
 group call window, the appointment marked taken once joined, the idle lock held off meanwhile;
-and the clinician's room controls (mute, remove, lock, end for all) done through the server."""
+the clinician's room controls (admit, mute, remove, lock, end for all) done through the server,
+and the list of those waiting to be admitted, asked of the server while the window is open."""
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +33,10 @@ _DONE = {
     "ended": "The call has ended for everyone.",
 }
 
+#: How often the window's list of those waiting to be admitted is asked for again (the server
+#: knows whose page is open; a page that closes leaves the list within this and its grace).
+WAITING_EVERY_SECONDS = 2.0
+
 #: A group call goes on after the clinician joined (taken) until the appointment ends.
 _JOINABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.TAKEN)
 
@@ -54,6 +60,7 @@ class GroupCallController(WindowController):
         self.call_window: GroupCallWindow | None = None
         self._task: asyncio.Future[None] | None = None
         self._controls: set[asyncio.Future[None]] = set()
+        self._watch: asyncio.Future[None] | None = None
         service.ended.connect(self._ended)
 
     def start(self, appointment: Appointment) -> GroupCallWindow | None:
@@ -78,10 +85,13 @@ class GroupCallController(WindowController):
         controls.lockRequested.connect(
             lambda locked: self._control(appointment_id, "lock", {"locked": locked}))
         controls.endRequested.connect(lambda: self._control(appointment_id, "end"))
+        window.waiting_list.admitRequested.connect(
+            lambda who: self._admit(appointment_id, list(who)))
         window.show()
         self.call_window = window
         self.inCallChanged.emit(True)
         self._task = asyncio.ensure_future(self._join(appointment))
+        self._watch = asyncio.ensure_future(self._watch_waiting(appointment_id))
         return window
 
     async def _join(self, appointment: Appointment) -> None:
@@ -109,9 +119,46 @@ class GroupCallController(WindowController):
     def _control(
         self, appointment_id: UUID, control: str, body: dict[str, Any] | None = None
     ) -> None:
-        task = asyncio.ensure_future(self._do(appointment_id, control, body))
+        self._keep(self._do(appointment_id, control, body))
+
+    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
         self._controls.add(task)
         task.add_done_callback(self._controls.discard)
+
+    async def _watch_waiting(self, appointment_id: UUID) -> None:
+        """Keeps the window's waiting list fresh while it is open (offline: tried again)."""
+        while self.call_window is not None:
+            await self._refresh_waiting(appointment_id)
+            await asyncio.sleep(WAITING_EVERY_SECONDS)
+
+    async def _refresh_waiting(self, appointment_id: UUID) -> None:
+        try:
+            found = await self.sync.api.group_waiting(appointment_id)
+        except KnownError as error:
+            log.info("the waiting list is not available: %s", error)
+            return
+        if self.call_window is not None:
+            self.call_window.waiting_list.show_waiting(found.waiting)
+
+    def _admit(self, appointment_id: UUID, participants: list[str]) -> None:
+        self._keep(self._let_in(appointment_id, participants))
+
+    async def _let_in(self, appointment_id: UUID, participants: list[str]) -> None:
+        try:
+            admitted = await self.sync.api.group_admit(appointment_id, participants)
+        except KnownError as error:
+            # Locked, removed meanwhile, offline: said in the window; they keep waiting.
+            self._bridge.warning.emit(str(error))
+            if self.call_window is not None:
+                self.call_window.show_notice(str(error))
+            return
+        except Exception as error:  # an unexpected failure goes to the crash handler
+            report_unexpected(error)
+            return
+        people = "1 person" if len(admitted) == 1 else f"{len(admitted)} people"
+        self._bridge.note.emit(f"Admitted {people}: they join the call now.", 5000)
+        await self._refresh_waiting(appointment_id)
 
     async def _do(
         self, appointment_id: UUID, control: str, body: dict[str, Any] | None
@@ -130,10 +177,13 @@ class GroupCallController(WindowController):
             report_unexpected(error)
             return
         log.info("group call control %s: %s", control.split("/")[-1], done)
-        self._bridge.note.emit(_DONE.get(done, f"The call is {done}."))
+        self._bridge.note.emit(_DONE.get(done, f"The call is {done}."), 5000)
 
     def _ended(self, _message: str) -> None:
         self.inCallChanged.emit(False)
 
     def _window_closed(self) -> None:
         self.call_window = None
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None

@@ -1,7 +1,8 @@
 """The group call window: up to 9 tiles a page (PgUp / PgDn), the active speaker first and
-lit up, a screen shared into the room as a large tile above them, the participant list beside
-them with the room controls (mute or remove the selected participant, lock, end for all), and
-the call's own controls (mute, camera, share screen, leave)."""
+lit up, a screen shared into the room as a large tile above them, those waiting to be admitted
+and the participant list beside them with the room controls (mute or remove the selected
+participant, lock, end for all), the chat to everyone, and the call's own controls (mute,
+camera, share screen, leave)."""
 
 import asyncio
 import logging
@@ -15,17 +16,21 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from app.media.group_chat import ChatMessage
 from app.media.group_session import GroupParticipant, screen_feed
 from app.services.group_call_service import GroupCallService
 from app.ui.call.video_widget import VideoWidget
+from app.ui.group_call.chat_panel import ChatPanel
 from app.ui.group_call.gallery_order import PAGE_SIZE, gallery, next_speaker, page_count, page_of
 from app.ui.group_call.participant_list import ParticipantList
 from app.ui.group_call.room_controls import RoomControls
 from app.ui.group_call.tile import Tile
+from app.ui.group_call.waiting_list import WaitingList
 from shared.errors import KnownError
 
 log = logging.getLogger("clinicdesk.ui")
@@ -44,7 +49,7 @@ class GroupCallWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.service = service
         self.setWindowTitle(f"Group call — {title}")
-        self.resize(1180, 760)
+        self.resize(1280, 800)
         self.page = 0
         self.speaker: str | None = None
         self.participants: list[GroupParticipant] = []
@@ -65,8 +70,11 @@ class GroupCallWindow(QWidget):
         for index, tile in enumerate(self.tiles):
             grid.addWidget(tile, index // _COLUMNS, index % _COLUMNS)
             tile.hide()
+        self.waiting_list = WaitingList(self)
         self.participant_list = ParticipantList(self)
         self.room_controls = RoomControls(self)
+        self.chat_panel = ChatPanel(self)
+        self.chat_panel.setFixedWidth(260)
         self.self_view = VideoWidget("You", self)
         self.self_view.setFixedSize(220, 124)
         self.page_label = QLabel(self)
@@ -82,17 +90,28 @@ class GroupCallWindow(QWidget):
         self.leave_button = QPushButton("Leave", self)
         self.leave_button.setStyleSheet(_LEAVE_STYLE)
 
-        side = QVBoxLayout()
+        # The side panel keeps its width: the gallery has the rest, tiles or not.
+        side_panel = QWidget(self)
+        side_panel.setFixedWidth(280)
+        side = QVBoxLayout(side_panel)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.waiting_list)
         side.addWidget(QLabel("Participants", self))
         side.addWidget(self.participant_list, 1)
         side.addWidget(self.room_controls)
-        side.addWidget(self.self_view)
-        stage = QVBoxLayout()
-        stage.addWidget(self.screen_tile, 3)
-        stage.addLayout(grid, 2)
+        talk = QVBoxLayout()
+        talk.addWidget(self.chat_panel, 1)
+        talk.addWidget(self.self_view)
+        stage = QWidget(self)
+        stage_layout = QVBoxLayout(stage)
+        stage_layout.setContentsMargins(0, 0, 0, 0)
+        stage_layout.addWidget(self.screen_tile, 3)
+        stage_layout.addLayout(grid, 2)
+        stage.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         body = QHBoxLayout()
-        body.addLayout(stage, 1)
-        body.addLayout(side)
+        body.addWidget(stage, 1)
+        body.addWidget(side_panel)
+        body.addLayout(talk)
         controls = QHBoxLayout()
         for widget in (self.previous_button, self.page_label, self.next_button):
             controls.addWidget(widget)
@@ -122,6 +141,9 @@ class GroupCallWindow(QWidget):
         service.reconnected.connect(self._reconnected)
         service.screensChanged.connect(self.show_screens)
         service.screenShareChanged.connect(self._sharing_changed)
+        service.chatMessage.connect(self._chat_message)
+        service.chatReady.connect(self.chat_panel.set_ready)
+        self.chat_panel.sendRequested.connect(self._send_chat)
         self._lay_out_page()
 
     # -- what the service says -----------------------------------------------------------------
@@ -161,8 +183,13 @@ class GroupCallWindow(QWidget):
                        self.leave_button):
             button.setEnabled(False)
         self.room_controls.finish()
+        self.chat_panel.set_ready(False, "The call is over: the chat is closed.")
         for tile in (*self.tiles, self.screen_tile):
             tile.hide()
+
+    @Slot(object)
+    def _chat_message(self, message: ChatMessage) -> None:
+        self.chat_panel.add_message(message)
 
     @Slot(str, QImage)
     def _tile_image(self, participant_id: str, image: QImage) -> None:
@@ -248,6 +275,17 @@ class GroupCallWindow(QWidget):
         self.share_button.setText("Stop sharing" if sharing else "Share screen")
         self.share_button.setEnabled(not self.over)
         self.share_button.blockSignals(False)
+
+    def _send_chat(self, text: str) -> None:
+        self._run(self._chat_out(text))
+
+    async def _chat_out(self, text: str) -> None:
+        try:
+            await self.service.send_chat(text)
+        except KnownError as error:
+            self.chat_panel.not_sent(str(error))
+            return
+        self.chat_panel.sent()
 
     def _leave(self) -> None:
         self.leave_button.setEnabled(False)

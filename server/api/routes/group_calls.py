@@ -16,12 +16,24 @@ from server.api.routes.patient import open_link
 from server.app_state import state_of
 from server.errors import ApiError
 from server.janus.rooms import GroupRooms
+from server.models.appointment import Appointment
+from server.models.group_call import GroupCallRoom
+from server.realtime import notify
+from server.realtime.delivery import Delivery
+from server.realtime.patient_protocol import AdmissionEvent
 from server.schemas.patient import JoinRequest
 from server.security.access_rules import require_visible
 from server.services import audit, booking, group_call_controls, group_calls
 from server.services.audit import record_patient
+from server.services.patient_view import recipient_name
 from shared.enums import AppointmentKind
-from shared.group_call_protocol import GroupJoin
+from shared.group_call_protocol import (
+    GroupAdmit,
+    GroupAdmitted,
+    GroupJoin,
+    GroupWaiting,
+    GroupWaitingList,
+)
 
 router = APIRouter(tags=["group calls"])
 
@@ -53,7 +65,7 @@ def staff_join(
     group_call_controls.check_admission(session, row.id, member, staff=True)
     session.rollback()  # Janus may take a while: hold no transaction open meanwhile.
     answer = group_calls.staff_credential(_rooms(request), settings, row, caller.user)
-    group_call_controls.record_join(session, row.id, member, caller.now)
+    group_call_controls.record_join(session, row.id, member, caller.now, admitted=True)
     audit.record(session, caller, "appointment.group_join", "appointment", row.id)
     session.commit()
     return answer
@@ -61,8 +73,9 @@ def staff_join(
 
 @router.post(
     "/patient/group-call",
-    summary="Join the group call of the link's appointment (the token in the body)",
-    responses=_ERRORS | error_responses(404, 429),
+    summary="Join the group call of the link's appointment (the token in the body); 202 while "
+    "the participant waits for the clinician to admit them",
+    responses=_ERRORS | error_responses(202, 403, 404, 423, 429),
 )
 def guest_join(
     body: JoinRequest,
@@ -76,10 +89,18 @@ def guest_join(
     appointment, link = open_link(request, session, settings, address, body.token, now)
     group_calls.check_joinable(appointment, settings, now)
     member = f"guest-{link.recipient}"
-    group_call_controls.check_admission(session, appointment.id, member, staff=False)
-    answer = group_calls.guest_credential(session, _rooms(request), settings, appointment, link)
-    group_call_controls.record_join(session, appointment.id, member, now)
+    admission = group_call_controls.check_admission(session, appointment.id, member, staff=False)
+    group_calls.available(_rooms(request))  # nobody waits for a call this server cannot hold
     detail = f"link={link.id} recipient={link.recipient}"
+    if admission == group_call_controls.Admission.WAITING:
+        # Remembered, so the clinician's window lists them while their page is open.
+        if group_call_controls.record_join(session, appointment.id, member, now, admitted=False):
+            # Audited once: a waiting page asks again each time someone else is admitted.
+            record_patient(session, now, address, "group_call.wait", appointment.id, detail)
+        session.commit()
+        raise group_call_controls.waiting_refusal()
+    answer = group_calls.guest_credential(session, _rooms(request), settings, appointment, link)
+    group_call_controls.record_join(session, appointment.id, member, now, admitted=True)
     record_patient(session, now, address, "group_call.join", appointment.id, detail)
     session.commit()
     return answer
@@ -107,11 +128,21 @@ class ControlAnswer(BaseModel):
     status: str
 
 
-def _controlled(session: SessionDep, caller: Staff, appointment_id: UUID) -> None:
+def _controlled(session: SessionDep, caller: Staff, appointment_id: UUID) -> Appointment:
     row = booking.get(session, appointment_id)
     require_visible(session, caller.user, row.clinician_id)
     if row.kind != AppointmentKind.GROUP:
         raise ApiError(409, "not_group", "Only a group appointment has a group call.")
+    return row
+
+
+def _tell_waiting_pages(session: SessionDep, appointment_id: UUID) -> None:
+    """After commit every open page of the appointment hears `admission`: a waiting one asks
+    again, and is let in, or told it was removed or that the call ended."""
+    notify.send(
+        session,
+        Delivery(AdmissionEvent().model_dump_json(), users=frozenset(), patient_of=appointment_id),
+    )
 
 
 def _done(
@@ -130,6 +161,48 @@ def _done(
 
 
 _CONTROL_ERRORS = error_responses(403, 404, 409, 502, 503)
+
+
+@router.get(
+    "/appointments/{appointment_id}/group-call/waiting",
+    summary="Who waits in the waiting room to be admitted to the group call (pages open now)",
+    responses=error_responses(403, 404, 409),
+)
+def waiting_list(
+    appointment_id: UUID, request: Request, session: SessionDep, caller: Staff
+) -> GroupWaitingList:
+    appointment = _controlled(session, caller, appointment_id)
+    present = state_of(request.app).waiting_room.persons(appointment_id)
+    waiting = group_call_controls.waiting(session, appointment_id, present)
+    room = session.get(GroupCallRoom, appointment_id)
+    return GroupWaitingList(
+        waiting=[
+            GroupWaiting(
+                participant=guest.member,
+                display=recipient_name(session, appointment, guest.recipient) or "Guest",
+                since=guest.since,
+            )
+            for guest in waiting
+        ],
+        locked=room is not None and room.locked,
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/group-call/admit",
+    summary="Admit waiting participants: their pages join the call by themselves",
+    responses=error_responses(403, 404, 409, 410),
+)
+def admit_participants(
+    appointment_id: UUID, body: GroupAdmit, session: SessionDep, caller: Staff
+) -> GroupAdmitted:
+    _controlled(session, caller, appointment_id)
+    admitted = group_call_controls.admit(session, appointment_id, body.participants, caller.now)
+    _tell_waiting_pages(session, appointment_id)
+    audit.record(session, caller, "appointment.group_admit", "appointment", appointment_id,
+                 " ".join(admitted))
+    session.commit()
+    return GroupAdmitted(admitted=admitted)
 
 
 @router.post(
@@ -168,6 +241,7 @@ def remove_participant(
     group_call_controls.remove(
         session, _rooms(request), settings.signing_key(), appointment_id, participant, caller.now
     )
+    _tell_waiting_pages(session, appointment_id)  # a waiting one hears it now
     return _done(session, caller, "remove", appointment_id, "removed", participant)
 
 
@@ -195,4 +269,5 @@ def end_for_all(
 ) -> ControlAnswer:
     _controlled(session, caller, appointment_id)
     group_call_controls.end(session, _rooms(request), appointment_id, caller.now)
+    _tell_waiting_pages(session, appointment_id)  # those still waiting hear it is over
     return _done(session, caller, "end", appointment_id, "ended")

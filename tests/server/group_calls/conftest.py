@@ -4,22 +4,26 @@ the real clock: Janus checks its tokens against it), group appointments and cred
 The helpers (book_group, staff_join...) are imported by the test modules.
 """
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from server.app import create_app
+from server.app_state import state_of
 from server.database import create_db_engine
 from server.models.appointment import Appointment, AppointmentParticipant
 from server.models.base import ServerTable
 from server.models.user import User
-from server.services import patient_links
+from server.services import group_call_controls, patient_links
 from server.services.accounts import start_session
 from server.settings import Settings
 from shared.clock import FixedClock
@@ -28,6 +32,7 @@ from shared.group_call_protocol import GroupJoin
 from tests.janus_server import JanusServer, janus_server
 from tests.netns import NetNamespace, net_namespace
 from tests.server.conftest import Clinic
+from tests.server.live_server import live
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +105,23 @@ def client(
         yield client
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def base(
+    inside: None, settings: Settings, engine: Engine, clock: FixedClock, janus: JanusServer
+) -> Iterator[str]:
+    """The server over real HTTP inside the namespace (where the browsers and Janus are)."""
+    app = create_app(janus_settings(settings, janus), engine, clock)
+    with live(app, _free_port()) as url:
+        yield url
+
+
 def book_group(
     engine: Engine,
     clinic: Clinic,
@@ -150,7 +172,24 @@ def staff_join(client: TestClient, clinic: Clinic, user: str, appointment_id: UU
     return GroupJoin.model_validate(answer.json())
 
 
+def admit_in_store(client: TestClient, token: str) -> None:
+    """The clinician's admission of the link's holder, written straight to the server's store
+    (tests of other things than admission; tests/server/group_calls/test_admission.py goes
+    through the clinician's window and API)."""
+    with Session(state_of(cast(FastAPI, client.app)).engine) as session:
+        resolved = patient_links.resolve(session, token, datetime.now(UTC), 60)
+        assert resolved.appointment is not None and resolved.link is not None
+        member = f"guest-{resolved.link.recipient}"
+        group_call_controls.admit(session, resolved.appointment.id, [member], datetime.now(UTC))
+        session.commit()
+
+
 def guest_join(client: TestClient, token: str) -> GroupJoin:
+    """The link holder's credential: asked once (they wait), admitted, asked again."""
     answer = client.post("/patient/group-call", json={"token": token})
+    if answer.status_code == 202:
+        assert answer.json()["code"] == "waiting_for_admission", answer.text
+        admit_in_store(client, token)
+        answer = client.post("/patient/group-call", json={"token": token})
     assert answer.status_code == 200, answer.text
     return GroupJoin.model_validate(answer.json())

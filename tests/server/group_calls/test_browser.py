@@ -1,6 +1,7 @@
 """Participants' browsers in a group call: two headless Chromium pages open their own links, pass
-the device check and join the appointment's rooms on a real Janus (group-call.js speaking Janus's
-API), with the clinician as an aiortc participant: video and audio both ways, mute, leave.
+the device check, wait until the clinician admits them and join the appointment's rooms on a
+real Janus (group-call.js speaking Janus's API), with the clinician as an aiortc participant:
+video and audio both ways, chat to everyone, mute, remove, leave.
 
 Everything runs inside the module's network namespace: the server (uvicorn in a thread), Janus,
 Chromium (started from the test's thread while it is inside) and aiortc on 127.0.0.2.
@@ -8,8 +9,7 @@ Chromium (started from the test's thread while it is inside) and aiortc on 127.0
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,8 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
 
-from server.app import create_app
-from server.settings import Settings
-from shared.clock import FixedClock
+from app.media.group_chat import ChatMessage, GroupChat
 from shared.group_call_protocol import GroupJoin
-from tests.janus_server import JanusServer
 from tests.server.axe_check import assert_clean_async
 from tests.server.call_helpers import (
     device_checked,
@@ -35,38 +32,37 @@ from tests.server.call_helpers import (
     shown,
 )
 from tests.server.conftest import Clinic
-from tests.server.group_calls.conftest import book_group, guest_link, janus_settings
+from tests.server.group_calls.conftest import book_group, guest_link
 from tests.server.group_calls.peers import Participant, wait_until
-from tests.server.live_server import live
 
 #: The clinician's tone; the pages' fake microphones beep.
 CLINICIAN_TONE = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def base(
-    inside: None, settings: Settings, engine: Engine, clock: FixedClock, janus: JanusServer
-) -> Iterator[str]:
-    """The server over real HTTP inside the namespace (where the browsers and Janus are)."""
-    app = create_app(janus_settings(settings, janus), engine, clock)
-    with live(app, _free_port()) as url:
-        yield url
-
-
-async def join_from_link(browser: Browser, url: str) -> Page:
-    """A tab that opens a participant's link, passes the device check and joins the call."""
+async def waiting_from_link(browser: Browser, url: str) -> Page:
+    """A tab that opens a participant's link, passes the device check and asks to join: it
+    waits in the waiting room for the clinician to let it in."""
     page = await device_checked(browser, url)
     await page.get_by_role("button", name="Join the group call").click()
     await shown(page, "group-call")
-    await page.wait_for_selector('#group-state[data-state="connected"]', timeout=20_000)
+    await page.wait_for_selector('#group-state[data-state="waiting"]', timeout=20_000)
+    assert "Waiting for the clinician to let you in" in await page.inner_text("#group-waiting")
     return page
+
+
+async def admit(base: str, staff: dict[str, str], appointment: UUID, *who: str) -> None:
+    async with httpx.AsyncClient(base_url=base, trust_env=False) as http:
+        answer = await http.post(
+            f"/appointments/{appointment}/group-call/admit",
+            json={"participants": list(who)},
+            headers=staff,
+        )
+    assert answer.status_code == 200, answer.text
+
+
+async def connected(page: Page) -> None:
+    await page.wait_for_selector('#group-state[data-state="connected"]', timeout=20_000)
+    assert await page.is_hidden("#group-waiting")
 
 
 async def stats(page: Page) -> dict[str, Any]:
@@ -87,10 +83,15 @@ class Room:
     appointment: UUID
     #: The clinician's Authorization header.
     staff: dict[str, str]
+    #: The clinician's chat, and what it heard.
+    chat: GroupChat
+    heard: list[ChatMessage]
 
 
 @pytest_asyncio.fixture
-async def room(base: str, clinic: Clinic, engine: Engine) -> AsyncIterator[Room]:
+async def room(
+    base: str, clinic: Clinic, engine: Engine, screenshot_dir: Path | None
+) -> AsyncIterator[Room]:
     appointment = book_group(engine, clinic)
     links = {f"guest-{n}": f"{base}/join#{guest_link(engine, appointment, n)}" for n in (1, 2)}
     async with httpx.AsyncClient(base_url=base, trust_env=False) as http:
@@ -99,12 +100,25 @@ async def room(base: str, clinic: Clinic, engine: Engine) -> AsyncIterator[Room]
         )
     assert answer.status_code == 200, answer.text
     clinician = Participant(GroupJoin.model_validate(answer.json()), CLINICIAN_TONE, camera=True)
+    heard: list[ChatMessage] = []
+    chat = GroupChat(clinician.session.janus, clinician.session.join, clinician.session.ice,
+                     heard.append)
     await clinician.session.start()
     try:
         async with patient_browser() as browser:
-            pages = {name: await join_from_link(browser, url) for name, url in links.items()}
-            yield Room(clinician, pages, base, appointment, clinic.auth("ng"))
+            pages = {name: await waiting_from_link(browser, url) for name, url in links.items()}
+            # Admitted one by one: each page joins by itself (no reload), the other still waits.
+            await admit(base, clinic.auth("ng"), appointment, "guest-1")
+            await connected(pages["guest-1"])
+            assert await pages["guest-2"].get_attribute("#group-state", "data-state") == "waiting"
+            await assert_clean_async(pages["guest-2"], "group call, waiting to be admitted")
+            await screenshots(pages["guest-2"], screenshot_dir, "group-call-waiting")
+            await admit(base, clinic.auth("ng"), appointment, "guest-2")
+            await connected(pages["guest-2"])
+            await chat.start()
+            yield Room(clinician, pages, base, appointment, clinic.auth("ng"), chat, heard)
     finally:
+        await chat.close()
         await clinician.close()
 
 
@@ -159,6 +173,31 @@ async def test_browsers_join_and_media_flows_every_way(
     assert sorted(captions) == sorted(
         [next(p.display for p in me.heard.participants if p.id == staff_id), "Guest 2"]
     )
+    # Chat to everyone: the clinician's message reaches both pages, a page's (sent with Enter)
+    # the clinician and the other page; markup in a message is shown as text.
+    for page in (first, second):  # each page's chat joined (shown once it did)
+        await page.wait_for_selector("#group-chat:not([hidden])")
+    await room.chat.send("Welcome <b>both</b> of you")
+    attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+    await first.fill("#group-chat-text", attack)
+    await first.press("#group-chat-text", "Enter")
+    for page in (first, second):
+        await page_eventually(
+            page, "document.querySelectorAll('#group-chat-log li').length === 2", "two messages"
+        )
+        texts = await page.locator("#group-chat-log .chat-text").all_inner_texts()
+        assert texts == ["Welcome <b>both</b> of you", attack]
+        assert await page.evaluate("window.__pwned === undefined")
+        assert await page.locator("#group-chat-log img, #group-chat-log script").count() == 0
+    assert await first.locator("#group-chat-log .chat-who").all_inner_texts() == ["Ng", "You"]
+    assert await second.locator("#group-chat-log .chat-who").all_inner_texts() == [
+        "Ng", "Guest 1"
+    ]
+    assert await first.input_value("#group-chat-text") == ""
+    await wait_until(lambda: len(room.heard) == 2, "both messages at the clinician's")
+    assert [(m.display, m.text, m.mine) for m in room.heard] == [
+        ("Ng", "Welcome <b>both</b> of you", True), ("Guest 1", attack, False)
+    ]
     await assert_clean_async(first, "group call")
     await screenshots(first, screenshot_dir, "group-call")
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
 from aiortc.contrib.media import MediaPlayer
+from playwright.async_api import Browser, Page
 from sqlalchemy import Engine
 
 from app.media.group_session import FULL_LAYER, QUARTER_LAYER, RejoinRefused, screen_feed
@@ -26,9 +28,17 @@ from tests.server.call_helpers import (
 from tests.server.conftest import Clinic
 from tests.server.group_calls.conftest import book_group, guest_link
 from tests.server.group_calls.peers import Participant, wait_until
-from tests.server.group_calls.test_browser import base, join_from_link, stats
+from tests.server.group_calls.test_browser import admit, connected, stats, waiting_from_link
 
-__all__ = ["base"]  # the live server fixture, shared with test_browser.py
+
+async def join_from_link(
+    browser: Browser, url: str, base: str, clinic: Clinic, appointment: UUID
+) -> Page:
+    """The link's guest (guest-1) asks to join, Dr Ng admits them, their page joins."""
+    page = await waiting_from_link(browser, url)
+    await admit(base, clinic.auth("ng"), appointment, "guest-1")
+    await connected(page)
+    return page
 
 
 @pytest.mark.asyncio
@@ -55,7 +65,7 @@ async def test_the_page_shows_a_shared_screen_sends_layers_and_rejoins_after_jan
     await clinician.session.start()
     try:
         async with patient_browser() as browser:
-            page = await join_from_link(browser, link)
+            page = await join_from_link(browser, link, base, clinic, appointment)
             await page_eventually(page, f"""window.clinicDesk.groupStats().then(function (s) {{
                 return s.parts["{staff}"] && s.parts["{staff}"].framesDecoded > 5; }})""",
                                   "the clinician's video on the page")
@@ -150,7 +160,9 @@ async def test_a_page_on_a_lossy_network_drops_layers_then_to_audio_only_and_com
         async with patient_browser() as browser:
             page = await device_checked(browser, link, LOSSY_STATS)
             await page.get_by_role("button", name="Join the group call").click()
-            await page.wait_for_selector('#group-state[data-state="connected"]', timeout=20_000)
+            await page.wait_for_selector('#group-state[data-state="waiting"]', timeout=20_000)
+            await admit(base, clinic.auth("ng"), appointment, "guest-1")
+            await connected(page)
             await page_eventually(page, f"""window.clinicDesk.groupStats().then(function (s) {{
                 return s.parts["{staff}"] && s.parts["{staff}"].framesDecoded > 5; }})""",
                                   "the clinician's video on the page")

@@ -4,11 +4,9 @@ Janus killed mid-call is ridden out ("reconnecting", then back by itself, tiles 
 """
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 import qasync
 from aiortc.contrib.media import MediaPlayer
 from fastapi.testclient import TestClient
@@ -21,7 +19,7 @@ from app.ui.group_call.group_call_window import GroupCallWindow
 from shared.group_call_protocol import GroupJoin
 from tests.janus_server import JanusServer
 from tests.server.conftest import Clinic
-from tests.server.group_calls.conftest import book_group, guest_link, staff_join
+from tests.server.group_calls.conftest import book_group, guest_join, guest_link, staff_join
 from tests.server.group_calls.peers import Participant, wait_until
 from tests.server.group_calls.test_restart import asking
 from tests.server.group_calls.test_window import loop, run, service
@@ -29,12 +27,6 @@ from tests.server.group_calls.test_window import loop, run, service
 __all__ = ["loop", "service"]  # the fixtures, shared with test_window.py
 
 #: The same leak as test_window.py (a capture or converter thread outliving the qasync loop):
-#: run on its own, CLINIC_DESK_GROUP_WINDOW=1 pytest tests/server/group_calls/test_window_restart.py
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CLINIC_DESK_GROUP_WINDOW") != "1",
-    reason="run on its own (CLINIC_DESK_GROUP_WINDOW=1): it leaks into later tests",
-)
-
 
 def test_screen_share_both_ways_and_janus_killed_mid_call(
     qtbot: Any,
@@ -63,7 +55,8 @@ def test_screen_share_both_ways_and_janus_killed_mid_call(
     guest_screen = MediaPlayer("smptehdbars=size=640x360:rate=10", format="lavfi")
 
     async def scenario() -> None:
-        guest = Participant(await as_guest(), 440, camera=True, size="160x120", renew=as_guest)
+        guest = Participant(guest_join(client, link), 440, camera=True, size="160x120",
+                            renew=as_guest)
         heard = guest.recorder.heard
         mine = screen_feed(credential.id)
         try:
