@@ -9,6 +9,7 @@ from server.models.invite import Invite, PatientLink
 from server.models.location import Location
 from server.models.patient import Patient
 from server.models.patient_list import PatientList, PatientListMember
+from server.models.presence import CallOwner, PresencePage, PresenceRoom, ServerProcess
 from server.models.sync import Change, ClientMutation, FieldChange
 from server.models.system_client import SystemClient
 from server.models.task import Task
@@ -22,6 +23,7 @@ __all__ = [
     "AppointmentParticipant",
     "Assignment",
     "AuditEvent",
+    "CallOwner",
     "Change",
     "ClientMutation",
     "Delegation",
@@ -35,7 +37,10 @@ __all__ = [
     "PatientLink",
     "PatientList",
     "PatientListMember",
+    "PresencePage",
+    "PresenceRoom",
     "RefreshToken",
+    "ServerProcess",
     "SystemClient",
     "Task",
     "TokenFamily",
