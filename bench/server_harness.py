@@ -191,20 +191,23 @@ def _env() -> dict[str, str]:
 
 
 @contextmanager
-def served(url: str, command: list[str] | None = None) -> Iterator[str]:
-    """The server on a free 127.0.0.1 port (the real CLI unless `command` is given); its URL."""
+def served(
+    url: str, command: list[str] | None = None, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The server on a free 127.0.0.1 port (the real CLI unless `command` is given); its URL.
+    `env` adds to its environment (CLINIC_DESK_SECRET_KEY for processes sharing tokens)."""
     port = free_port()
     args = command or [str(Path(sys.executable).with_name("clinic-desk-server")), "serve"]
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [*args, "--host", "127.0.0.1", "--port", str(port), "--database", url],
-        env=_env(),
+        env=_env() | (env or {}),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a cold start on a loaded machine took 30 s+
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)

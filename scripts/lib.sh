@@ -24,7 +24,7 @@ RUNTIME_DEBS=(
 # The relay call tests start Debian's coturn (turnserver) themselves on loopback; the group-call
 # tests start Debian's janus (the SFU) inside a network namespace (iproute2). No service is used.
 # shellcheck disable=SC2034
-TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck chromium coturn janus iproute2 baresip kamailio)
+TEST_DEBS=(xvfb xauth postgresql wixl msitools osslsigncode openssl shellcheck chromium coturn janus iproute2 baresip kamailio haproxy)
 
 _APT_UPDATED=0
 

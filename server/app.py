@@ -47,7 +47,11 @@ from server.integration.hl7_outbound_sender import OutboundSender
 from server.integration.mllp_listener import MllpListener
 from server.realtime.hub import Hub
 from server.realtime.notify import install_session_events, listen
+from server.realtime.process_lease import ProcessLease
+from server.realtime.shared_call_owners import SharedCallOwners
+from server.realtime.shared_waiting_room import SharedWaitingRoom
 from server.realtime.waiting_room import WaitingRoom
+from server.realtime.waiting_rooms import WaitingRooms
 from server.request_gate import RequestGate
 from server.security.client_address import parse_networks
 from server.security.passwords import Passwords
@@ -92,6 +96,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub.attach(asyncio.get_running_loop())
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_expire_tokens(hub, state.clock, stop))]
+    room = state.waiting_room
+    await room.start()
+    tasks.append(asyncio.create_task(room.run(stop)))
     sender = state.invite_sender
     sending = asyncio.create_task(sender.run(stop)) if sender is not None else None
     outbound = state.hl7_outbound
@@ -121,8 +128,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 with suppress(asyncio.CancelledError):
                     await worker
         await asyncio.to_thread(state.phone_calls.hang_up_all)
-        await state.waiting_room.close()
         await asyncio.gather(*tasks)
+        await state.waiting_room.close()
 
 
 async def _start_mllp(app: FastAPI, state: AppState) -> MllpListener | None:
@@ -138,9 +145,16 @@ async def _start_mllp(app: FastAPI, state: AppState) -> MllpListener | None:
     return listener
 
 
-def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock,
-                  outbound: OutboundSender | None) -> WaitingRoom:
-    """Presence of this process's waiting-room pages, announced in a worker thread."""
+def _waiting_room(
+    settings: Settings, engine: Engine, hub: Hub, clock: Clock, lease: ProcessLease | None,
+    outbound: OutboundSender | None,
+) -> WaitingRooms:
+    """Presence of the waiting-room pages: shared by every process on PostgreSQL (`lease`),
+    else this process's own, announced in a worker thread."""
+    resume = timedelta(seconds=settings.patient_resume_seconds)
+    grace = settings.patient_leave_grace_seconds
+    if lease is not None:
+        return SharedWaitingRoom(engine, hub, clock.now, grace, resume, lease, outbound)
 
     async def publish(
         appointment_id: UUID, state: PresenceState, at: datetime, people: int
@@ -149,8 +163,7 @@ def _waiting_room(settings: Settings, engine: Engine, hub: Hub, clock: Clock,
             publish_committed, engine, hub, appointment_id, state, at, people
         )
 
-    visits = StoredVisits(engine, timedelta(seconds=settings.patient_resume_seconds), outbound)
-    return WaitingRoom(publish, clock.now, settings.patient_leave_grace_seconds, visits)
+    return WaitingRoom(publish, clock.now, grace, StoredVisits(engine, resume, outbound))
 
 
 def create_app(
@@ -171,7 +184,10 @@ def create_app(
         responses=error_responses(413, 422),
     )
     engine = engine if engine is not None else create_db_engine(settings.database_url)
-    hub = Hub()
+    # Several processes share one PostgreSQL database: what a second process must know lives
+    # there, under this process's lease. SQLite is one process: memory is enough.
+    lease = ProcessLease(engine) if engine.dialect.name == "postgresql" else None
+    hub = Hub(SharedCallOwners(engine, lease.id) if lease is not None else None)
     install_session_events()
     clock = clock or Clock()
     # No hospital host set up: no outbound HL7 message is queued, and no worker runs.
@@ -197,7 +213,8 @@ def create_app(
             settings.join_failures_per_address, settings.join_failure_window_seconds
         ),
         trusted_proxies=parse_networks(settings.trusted_proxies),
-        waiting_room=_waiting_room(settings, engine, hub, clock, outbound),
+        waiting_room=_waiting_room(settings, engine, hub, clock, lease, outbound),
+        lease=lease,
         group_rooms=group_rooms(settings),
         phone_calls=PhoneCalls(),
         # No SMTP server (nor pickup folder) set up: no invite is queued, and no worker runs.

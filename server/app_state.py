@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # the parts import the routes' helpers; the types are all thi
     from server.integration.mllp_listener import MllpListener
     from server.janus.rooms import GroupRooms
     from server.realtime.hub import Hub
-    from server.realtime.waiting_room import WaitingRoom
+    from server.realtime.process_lease import ProcessLease
+    from server.realtime.waiting_rooms import WaitingRooms
     from server.security.client_address import Network
     from server.security.passwords import Passwords
     from server.security.rate_limit import LoginThrottle, SlidingWindow
@@ -42,7 +43,8 @@ class AppState:
     join_limiter: SlidingWindow
     #: Proxies whose X-Forwarded-For is believed (client_address.py).
     trusted_proxies: list[Network]
-    waiting_room: WaitingRoom
+    #: Who is waiting: in memory (SQLite) or shared through PostgreSQL (waiting_rooms.py).
+    waiting_room: WaitingRooms
     #: None: group calls are off (no Janus set up).
     group_rooms: GroupRooms | None
     #: None: invites are off (no SMTP server nor pickup folder set up).
@@ -51,6 +53,8 @@ class AppState:
     hl7_outbound: OutboundSender | None
     #: The phone calls this process is carrying (Janus's SIP plugin; phone_dialling.py).
     phone_calls: PhoneCalls
+    #: This process's lease in PostgreSQL (what it holds dies with it); None on SQLite.
+    lease: ProcessLease | None = None
     #: The HL7 MLLP listener once started (serve --mllp-port).
     mllp: MllpListener | None = None
 

@@ -3,10 +3,11 @@
 import argparse
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -20,11 +21,17 @@ from server.log_setup import setup_server_logging, uvicorn_log_config
 from server.schema import is_current, upgrade
 from server.security.passwords import Passwords
 from server.security.secret_file import with_secret
-from server.settings import ConfigFileMissing, Settings, load_settings
+from server.settings import CONFIG_ENV, ConfigFileMissing, Settings, load_settings
 from shared.clock import Clock
 from shared.enums import Role
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 log = logging.getLogger("clinicdesk.server")
+
+#: Where `serve --workers N` hands the database to its workers.
+DATABASE_ENV = "CLINIC_DESK_DATABASE_URL"
 
 #: uvicorn options of `serve`. No permessage-deflate: realtime events are a few hundred bytes,
 #: and compression would cost a zlib context per socket and a compression per socket per event.
@@ -74,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--mllp-host", metavar="ADDRESS", help="address of the MLLP listener (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes sharing the port (more than 1 needs PostgreSQL; default 1)",
     )
     serve.add_argument(
         "--no-migrate", action="store_true", help="refuse to start on an old schema instead"
@@ -142,6 +153,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.app import create_app
 
     engine = _engine(settings)
+    _check_workers(args.workers, engine, settings)
     if args.no_migrate:
         if not is_current(engine):
             raise CliError("the database schema is not current: run clinic-desk-server migrate")
@@ -153,6 +165,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = with_secret(settings)
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot keep the signing secret: {exc}") from exc
+    if args.workers > 1:
+        engine.dispose()
+        # Each worker builds its app from the environment (worker_app): the same settings.
+        os.environ[DATABASE_ENV] = settings.database_url
+        if args.config is not None:
+            os.environ[CONFIG_ENV] = str(args.config.resolve())
+        uvicorn.run(
+            "server.main:worker_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=uvicorn_log_config(),
+            **UVICORN_OPTIONS,
+        )
+        return 0
     uvicorn.run(
         create_app(settings, engine),
         host=args.host,
@@ -161,6 +189,36 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         **UVICORN_OPTIONS,
     )
     return 0
+
+
+def _check_workers(workers: int, engine: Engine, settings: Settings) -> None:
+    """More than one process needs PostgreSQL (shared presence, calls and NOTIFY) and no
+    MLLP port (one listener per port)."""
+    if workers < 1:
+        raise CliError("--workers must be at least 1", EXIT_USAGE)
+    if workers == 1:
+        return
+    if engine.dialect.name != "postgresql":
+        raise CliError(
+            f"--workers {workers} needs PostgreSQL: a SQLite database is served by one process "
+            "(who is waiting and who holds a call live in its memory). Use --workers 1, or "
+            "--database postgresql://USER@HOST:PORT/DB (see docs/deploy.md)",
+            EXIT_USAGE,
+        )
+    if settings.mllp_port is not None:
+        raise CliError(
+            "--mllp-port needs --workers 1 (one HL7 listener per port): run the listener in a "
+            "server process of its own",
+            EXIT_USAGE,
+        )
+
+
+def worker_app() -> "FastAPI":
+    """One process of `serve --workers N`: the settings the parent put in the environment."""
+    from server.app import create_app
+
+    setup_server_logging()
+    return create_app(load_settings())
 
 
 def _create_user(args: argparse.Namespace, settings: Settings) -> int:

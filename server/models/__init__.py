@@ -11,6 +11,7 @@ from server.models.location import Location
 from server.models.patient import Patient
 from server.models.patient_list import PatientList, PatientListMember
 from server.models.phone_attempt import PhoneAttempt
+from server.models.presence import CallOwner, PresencePage, PresenceRoom, ServerProcess
 from server.models.sync import Change, ClientMutation, FieldChange
 from server.models.system_client import SystemClient
 from server.models.task import Task
@@ -24,6 +25,7 @@ __all__ = [
     "AppointmentParticipant",
     "Assignment",
     "AuditEvent",
+    "CallOwner",
     "Change",
     "ClientMutation",
     "Delegation",
@@ -39,7 +41,10 @@ __all__ = [
     "PatientList",
     "PatientListMember",
     "PhoneAttempt",
+    "PresencePage",
+    "PresenceRoom",
     "RefreshToken",
+    "ServerProcess",
     "SystemClient",
     "Task",
     "TokenFamily",

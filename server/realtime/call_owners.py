@@ -1,11 +1,23 @@
-"""Who has taken each appointment's call in this process: the first desktop to send an offer.
+"""Who has taken each appointment's call, in this process's memory: the first desktop to offer.
 
 A second clinician's offer for the same appointment is refused until the first hangs up or
-its desktop disconnects. Kept per process, like presence (docs/invites.md, "Limits").
+its desktop disconnects. This is the store of one process (SQLite); several processes on
+PostgreSQL share server/realtime/shared_call_owners.py (the same calls, `CallOwnership`).
 """
 
 import threading
+from typing import Protocol
 from uuid import UUID
+
+
+class CallOwnership(Protocol):
+    """Where call owners are kept: memory (one process) or PostgreSQL (several)."""
+
+    def claim(self, appointment_id: UUID, connection_id: UUID, user_id: UUID) -> UUID | None: ...
+
+    def release(self, appointment_id: UUID, connection_id: UUID | None = None) -> None: ...
+
+    def forget_connection(self, connection_id: UUID) -> None: ...
 
 
 class CallOwners:

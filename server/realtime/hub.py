@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from server.realtime.call_owners import CallOwners
+from server.realtime.call_owners import CallOwners, CallOwnership
 from server.realtime.delivery import Delivery, Item, Revocation
 from shared.realtime_protocol import CLOSE_SESSION_ENDED, CLOSE_TOKEN_EXPIRED, CLOSE_TOO_SLOW
 
@@ -49,13 +49,14 @@ class Connection:
 class Hub:
     """Fans items out to this process's connections; dispatch() may be called from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, call_owners: CallOwnership | None = None) -> None:
         self._connections: set[Connection] = set()
         self._by_user: dict[UUID, set[Connection]] = {}
         self._patients: dict[UUID, set[Connection]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: Which desktop has each appointment's call (a second taker is refused).
-        self.call_owners = CallOwners()
+        #: Which desktop has each appointment's call (a second taker is refused); in memory
+        #: unless shared (PostgreSQL: server/realtime/shared_call_owners.py).
+        self.call_owners: CallOwnership = call_owners or CallOwners()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -74,7 +75,8 @@ class Hub:
 
     def disconnect(self, connection: Connection) -> None:
         self._connections.discard(connection)
-        self.call_owners.forget_connection(connection.id)
+        if connection.user_id is not None:  # only desktops take calls
+            self.call_owners.forget_connection(connection.id)
         for index, key in (
             (self._by_user, connection.user_id),
             (self._patients, connection.patient_of),

@@ -1,11 +1,12 @@
-"""Who is in the waiting room of this server process: presence per appointment, not per tab.
+"""Who is in the waiting room, in this process's memory: presence per appointment, not per tab.
 
 The first page of an appointment to connect announces "entered"; "left" is announced when the
 last one is gone: at once when its heartbeat stopped, after a short grace when it closed (a
 reload closes and reconnects, and must not look like leaving). A second tab or a reload never
-announces "entered" twice. Several server processes each count their own pages (see
-docs/invites.md). The arrival itself is kept in the database (Visits): a page that reconnects
-after a server restart, or to another process, goes on from its first arrival.
+announces "entered" twice. This is the store of one process (SQLite); several processes on
+PostgreSQL share server/realtime/shared_waiting_room.py instead. The arrival itself is kept in
+the database (Visits): a page that reconnects after a server restart goes on from its first
+arrival.
 
 A group appointment's people (the patient and each participant, one link each) are counted
 too: a second person arriving, or one of several leaving (after the same grace), is announced
@@ -106,11 +107,15 @@ class WaitingRoom:
         room = self._rooms.get(appointment_id)
         return None if room is None else room.since
 
-    def everyone(self) -> dict[UUID, datetime]:
-        """Every appointment whose patient is in the waiting room now, and since when."""
-        return {key: room.since for key, room in self._rooms.items() if room.since is not None}
+    async def everyone(self) -> dict[UUID, tuple[datetime, int]]:
+        """Every appointment whose patient is in the waiting room now: since when, how many."""
+        return {
+            key: (room.since, max(1, room.present()))
+            for key, room in self._rooms.items()
+            if room.since is not None
+        }
 
-    def messages(self, appointment_id: UUID) -> list[str]:
+    async def messages(self, appointment_id: UUID) -> list[str]:
         room = self._rooms.get(appointment_id)
         return [] if room is None else list(room.messages)
 
@@ -120,9 +125,17 @@ class WaitingRoom:
         if room is not None:
             room.messages = [*room.messages, message][-self.KEEP_MESSAGES :]
 
-    async def enter(self, appointment_id: UUID, person: int = 0) -> None:
+    async def start(self) -> None:
+        """Nothing to take before serving (the shared store takes its lease)."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Nothing to keep up in memory (the shared store renews its lease here)."""
+
+    async def enter(
+        self, appointment_id: UUID, person: int = 0, page: UUID | None = None
+    ) -> datetime:
         """A page of `person` connected: "entered" if nobody of the appointment was there, or
-        again with the new count when `person` is one more of a group's people."""
+        again with the new count when `person` is one more of a group's people; the arrival."""
         async with self._doors:
             room = self._rooms.setdefault(appointment_id, _Room())
             room.pages += 1
@@ -135,7 +148,7 @@ class WaitingRoom:
                 room.leaving = None
             if room.since is not None:
                 if room.present() == room.counted:
-                    return  # another tab, or a reload within the grace
+                    return room.since  # another tab, or a reload within the grace
             else:
                 now = self._now()
                 try:
@@ -144,7 +157,9 @@ class WaitingRoom:
                     log.exception("could not read the waiting-room visit")
                     room.since = now
                 room.heard_at = now
-        await self._announce(appointment_id, PresenceState.ENTERED, room.since)
+            since = room.since
+        await self._announce(appointment_id, PresenceState.ENTERED, since)
+        return since
 
     async def heard(self, appointment_id: UUID) -> None:
         """A page answered a heartbeat: its visit is marked as live now and then."""
@@ -167,6 +182,7 @@ class WaitingRoom:
         self,
         appointment_id: UUID,
         person: int = 0,
+        page: UUID | None = None,
         *,
         at_once: bool,
         server_stopping: bool = False,

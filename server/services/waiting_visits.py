@@ -23,21 +23,26 @@ from server.session_effects import ServerSession
 from shared.enums import AppointmentStatus
 
 
+def arrive_in(session: Session, appointment_id: UUID, now: datetime, resume: timedelta) -> datetime:
+    """`arrive` within the caller's transaction (the shared waiting room holds the room's lock)."""
+    visit = session.get(WaitingVisit, appointment_id)
+    if visit is None:
+        visit = WaitingVisit(appointment_id=appointment_id, arrived_at=now, seen_at=now)
+        session.add(visit)
+        _tell_hospital(session, appointment_id, now)
+    elif visit.seen_at < now - resume:
+        visit.arrived_at = now
+        _tell_hospital(session, appointment_id, now)
+    visit.seen_at = max(visit.seen_at, now)
+    return visit.arrived_at
+
+
 def arrive(engine: Engine, appointment_id: UUID, now: datetime, resume: timedelta,
            outbound: OutboundSender | None = None) -> datetime:
     """The arrival of the visit a page of the appointment joins at `now` (kept or new)."""
     for _attempt in range(2):
         with ServerSession(engine, hl7_outbound=outbound) as session:
-            visit = session.get(WaitingVisit, appointment_id)
-            if visit is None:
-                visit = WaitingVisit(appointment_id=appointment_id, arrived_at=now, seen_at=now)
-                session.add(visit)
-                _tell_hospital(session, appointment_id, now)
-            elif visit.seen_at < now - resume:
-                visit.arrived_at = now
-                _tell_hospital(session, appointment_id, now)
-            visit.seen_at = max(visit.seen_at, now)
-            arrived = visit.arrived_at
+            arrived = arrive_in(session, appointment_id, now, resume)
             try:
                 session.commit()
             except IntegrityError:
@@ -53,6 +58,15 @@ def _tell_hospital(session: Session, appointment_id: UUID, now: datetime) -> Non
     row = session.get(Appointment, appointment_id)
     if row is not None and row.status == AppointmentStatus.SCHEDULED:
         hl7_outbound.queue_status(session, row, "waiting", now)
+
+
+def heard_in(session: Session, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
+    """`heard` within the caller's transaction."""
+    visit = session.get(WaitingVisit, appointment_id)
+    if visit is None:
+        session.add(WaitingVisit(appointment_id=appointment_id, arrived_at=arrived_at, seen_at=now))
+    else:
+        visit.seen_at = max(visit.seen_at, now)
 
 
 def heard(engine: Engine, appointment_id: UUID, arrived_at: datetime, now: datetime) -> None:
@@ -71,13 +85,18 @@ def heard(engine: Engine, appointment_id: UUID, arrived_at: datetime, now: datet
             session.rollback()
 
 
+def leave_in(session: Session, appointment_id: UUID) -> None:
+    """`leave` within the caller's transaction."""
+    visit = session.get(WaitingVisit, appointment_id)
+    if visit is not None:
+        session.delete(visit)
+
+
 def leave(engine: Engine, appointment_id: UUID) -> None:
     """The patient left the waiting room: the next arrival is a new visit."""
     with Session(engine) as session:
-        visit = session.get(WaitingVisit, appointment_id)
-        if visit is not None:
-            session.delete(visit)
-            session.commit()
+        leave_in(session, appointment_id)
+        session.commit()
 
 
 class StoredVisits:

@@ -35,11 +35,44 @@ def _as_owner(command: list[str]) -> list[str]:
 @contextmanager
 def running_cluster(bin_dir: Path) -> Iterator[str]:
     """Start a cluster on a free 127.0.0.1 port; yield its URL (no database name); stop it."""
+    with stoppable_cluster(bin_dir) as cluster:
+        yield cluster.url
+
+
+class Cluster:
+    """A running throwaway cluster that a test may stop and start again (same port, same data)."""
+
+    def __init__(self, bin_dir: Path, root: Path, port: int) -> None:
+        self.bin_dir, self.root, self.port = bin_dir, root, port
+        self.url = f"postgresql://postgres@127.0.0.1:{port}"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        subprocess.run(
+            _as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), "-o", options,
+                       "-l", str(self.root / "log"), "-w", "-t", "60", "start"]),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"), "-m",
+                       "immediate", "-w", "stop"]),
+            capture_output=True,
+        )
+
+
+@contextmanager
+def stoppable_cluster(bin_dir: Path) -> Iterator[Cluster]:
+    """Start a cluster on a free 127.0.0.1 port; yield it (stop and start at will); remove it."""
     root = Path(tempfile.mkdtemp(prefix="clinic-desk-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
     data = root / "data"
-    port = free_port()
     subprocess.run(
         _as_owner(
             [
@@ -58,34 +91,10 @@ def running_cluster(bin_dir: Path) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-    )
-    subprocess.run(
-        _as_owner(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
+    cluster = Cluster(bin_dir, root, free_port())
+    cluster.start()
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        yield cluster
     finally:
-        subprocess.run(
-            _as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            capture_output=True,
-        )
+        cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

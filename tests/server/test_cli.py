@@ -57,6 +57,18 @@ def test_usage_and_configuration_errors_exit_2(tmp_path: Path) -> None:
     assert "production mode needs its own secret" in refused.stderr
 
 
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    refused = run_cli("serve", "--database", url, "--workers", "3")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        "clinic-desk-server: --workers 3 needs PostgreSQL: a SQLite database is served by one "
+        "process"
+    ), refused.stderr
+    assert not (tmp_path / "one.db").exists()  # refused before touching the database
+    assert run_cli("serve", "--database", url, "--workers", "0").returncode == 2
+
+
 def test_serve_answers_on_loopback(database_url: str) -> None:
     url = empty_database(database_url)
     created = create_user(url, "ng", "clinician", "a long enough password")

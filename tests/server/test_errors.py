@@ -87,6 +87,15 @@ def test_healthz_reports_an_unreachable_database(clock: FixedClock) -> None:
     url = f"postgresql://nobody@127.0.0.1:{free_port()}/none"
     settings = Settings(database_url=url, secret_key=SecretStr("s" * 32))
     app = create_app(settings, create_db_engine(url), clock)
-    response = TestClient(app).get("/healthz")
+    client = TestClient(app)
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unreachable"}
+    # Readiness, for a balancer: not ready, and why.
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "reason": "the database does not answer"}
+
+
+def test_readyz_answers_ready(client: TestClient) -> None:
+    assert client.get("/readyz").json() == {"status": "ready"}

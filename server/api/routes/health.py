@@ -1,4 +1,5 @@
-"""GET /healthz: the process is up and the database answers."""
+"""GET /healthz (the process is up and says how the database is) and GET /readyz (a balancer
+may send requests here: 503 with the reason while the database does not answer)."""
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -17,3 +18,20 @@ def healthz(state: StateDep) -> JSONResponse:
     except SQLAlchemyError:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness for a load balancer",
+    responses={503: {"description": "Not ready: the reason is in the body"}},
+)
+def readyz(state: StateDep) -> JSONResponse:
+    """200 when this process can serve; 503 with a reason while it cannot (the database is
+    unreachable), so a balancer sends the requests to the other processes meanwhile."""
+    try:
+        check_database(state.engine)
+    except SQLAlchemyError:
+        return JSONResponse(
+            {"status": "unavailable", "reason": "the database does not answer"}, status_code=503
+        )
+    return JSONResponse({"status": "ready"})

@@ -13,6 +13,7 @@ from server.errors import ApiError, invalid
 from server.realtime import notify
 from server.realtime.delivery import Delivery
 from server.realtime.patient_protocol import WaitingMessage
+from server.realtime.shared_waiting_room import keep_message
 from server.schemas.patient import PatientLinkOut, PatientLinkRequest, WaitingMessageIn
 from server.security.access_rules import require_visible
 from server.services import audit, booking, changes, invites, patient_links
@@ -100,6 +101,9 @@ def send_waiting_message(
         raise invalid([FieldError("text", "Write a message.")])
     message = WaitingMessage(text=text, at=caller.now).model_dump_json()
     notify.send(session, Delivery(message, users=frozenset(), patient_of=row.id))
+    if session.get_bind().dialect.name == "postgresql":
+        # Every process's pages read it back on a reload (in memory, the page's process keeps it).
+        keep_message(session, row.id, message)
     audit.record(session, caller, "appointment.message", "appointment", row.id)
     session.commit()
     return {"status": "sent"}

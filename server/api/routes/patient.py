@@ -236,23 +236,25 @@ async def patient_socket(websocket: WebSocket) -> None:
         before_send=page.remember,
     )
 
+    since = await room.enter(appointment_id, opened.recipient, connection.id)
+
     async def greeting() -> list[str]:
         now = state.clock.now()
         hello = PatientHello(
-            waited_seconds=waiting_seconds(room.since(appointment_id), now) or 0,
+            waited_seconds=waiting_seconds(since, now) or 0,
             heartbeat_seconds=settings.patient_heartbeat_seconds,
             early_seconds=early_seconds(start, now),
             now=now,
         )
-        return [hello.model_dump_json(), *room.messages(appointment_id)]
+        return [hello.model_dump_json(), *await room.messages(appointment_id)]
 
-    await room.enter(appointment_id, opened.recipient)
     try:
         await socket.run(greeting, also=[page.ping])
     finally:
         await room.leave(
             appointment_id,
             opened.recipient,
+            connection.id,
             at_once=socket.timed_out,
             server_stopping=socket.server_stopping,
         )

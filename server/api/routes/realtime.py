@@ -123,17 +123,18 @@ async def _signal(state: AppState, connection: Connection, message: SignalMessag
         connection.offer(refused.model_dump_json())
 
 
-def _waiting_now(state: AppState, user_id: UUID) -> list[PresenceEvent]:
-    """The patients in this process's waiting room whose appointments the user may see."""
+def _waiting_now(
+    state: AppState, user_id: UUID, everyone: dict[UUID, tuple[datetime, int]]
+) -> list[PresenceEvent]:
+    """Of the patients waiting, those whose appointments the user may see (a worker thread)."""
     events = []
-    room = state.waiting_room
     with Session(state.engine) as session:
-        for appointment_id, since in room.everyone().items():
+        for appointment_id, (since, people) in everyone.items():
             audience = appointment_audience(session, appointment_id)
             if audience is not None and user_id in audience:
                 events.append(PresenceEvent(appointment_id=appointment_id,
                                             state=PresenceState.ENTERED, at=since,
-                                            people=max(1, room.people(appointment_id))))
+                                            people=max(1, people)))
         session.rollback()
     return events
 
@@ -158,7 +159,8 @@ async def realtime(websocket: WebSocket) -> None:
 
     async def greeting() -> list[str]:
         # Who is waiting now: a desktop that (re)connects must not wait for the next arrival.
-        waiting = await asyncio.to_thread(_waiting_now, state, signed.user_id)
+        everyone = await state.waiting_room.everyone()
+        waiting = await asyncio.to_thread(_waiting_now, state, signed.user_id, everyone)
         return [HelloEvent(cursor=signed.cursor).model_dump_json()] + [
             event.model_dump_json() for event in waiting
         ]
