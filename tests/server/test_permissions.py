@@ -392,6 +392,7 @@ def test_the_table_covers_every_route(client: TestClient) -> None:
     # The patient's routes carry their link's token in the body (no account).
     public = {
         "/healthz",
+        "/readyz",
         "/auth/login",
         "/auth/refresh",
         "/auth/logout",

@@ -49,6 +49,8 @@ TALKER = 7
 
 @pytest.fixture
 def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
+    # Threads an earlier test left (a subprocess watcher of another loop) are not this call's.
+    before = {thread.name for thread in threading.enumerate()}
     event_loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)
     yield event_loop
@@ -58,10 +60,10 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
     try:
         with contextlib.suppress(AssertionError):  # said below, with what is left
             event_loop.run_until_complete(
-                wait_until(lambda: not left_over(event_loop), "nothing left over")
+                wait_until(lambda: not left_over(event_loop, before), "nothing left over")
             )
     finally:
-        leftovers = left_over(event_loop)
+        leftovers = left_over(event_loop, before)
         pending = [task for task in asyncio.all_tasks(event_loop) if not task.done()]
         for task in pending:
             task.cancel()
@@ -78,8 +80,9 @@ def loop(qapp: QApplication, inside: None) -> Iterator[qasync.QEventLoop]:
     assert not leftovers, f"the call left {leftovers} behind"
 
 
-def left_over(event_loop: qasync.QEventLoop) -> list[str]:
-    """Tasks still running, sockets still watched and media threads still alive."""
+def left_over(event_loop: qasync.QEventLoop, before: set[str] | None = None) -> list[str]:
+    """Tasks still running, sockets still watched and media threads still alive (not counting
+    the threads named in `before`)."""
     tasks = [repr(task.get_coro()) for task in asyncio.all_tasks(event_loop) if not task.done()]
     own = event_loop._ssock.fileno()  # the loop's own wake-up pipe
     fds = (*event_loop._read_notifiers, *event_loop._write_notifiers)
@@ -90,6 +93,7 @@ def left_over(event_loop: qasync.QEventLoop) -> list[str]:
         thread.name
         for thread in threading.enumerate()
         if thread.name.startswith(("frames-", "asyncio-waitpid-"))
+        and thread.name not in (before or set())
     ]
     return tasks + watched + threads
 
