@@ -113,14 +113,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         except TimeoutError:
             log.warning("serving before the realtime listener reached the database")
     # Calls live in this process: any attempt still open in the database died with the last.
-    # Not with several processes on PostgreSQL (the open ones may be another process's live
-    # calls), nor before the database is migrated.
-    if state.lease is None:
-        try:
+    # Not while other processes share the database (the open ones may be their live calls),
+    # nor before the database is migrated.
+    try:
+        if state.lease is None or await asyncio.to_thread(state.lease.alone):
             await asyncio.to_thread(
                 phone_attempts.close_left_open, state.engine, hub, state.clock.now())
-        except DBAPIError as error:
-            log.warning("phone call attempts not checked at start: %s", error.orig)
+    except DBAPIError as error:
+        log.warning("phone call attempts not checked at start: %s", error.orig)
     listener = await _start_mllp(app, state)
     try:
         yield

@@ -57,6 +57,16 @@ class ProcessLease:
         )
         return False
 
+    def alone(self) -> bool:
+        """No other server process holds a lease now (what is open in the database is no
+        other live process's)."""
+        with self.engine.connect() as connection:
+            others = connection.execute(
+                text("SELECT count(*) FROM server_process WHERE id <> :id AND expires_at > now()"),
+                {"id": self.id},
+            ).scalar_one()
+        return int(others) == 0
+
     def register(self) -> None:
         """Take the lease at start-up."""
         with self.engine.begin() as connection:
